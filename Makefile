@@ -1,0 +1,48 @@
+# The README's commands. `make demo` and `make test` work on a fresh machine:
+# each runs `setup` first, which is idempotent.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+EDGESLA := $(VENV)/bin/edgesla
+# Debian packages the local PoP stack needs (see ../shared/ENVIRONMENT.md).
+DEB_PACKAGES := etcd-server etcd-client prometheus
+STAMP := $(VENV)/.edgesla-installed
+
+.PHONY: help setup demo test lint typecheck check stack-down clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv, install edgesla with dev extras, install missing Debian packages
+	@scripts/install-debian-packages.sh $(DEB_PACKAGES)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: setup ## bring the local PoP stack up and show its status
+	$(EDGESLA) demo
+
+test: setup ## run lint, type checks and the whole test suite against real servers
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest
+
+lint: setup ## ruff lint and format check only
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup ## mypy --strict on the product code
+	$(VENV)/bin/mypy
+
+stack-down: ## stop the demo stack started by `make demo`
+	$(EDGESLA) stack down
+
+clean: ## remove the virtualenv and the demo state directory (stops the stack first)
+	-$(EDGESLA) stack down
+	rm -rf $(VENV) .edgesla

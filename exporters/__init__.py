@@ -1,0 +1,1 @@
+"""edgesla exporters (see README)."""

@@ -1,0 +1,1 @@
+"""edgesla loadtests (see README)."""

@@ -1,0 +1,1 @@
+"""edgesla probes (see README)."""

@@ -1,0 +1,59 @@
+"""The ``edgesla`` command line. Thin: parse, call the library, print, exit with meaning."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from edgesla import __version__, exitcodes
+from edgesla._errors import EdgeslaError
+from edgesla.cli.demo import demo
+from edgesla.cli.stack import stack
+
+__all__ = ["cli", "main"]
+
+
+class _Group(click.Group):
+    """Turns an EdgeslaError into one clear message on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EdgeslaError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.secho("interrupted", fg="red", err=True)
+            ctx.exit(130)
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=(
+        "Exit codes: 0 ok, 1 failure (something is down), 2 bad input or failed precondition, "
+        "3 inconclusive (not enough evidence)."
+    ),
+)
+@click.version_option(__version__, prog_name="edgesla")
+def cli() -> None:
+    """Observability and SLA verification for ISP carrier edge PoPs.
+
+    \b
+    Start here:
+      edgesla stack up       start a miniature PoP on 127.0.0.1 (PostgreSQL x2, MongoDB-wire,
+                             etcd x3, Prometheus) and write its PoP config
+      edgesla stack status   is every component answering?
+      edgesla demo           the whole job on the local stack (what `make demo` runs)
+      edgesla stack down     stop exactly what `stack up` started
+    """
+
+
+cli.add_command(stack)
+cli.add_command(demo)
+
+
+def main() -> None:
+    sys.exit(cli.main(prog_name="edgesla", standalone_mode=True) or exitcodes.OK)

@@ -1,0 +1,29 @@
+"""``edgesla demo``: the main job on the local stack (what `make demo` runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from edgesla.cli.options import base_port_option, state_dir_option
+from edgesla.cli.stack import stack_up
+from edgesla.stack.orchestrator import DEFAULT_SUBSCRIBERS
+
+__all__ = ["demo"]
+
+
+@click.command()
+@state_dir_option
+@base_port_option
+@click.option("--subscribers", type=click.IntRange(1), default=DEFAULT_SUBSCRIBERS,
+              show_default=True, help="Synthetic subscribers to seed.")  # fmt: skip
+def demo(state_dir: Path, base_port: int, subscribers: int) -> None:
+    """Bring the local PoP stack up and show its status.
+
+    Later releases extend this to the full run: exporter, a short load test, an SLA report.
+    Stop the stack afterwards with `edgesla stack down` (or `make stack-down`).
+    """
+    code = stack_up(state_dir, base_port, subscribers, as_json=False)
+    click.echo("next: `edgesla stack status`, and `edgesla stack down` when you are done")
+    raise SystemExit(code)

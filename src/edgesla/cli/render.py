@@ -1,0 +1,42 @@
+"""Terminal and JSON views of the stack's state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from edgesla.stack.components import ComponentStatus
+
+__all__ = ["err_console", "print_json", "stack_document", "stack_table"]
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False)
+
+
+def stack_document(
+    state_dir: Path, statuses: list[ComponentStatus], pop_config: str | None
+) -> dict[str, object]:
+    return {
+        "state_dir": str(state_dir),
+        "pop_config": pop_config,
+        "up": bool(statuses) and all(s.up for s in statuses),
+        "components": [asdict(s) for s in statuses],
+    }
+
+
+def print_json(document: object) -> None:
+    print(json.dumps(document, indent=2))
+
+
+def stack_table(statuses: list[ComponentStatus], title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in ("component", "kind", "address", "pid", "state", "detail"):
+        table.add_column(column, no_wrap=column != "detail")
+    for s in statuses:
+        state = "[green]up[/]" if s.up else "[bold red]DOWN[/]"
+        table.add_row(s.name, s.kind, s.address, str(s.pid), state, s.detail)
+    out_console.print(table)

@@ -1,0 +1,257 @@
+"""The PoP config: one YAML file per PoP that the exporter, ``edgesla probe`` and the
+load tests read, and that ``edgesla stack up`` writes for the local stack.
+
+Strict and frozen: unknown keys are errors, every error names the file and the key.
+Credentials never live here: a target names a file or an environment variable to read
+the password from (``password_file`` / ``password_env``).
+
+    version: 1
+    pop: lab-pop-01
+    region: lab
+    defaults: {interval: 15s, timeout: 5s}
+    targets:
+      - name: subscribers-lookup
+        prober: mongodb_query
+        uri: mongodb://127.0.0.1:27017/
+        ...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from edgesla._errors import ConfigError
+from edgesla.durations import Duration, format_duration
+
+__all__ = [
+    "CONFIG_VERSION",
+    "Defaults",
+    "EtcdTarget",
+    "KubeApiserverTarget",
+    "MongoQueryTarget",
+    "MongoReplicationTarget",
+    "PopConfig",
+    "PostgresNode",
+    "PostgresQueryTarget",
+    "PostgresReplicationTarget",
+    "Target",
+    "dump_config",
+    "load_config",
+    "parse_config",
+]
+
+CONFIG_VERSION = 1
+_NAME = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Defaults(_Strict):
+    """Schedule applied to every target that does not set its own."""
+
+    interval: Duration = Field(default=15.0, gt=0)
+    timeout: Duration = Field(default=5.0, gt=0)
+    jitter: Duration = Field(default=1.0, ge=0)
+
+
+class _TargetBase(_Strict):
+    name: str = Field(pattern=_NAME)
+    interval: Duration | None = Field(default=None, gt=0)
+    timeout: Duration | None = Field(default=None, gt=0)
+
+
+class _Secret(_Strict):
+    password_file: Path | None = None
+    password_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> _Secret:
+        if self.password_file is not None and self.password_env is not None:
+            raise ValueError("set password_file or password_env, not both")
+        return self
+
+
+class PostgresNode(_Secret):
+    """One PostgreSQL master: a libpq connection string without a password."""
+
+    name: str = Field(pattern=_NAME)
+    dsn: str = Field(min_length=1)
+    sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    sslrootcert: Path | None = None
+
+
+class PostgresQueryTarget(PostgresNode, _TargetBase):
+    prober: Literal["postgres_query"]
+    query: str = "SELECT 1"
+
+
+class PostgresReplicationTarget(_TargetBase):
+    prober: Literal["postgres_replication"]
+    nodes: tuple[PostgresNode, ...] = Field(min_length=2)
+    heartbeat_table: str = "public.repl_heartbeat"
+    heartbeat_interval: Duration = Field(default=1.0, gt=0)
+
+
+class _MongoBase(_Secret, _TargetBase):
+    uri: str = Field(pattern=r"^mongodb(\+srv)?://")
+    username: str | None = None
+    tls: bool = False
+    tls_ca_file: Path | None = None
+
+
+class MongoQueryTarget(_MongoBase):
+    prober: Literal["mongodb_query"]
+    database: str = "edge"
+    collection: str = "subscribers"
+    id_field: str = "subscriber.id"
+    #: A find filter or an aggregate pipeline; None = look up a random existing subscriber by id.
+    find: dict[str, Any] | None = None
+    aggregate: list[dict[str, Any]] | None = None
+
+
+class MongoReplicationTarget(_MongoBase):
+    prober: Literal["mongodb_replication"]
+
+
+class EtcdTarget(_TargetBase):
+    prober: Literal["etcd"]
+    endpoints: tuple[str, ...] = Field(min_length=1)
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
+class KubeApiserverTarget(_TargetBase):
+    prober: Literal["kube_apiserver"]
+    endpoints: tuple[str, ...] = Field(min_length=1)
+    ca_file: Path | None = None
+    token_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    leases: tuple[str, ...] = (
+        "kube-system/kube-scheduler",
+        "kube-system/kube-controller-manager",
+    )
+
+
+Target = Annotated[
+    PostgresQueryTarget
+    | PostgresReplicationTarget
+    | MongoQueryTarget
+    | MongoReplicationTarget
+    | EtcdTarget
+    | KubeApiserverTarget,
+    Field(discriminator="prober"),
+]
+
+
+class PopConfig(_Strict):
+    version: Literal[1]
+    pop: str = Field(pattern=_NAME)
+    region: str = Field(pattern=_NAME)
+    defaults: Defaults = Defaults()
+    targets: tuple[Target, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> PopConfig:
+        seen: set[str] = set()
+        for target in self.targets:
+            if target.name in seen:
+                raise ValueError(f"target name {target.name!r} is used twice; names must be unique")
+            seen.add(target.name)
+            interval = target.interval or self.defaults.interval
+            timeout = target.timeout or self.defaults.timeout
+            if timeout >= interval:
+                raise ValueError(
+                    f"target {target.name!r}: timeout {timeout:g}s must be below its "
+                    f"interval {interval:g}s, or probes would overlap"
+                )
+        return self
+
+
+def _where(loc: tuple[int | str, ...], data: object) -> str:
+    """Turn a pydantic location into ``targets[2] (name: pg-a).prober``."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]"
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+            if isinstance(node, dict) and "name" in node:
+                parts[-1] += f" (name: {node['name']})"
+        elif item in {"postgres_query", "postgres_replication", "mongodb_query",
+                      "mongodb_replication", "etcd", "kube_apiserver"}:  # fmt: skip
+            continue  # the discriminator's branch name is noise in a location
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts) or "(top level)"
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "union_tag_invalid":
+        return f"unknown prober {err['input'].get('prober')!r}; known probers: " + ", ".join(
+            sorted(err["ctx"]["expected_tags"].replace("'", "").split(", "))
+        )
+    if err["type"] == "extra_forbidden":
+        return "unknown key (check its spelling; see the config reference in the README)"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def parse_config(data: object, source: str = "<config>") -> PopConfig:
+    """Validate an already-parsed document; ConfigError names ``source`` and each bad key."""
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{source}: expected a mapping at the top level, got {type(data).__name__}"
+        )
+    if data.get("version") != CONFIG_VERSION:
+        raise ConfigError(
+            f"{source}: version: expected {CONFIG_VERSION}, got {data.get('version')!r}; "
+            f"add 'version: {CONFIG_VERSION}' at the top of the file"
+        )
+    try:
+        return PopConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"  {_where(e['loc'], data)}: {_message(e)}" for e in exc.errors()]
+        raise ConfigError(f"{source}: invalid PoP config:\n" + "\n".join(lines)) from exc
+
+
+def load_config(path: Path) -> PopConfig:
+    """Read and validate a PoP config file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the PoP config: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_config(data, str(path))
+
+
+_DURATION_KEYS = frozenset({"interval", "timeout", "jitter", "heartbeat_interval"})
+
+
+def _spelled(key: str, value: Any) -> Any:
+    return format_duration(value) if key in _DURATION_KEYS and value is not None else value
+
+
+def dump_config(config: PopConfig) -> str:
+    """Serialise a config to YAML that ``load_config`` reads back unchanged."""
+    data = config.model_dump(mode="json", exclude_defaults=True)
+    data["version"] = config.version
+    data = {"version": data.pop("version"), **data}
+    data["defaults"] = {k: _spelled(k, v) for k, v in data.get("defaults", {}).items()}
+    data["targets"] = [
+        {"name": raw.pop("name"), "prober": target.prober}
+        | {k: _spelled(k, v) for k, v in raw.items() if k != "prober"}
+        for target, raw in zip(config.targets, data["targets"], strict=True)
+    ]
+    header = "# edgesla PoP config (format version 1). Reference: README.md#pop-config\n"
+    return header + yaml.safe_dump(data, sort_keys=False)

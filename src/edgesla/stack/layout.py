@@ -1,0 +1,85 @@
+"""Where each component of the local PoP stack lives: ports on 127.0.0.1 and paths."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DEFAULT_BASE_PORT", "HOST", "Layout", "default_state_dir"]
+
+HOST = "127.0.0.1"
+DEFAULT_BASE_PORT = 19400
+ETCD_MEMBERS = ("etcd1", "etcd2", "etcd3")
+PG_NODES = ("pg-a", "pg-b")
+
+
+def default_state_dir() -> Path:
+    """``$EDGESLA_STATE_DIR``, else ``.edgesla`` in the current directory."""
+    return Path(os.environ.get("EDGESLA_STATE_DIR", ".edgesla"))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Ports are ``base_port + offset``; every path is inside ``state_dir``.
+
+    offset  component          offset  component
+    0       pg-a               5-7     etcd1-3 peer
+    1       pg-b               8       prometheus
+    2-4     etcd1-3 client     9       mongo
+    10      exporter (scraped by Prometheus; started by ``edgesla exporter``)
+    """
+
+    state_dir: Path
+    base_port: int = DEFAULT_BASE_PORT
+
+    @property
+    def data_dir(self) -> Path:
+        return self.state_dir / "data"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / "stack.json"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.state_dir / "stack.lock"
+
+    @property
+    def pop_config(self) -> Path:
+        return self.state_dir / "pop.yaml"
+
+    def pg_port(self, node: str) -> int:
+        return self.base_port + PG_NODES.index(node)
+
+    def etcd_client_port(self, member: str) -> int:
+        return self.base_port + 2 + ETCD_MEMBERS.index(member)
+
+    def etcd_peer_port(self, member: str) -> int:
+        return self.base_port + 5 + ETCD_MEMBERS.index(member)
+
+    @property
+    def prometheus_port(self) -> int:
+        return self.base_port + 8
+
+    @property
+    def mongo_port(self) -> int:
+        return self.base_port + 9
+
+    @property
+    def exporter_port(self) -> int:
+        return self.base_port + 10
+
+    def ports_to_bind(self) -> dict[int, str]:
+        """Every port the stack listens on, with the component that needs it."""
+        ports = {self.pg_port(n): n for n in PG_NODES}
+        for m in ETCD_MEMBERS:
+            ports[self.etcd_client_port(m)] = f"{m} (client)"
+            ports[self.etcd_peer_port(m)] = f"{m} (peer)"
+        ports[self.prometheus_port] = "prometheus"
+        ports[self.mongo_port] = "mongo"
+        return ports

@@ -1,0 +1,71 @@
+"""The PoP config that describes the local stack's targets, in the exporter's format."""
+
+from __future__ import annotations
+
+from edgesla import conventions as conv
+from edgesla.config import (
+    Defaults,
+    EtcdTarget,
+    MongoQueryTarget,
+    MongoReplicationTarget,
+    PopConfig,
+    PostgresNode,
+    PostgresQueryTarget,
+    PostgresReplicationTarget,
+)
+from edgesla.stack import etcd, mongo, postgres
+from edgesla.stack.layout import ETCD_MEMBERS, PG_NODES, Layout
+from edgesla.stack.seed import subscriber_id
+
+__all__ = ["LOCAL_POP", "LOCAL_REGION", "stack_pop_config"]
+
+LOCAL_POP = "local-pop"
+LOCAL_REGION = "local"
+
+
+def stack_pop_config(layout: Layout) -> PopConfig:
+    billing_lookup = (
+        "SELECT plan, balance_cents FROM public.billing_account "
+        f"WHERE subscriber_id = '{subscriber_id(0)}'"
+    )
+    return PopConfig(
+        version=1,
+        pop=LOCAL_POP,
+        region=LOCAL_REGION,
+        defaults=Defaults(interval=5.0, timeout=2.0, jitter=0.5),
+        targets=(
+            MongoQueryTarget(
+                name="subscribers-lookup",
+                prober="mongodb_query",
+                uri=mongo.uri(layout),
+                database=conv.MONGO_DATABASE,
+                collection=conv.MONGO_SUBSCRIBERS,
+            ),
+            MongoReplicationTarget(
+                name="subscribers-replset", prober="mongodb_replication", uri=mongo.uri(layout)
+            ),
+            *(
+                PostgresQueryTarget(
+                    name=f"{node}-billing-lookup",
+                    prober="postgres_query",
+                    dsn=postgres.dsn(layout, node),
+                    query=billing_lookup,
+                    sslmode="disable",
+                )
+                for node in PG_NODES
+            ),
+            PostgresReplicationTarget(
+                name="pg-multimaster",
+                prober="postgres_replication",
+                nodes=tuple(
+                    PostgresNode(name=node, dsn=postgres.dsn(layout, node), sslmode="disable")
+                    for node in PG_NODES
+                ),
+            ),
+            EtcdTarget(
+                name="etcd",
+                prober="etcd",
+                endpoints=tuple(etcd.client_url(layout, m) for m in ETCD_MEMBERS),
+            ),
+        ),
+    )

@@ -1,0 +1,55 @@
+"""Checks made before anything starts: free ports, an exclusive lock on the state dir."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from edgesla._errors import PreflightError
+from edgesla.stack.layout import HOST, Layout
+
+__all__ = ["check_ports_free", "locked"]
+
+
+def check_ports_free(layout: Layout) -> None:
+    """PreflightError naming every port on 127.0.0.1 the stack needs that is already taken."""
+    taken = []
+    for port, component in sorted(layout.ports_to_bind().items()):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((HOST, port))
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+                taken.append(f"{HOST}:{port} ({component})")
+    if taken:
+        first, last = min(layout.ports_to_bind()), max(layout.ports_to_bind())
+        raise PreflightError(
+            f"port already taken: {', '.join(taken)}. The stack needs ports {first}-{last}. "
+            "Stop whatever listens there (`ss -ltnp` shows it), or choose other ports with "
+            "--base-port N (or EDGESLA_BASE_PORT). Nothing was started."
+        )
+
+
+@contextmanager
+def locked(state_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the state dir so two commands never race on one stack."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(state_dir / "stack.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise PreflightError(
+                f"another `edgesla stack` command is working on {state_dir}; wait for it to "
+                "finish, or use another --state-dir"
+            ) from exc
+        yield
+    finally:
+        os.close(fd)

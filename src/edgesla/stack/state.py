@@ -1,0 +1,101 @@
+"""The stack's state file (``stack.json``): what was started, where, under which PID.
+
+Written atomically after every process start, so a crash mid-way still leaves a record
+of every process that might be running, and ``edgesla stack down`` can stop them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edgesla._errors import StackError
+from edgesla.stack.processes import ProcessRecord
+
+__all__ = ["Component", "StackState", "read_state", "write_state"]
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    kind: str
+    address: str
+    url: str
+    process: ProcessRecord
+    log: str
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["pid"] = data["process"]["pid"]
+        return data
+
+
+@dataclass
+class StackState:
+    base_port: int
+    pop_config: str
+    run_as: str | None
+    components: list[Component] = field(default_factory=list)
+    ready: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "base_port": self.base_port,
+            "pop_config": self.pop_config,
+            "run_as": self.run_as,
+            "ready": self.ready,
+            "components": [c.as_json() for c in self.components],
+        }
+
+
+def write_state(path: Path, state: StackState) -> None:
+    """Replace ``path`` atomically: readers see the old or the new file, never half of one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".stack-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(state.as_json(), out, indent=2)
+        out.write("\n")
+    Path(tmp).replace(path)
+
+
+def read_state(path: Path) -> StackState | None:
+    """The recorded stack, or None when there is no state file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise StackError(
+            f"{path}: unreadable stack state ({exc}); if no stack is running from this "
+            "directory, delete the file and run `edgesla stack up` again"
+        ) from exc
+    try:
+        components = [
+            Component(
+                name=c["name"],
+                kind=c["kind"],
+                address=c["address"],
+                url=c["url"],
+                process=ProcessRecord(**c["process"]),
+                log=c["log"],
+            )
+            for c in data["components"]
+        ]
+        return StackState(
+            base_port=data["base_port"],
+            pop_config=data["pop_config"],
+            run_as=data["run_as"],
+            components=components,
+            ready=data["ready"],
+        )
+    except (KeyError, TypeError) as exc:
+        raise StackError(
+            f"{path}: stack state of an unknown shape (missing {exc}); it was not written by "
+            "this version of edgesla. Stop its processes by hand, delete the file, and retry."
+        ) from exc
