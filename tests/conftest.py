@@ -1,0 +1,59 @@
+"""Fixtures: one real local PoP stack shared by the tests that only read or write data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from edgesla.stack.layout import Layout
+from tests.helpers import edgesla, make_state_dir, teardown_stack
+
+#: Ports of the shared test stack; other tests use other bases so stacks never collide,
+#: and none collides with the demo stack's default (19400).
+SHARED_BASE_PORT = 19500
+SHARED_SUBSCRIBERS = 2_000
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Layout]:
+    state_dir = make_state_dir("shared")
+    result = edgesla(
+        "stack", "up", "--state-dir", str(state_dir), "--base-port", str(SHARED_BASE_PORT),
+        "--subscribers", str(SHARED_SUBSCRIBERS),
+    )  # fmt: skip
+    try:
+        assert result.returncode == 0, result.stderr + result.stdout
+        yield Layout(state_dir, SHARED_BASE_PORT)
+    finally:
+        teardown_stack(state_dir)
+
+
+def pg(layout: Layout, node: str) -> psycopg.Connection:
+    return psycopg.connect(
+        f"host=127.0.0.1 port={layout.pg_port(node)} dbname=edgesla user=postgres",
+        autocommit=True,
+    )
+
+
+@pytest.fixture
+def pg_a(stack: Layout) -> Iterator[psycopg.Connection]:
+    with pg(stack, "pg-a") as conn:
+        yield conn
+
+
+@pytest.fixture
+def pg_b(stack: Layout) -> Iterator[psycopg.Connection]:
+    with pg(stack, "pg-b") as conn:
+        yield conn
+
+
+@pytest.fixture
+def state_dir_factory() -> Iterator[list[Path]]:
+    """State dirs made through it are torn down (stack stopped, dir removed) afterwards."""
+    made: list[Path] = []
+    yield made
+    for path in made:
+        teardown_stack(path)

@@ -1,0 +1,72 @@
+"""Helpers for tests that drive the real `edgesla` command and the real local stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+EDGESLA = str(Path(sys.executable).parent / "edgesla")
+
+
+def make_state_dir(prefix: str) -> Path:
+    """A fresh state dir under /tmp that the edgesla-pg system user can reach (root runs)."""
+    path = Path(tempfile.mkdtemp(prefix=f"edgesla-{prefix}-", dir="/tmp"))
+    path.chmod(0o755)
+    return path
+
+
+def edgesla(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> (
+    subprocess.CompletedProcess[str]
+):  # fmt: skip
+    return subprocess.run(
+        [EDGESLA, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def processes_using(state_dir: Path) -> list[psutil.Process]:
+    """Live (non-zombie) processes whose command line mentions ``state_dir``."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(state_dir) in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found
+
+
+def stack_json(state_dir: Path) -> dict[str, Any]:
+    result = edgesla("stack", "status", "--state-dir", str(state_dir), "--json")
+    return dict(json.loads(result.stdout))
+
+
+def eventually(check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1) -> Any:
+    """Poll ``check`` until it returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+
+
+def teardown_stack(state_dir: Path) -> None:
+    edgesla("stack", "down", "--state-dir", str(state_dir))
+    for proc in processes_using(state_dir):  # belt and braces: never leak servers
+        proc.kill()
+    shutil.rmtree(state_dir, ignore_errors=True)

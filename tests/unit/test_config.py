@@ -1,0 +1,86 @@
+"""The PoP config loader: strict, typed, and clear about what is wrong and where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edgesla import ConfigError
+from edgesla.config import dump_config, load_config, parse_config
+from edgesla.durations import format_duration, parse_duration
+
+DATA = Path(__file__).parent.parent / "testdata" / "config"
+
+INVALID = {
+    "invalid-unknown-prober.yaml": "  targets[0] (name: pg-a): unknown prober 'postgress_query'; "
+    "known probers: etcd, kube_apiserver, mongodb_query, mongodb_replication, postgres_query, "
+    "postgres_replication",
+    "invalid-unknown-key.yaml": "  targets[0] (name: subscribers-lookup).colection: unknown key "
+    "(check its spelling; see the config reference in the README)",
+    "invalid-timeout-not-below-interval.yaml": "  (top level): target 'etcd': timeout 5s must "
+    "be below its interval 5s, or probes would overlap",
+    "invalid-bad-duration.yaml": "  defaults.interval: invalid duration '15 seconds': use a "
+    "number with a unit, e.g. 250ms, 15s, 5m, 1h30m, 30d",
+    "invalid-no-version.yaml": "version: expected 1, got None; add 'version: 1' at the top",
+    "invalid-password-twice.yaml": "  targets[0] (name: pg-a): set password_file or "
+    "password_env, not both",
+}
+
+
+@pytest.mark.parametrize("name", sorted(INVALID))
+def test_invalid_config_names_file_key_and_fix(name: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(DATA / name)
+    message = str(info.value)
+    assert message.startswith(f"{DATA / name}: ")
+    assert INVALID[name] in message
+    assert info.value.exit_code == 2
+
+
+def test_every_invalid_example_is_covered() -> None:
+    assert {p.name for p in DATA.glob("invalid-*.yaml")} == set(INVALID)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the PoP config: No such file"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_defaults_apply_and_config_is_frozen() -> None:
+    config = load_config(DATA / "valid-minimal.yaml")
+    assert config.defaults.interval == 15.0
+    assert config.defaults.timeout == 5.0
+    target = config.targets[0]
+    assert target.prober == "mongodb_query"
+    assert target.collection == "subscribers"
+    with pytest.raises(ValueError, match="frozen"):
+        target.name = "other"  # type: ignore[misc]
+
+
+def test_dump_reads_back_unchanged() -> None:
+    config = load_config(DATA / "valid-minimal.yaml")
+    import yaml
+
+    assert parse_config(yaml.safe_load(dump_config(config))) == config
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("250ms", 0.25), ("15s", 15), ("5m", 300), ("1h30m", 5400), ("30d", 2_592_000), ("1.5s", 1.5)],
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "15", "15 s", "s", "5m3", "-1s"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="invalid duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0.25, "250ms"), (15, "15s"), (300, "5m"), (2.5, "2.5s")]
+)
+def test_format_duration(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
