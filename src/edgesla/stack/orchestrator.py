@@ -139,6 +139,8 @@ def _start_all(
     say(f"MongoDB: seeding {subscribers:,} subscriber documents")
     mongo.seed(layout, subscribers, seeded)
     wait_ready(by_name["prometheus"], partial(prometheus.check, layout), 60)
+    say("Prometheus: waiting for the first scrape of every etcd member")
+    wait_ready(by_name["prometheus"], partial(prometheus.scraping_etcd, layout), 60)
     layout.pop_config.write_text(dump_config(stack_pop_config(layout)), encoding="utf-8")
     state.ready = True
     write_state(layout.state_file, state)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
+
 import requests
 import yaml
 
@@ -12,7 +15,7 @@ from edgesla.stack.http import get_json
 from edgesla.stack.layout import ETCD_MEMBERS, HOST, Layout
 from edgesla.stack.processes import ProcessRecord, spawn
 
-__all__ = ["SCRAPE_INTERVAL", "check", "render_config", "start", "url"]
+__all__ = ["SCRAPE_INTERVAL", "check", "render_config", "scraping_etcd", "start", "url"]
 
 SCRAPE_INTERVAL = "5s"
 
@@ -71,14 +74,37 @@ def start(layout: Layout, binaries: Binaries, pop: str, region: str) -> ProcessR
     )
 
 
+def _targets(layout: Layout) -> list[dict[str, Any]]:
+    status, body = get_json(f"{url(layout)}/api/v1/targets?state=active")
+    if status != 200 or not isinstance(body, dict) or body.get("status") != "success":
+        return []
+    return list(body["data"]["activeTargets"])
+
+
 def check(layout: Layout) -> tuple[bool, str]:
-    """Ready, and its query API answers: (ok, detail)."""
+    """Ready, and its API answers: (ok, detail with the health of its scrape targets)."""
     try:
         ready = requests.get(f"{url(layout)}/-/ready", timeout=2).status_code == 200
-        status, body = get_json(f"{url(layout)}/api/v1/query?query=up")
+        targets = _targets(layout) if ready else []
     except requests.RequestException as exc:
         return False, f"no answer: {type(exc).__name__}"
-    if not ready or status != 200 or not isinstance(body, dict) or body.get("status") != "success":
+    if not ready or not targets:
         return False, "not ready"
-    up = sum(1 for s in body["data"]["result"] if s["value"][1] == "1")
-    return True, f"ready, {up}/{len(body['data']['result'])} scrape targets up"
+    health = Counter(t["health"] for t in targets)
+    down = sorted(t["labels"]["job"] for t in targets if t["health"] == "down")
+    detail = f"ready; scrape targets: {health['up']} up"
+    if down:
+        detail += f", {len(down)} down ({', '.join(down)})"
+    if health["unknown"]:
+        detail += f", {health['unknown']} not scraped yet"
+    return True, detail
+
+
+def scraping_etcd(layout: Layout) -> tuple[bool, str]:
+    """Every etcd member has been scraped successfully: (ok, detail)."""
+    try:
+        etcd_targets = [t for t in _targets(layout) if t["labels"]["job"] == conv.JOB_ETCD]
+    except requests.RequestException as exc:
+        return False, f"no answer: {type(exc).__name__}"
+    healthy = sum(t["health"] == "up" for t in etcd_targets)
+    return healthy == len(ETCD_MEMBERS), f"{healthy}/{len(ETCD_MEMBERS)} etcd members scraped"
