@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from tests.helpers import edgesla, make_state_dir, teardown_stack
 
 #: Ports of the shared test stack; other tests use other bases so stacks never collide,
 #: and none collides with the demo stack's default (19400).
-SHARED_BASE_PORT = 19500
+#: EDGESLA_TEST_BASE_PORT moves it, so two test runs can share the machine.
+SHARED_BASE_PORT = int(os.environ.get("EDGESLA_TEST_BASE_PORT", "19500"))
 SHARED_SUBSCRIBERS = 2_000
 
 

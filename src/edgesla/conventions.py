@@ -30,12 +30,69 @@ LABEL_TARGET: Final = "target"
 LABEL_PROBER: Final = "prober"
 COMMON_LABELS: Final = (LABEL_POP, LABEL_REGION, LABEL_TARGET, LABEL_PROBER)
 
-# --- metric names (prefix edgesla_) ---
+# --- metric names (prefix edgesla_), base units only ---
 METRIC_PREFIX: Final = "edgesla"
+
+# Owned by the framework (exporter), present for every target:
+#: 1 when the last probe of the target succeeded, 0 otherwise; never vanishes.
 PROBE_UP: Final = "edgesla_probe_up"
+#: Counter of probe runs by result ("success" | "failure"): availability is an exact ratio.
 PROBE_RESULTS_TOTAL: Final = "edgesla_probe_results_total"
+#: Counter of failed runs by reason (closed set: probes._result.Reason).
+PROBE_FAILURES_TOTAL: Final = "edgesla_probe_failures_total"
+#: 1 for the reason of the current failure, 0 for every other reason (all while up).
+PROBE_FAILURE_REASON: Final = "edgesla_probe_failure_reason"
+#: Histogram of the measured operation's latency, buckets at LATENCY_BUCKETS_SECONDS.
 PROBE_LATENCY_SECONDS: Final = "edgesla_probe_latency_seconds"
 PROBE_LAST_SUCCESS_TIMESTAMP: Final = "edgesla_probe_last_success_timestamp_seconds"
+PROBE_LAST_RUN_TIMESTAMP: Final = "edgesla_probe_last_run_timestamp_seconds"
+#: Self-metrics of the exporter.
+PROBE_RUN_DURATION_SECONDS: Final = "edgesla_probe_run_duration_seconds"
+PROBE_OVERRUNS_TOTAL: Final = "edgesla_probe_overruns_total"
+EXPORTER_SCRAPES_TOTAL: Final = "edgesla_exporter_scrapes_total"
+LABEL_RESULT: Final = "result"
+LABEL_REASON: Final = "reason"
+
+# postgres_replication (labels: origin, peer, node, subscription, slot, application_name)
+PG_REPLICATION_LAG_SECONDS: Final = "edgesla_pg_replication_lag_seconds"  # heartbeat age
+PG_HEARTBEAT_SEQ: Final = "edgesla_pg_heartbeat_seq"
+PG_SUBSCRIPTION_WORKER_UP: Final = "edgesla_pg_subscription_worker_up"
+PG_SUBSCRIPTION_RECEIPT_AGE_SECONDS: Final = "edgesla_pg_subscription_last_receipt_age_seconds"
+PG_SUBSCRIPTION_APPLY_ERRORS_TOTAL: Final = "edgesla_pg_subscription_apply_errors_total"
+PG_SUBSCRIPTION_SYNC_ERRORS_TOTAL: Final = "edgesla_pg_subscription_sync_errors_total"
+PG_SUBSCRIPTION_CONFLICTS_TOTAL: Final = "edgesla_pg_subscription_conflicts_total"  # + type
+PG_WALSENDER_LAG_SECONDS: Final = "edgesla_pg_walsender_lag_seconds"  # + kind=write|flush|replay
+PG_WALSENDER_IDLE: Final = "edgesla_pg_walsender_idle"  # 1 when the lag columns are NULL
+PG_WALSENDER_DISTANCE_BYTES: Final = "edgesla_pg_walsender_distance_bytes"
+PG_SLOT_ACTIVE: Final = "edgesla_pg_replication_slot_active"
+
+# mongodb_replication (labels: member, state)
+MONGO_MEMBER_HEALTH: Final = "edgesla_mongodb_member_health"
+MONGO_MEMBER_STATE: Final = "edgesla_mongodb_member_state"  # 1 for the member's state label
+MONGO_PRIMARY_PRESENT: Final = "edgesla_mongodb_primary_present"
+MONGO_MEMBER_LAG_SECONDS: Final = "edgesla_mongodb_member_lag_seconds"  # signed, >= 0 behind
+
+# etcd (labels: member); names follow etcd's own where they mirror them
+ETCD_MEMBER_HEALTHY: Final = "edgesla_etcd_member_healthy"
+ETCD_MEMBER_HAS_LEADER: Final = "edgesla_etcd_server_has_leader"
+ETCD_MEMBER_IS_LEADER: Final = "edgesla_etcd_server_is_leader"
+ETCD_LEADER_CHANGES_TOTAL: Final = "edgesla_etcd_server_leader_changes_seen_total"
+ETCD_PROPOSALS_FAILED_TOTAL: Final = "edgesla_etcd_server_proposals_failed_total"
+ETCD_WAL_FSYNC_P99_SECONDS: Final = "edgesla_etcd_disk_wal_fsync_p99_seconds"
+ETCD_QUORUM_OK: Final = "edgesla_etcd_quorum_ok"
+
+# kube_apiserver (labels: endpoint, check, lease)
+KUBE_LIVEZ_UP: Final = "edgesla_kube_apiserver_livez_up"
+KUBE_READYZ_UP: Final = "edgesla_kube_apiserver_readyz_up"
+KUBE_READYZ_CHECK_UP: Final = "edgesla_kube_apiserver_readyz_check_up"  # + check
+KUBE_LEASE_AGE_SECONDS: Final = "edgesla_kube_lease_age_seconds"  # since renewTime; + lease
+KUBE_LEASE_DURATION_SECONDS: Final = "edgesla_kube_lease_duration_seconds"
+KUBE_LEASE_FRESH: Final = "edgesla_kube_lease_fresh"  # age <= leaseDuration
+
+# control-plane redundancy (labels: component=etcd|kube-apiserver): a single point of
+# failure is visible as healthy <= 1 (or healthy < quorum for etcd)
+CONTROLPLANE_MEMBERS_CONFIGURED: Final = "edgesla_controlplane_members_configured"
+CONTROLPLANE_MEMBERS_HEALTHY: Final = "edgesla_controlplane_members_healthy"
 
 # --- Prometheus job names used by the local stack and the generated scrape configs ---
 JOB_EXPORTER: Final = "edgesla-exporter"
