@@ -31,6 +31,7 @@ __all__ = [
     "CONFIG_VERSION",
     "Defaults",
     "EtcdTarget",
+    "ExporterSettings",
     "KubeApiserverTarget",
     "MongoQueryTarget",
     "MongoReplicationTarget",
@@ -40,8 +41,10 @@ __all__ = [
     "PostgresReplicationTarget",
     "Target",
     "dump_config",
+    "interval_of",
     "load_config",
     "parse_config",
+    "timeout_of",
 ]
 
 CONFIG_VERSION = 1
@@ -151,11 +154,19 @@ Target = Annotated[
 ]
 
 
+class ExporterSettings(_Strict):
+    """How ``edgesla exporter`` serves this PoP (``--listen`` and friends override)."""
+
+    listen: str = Field(default="0.0.0.0:9830", pattern=r"^[^\s:]*:\d{1,5}$")
+    max_concurrency: int = Field(default=8, ge=1, le=256)
+
+
 class PopConfig(_Strict):
     version: Literal[1]
     pop: str = Field(pattern=_NAME)
     region: str = Field(pattern=_NAME)
     defaults: Defaults = Defaults()
+    exporter: ExporterSettings = ExporterSettings()
     targets: tuple[Target, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -165,8 +176,8 @@ class PopConfig(_Strict):
             if target.name in seen:
                 raise ValueError(f"target name {target.name!r} is used twice; names must be unique")
             seen.add(target.name)
-            interval = target.interval or self.defaults.interval
-            timeout = target.timeout or self.defaults.timeout
+            interval = interval_of(self, target)
+            timeout = timeout_of(self, target)
             if timeout >= interval:
                 raise ValueError(
                     f"target {target.name!r}: timeout {timeout:g}s must be below its "
@@ -236,6 +247,14 @@ def load_config(path: Path) -> PopConfig:
 
 
 _DURATION_KEYS = frozenset({"interval", "timeout", "jitter", "heartbeat_interval"})
+
+
+def interval_of(config: PopConfig, target: Target) -> float:
+    return target.interval or config.defaults.interval
+
+
+def timeout_of(config: PopConfig, target: Target) -> float:
+    return target.timeout or config.defaults.timeout
 
 
 def _spelled(key: str, value: Any) -> Any:

@@ -10,6 +10,7 @@ import click
 from edgesla import __version__, exitcodes
 from edgesla._errors import EdgeslaError
 from edgesla.cli.demo import demo
+from edgesla.cli.exporter import exporter, probe
 from edgesla.cli.stack import stack
 
 __all__ = ["cli", "main"]
@@ -46,6 +47,8 @@ def cli() -> None:
       edgesla stack up       start a miniature PoP on 127.0.0.1 (PostgreSQL x2, MongoDB-wire,
                              etcd x3, Prometheus) and write its PoP config
       edgesla stack status   is every component answering?
+      edgesla probe --config .edgesla/pop.yaml      run every probe once and show the results
+      edgesla exporter --config .edgesla/pop.yaml   serve /metrics for Prometheus
       edgesla demo           the whole job on the local stack (what `make demo` runs)
       edgesla stack down     stop exactly what `stack up` started
     """
@@ -53,6 +56,8 @@ def cli() -> None:
 
 cli.add_command(stack)
 cli.add_command(demo)
+cli.add_command(exporter)
+cli.add_command(probe)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from edgesla import conventions as conv
 from edgesla.config import (
     Defaults,
     EtcdTarget,
+    ExporterSettings,
     MongoQueryTarget,
     MongoReplicationTarget,
     PopConfig,
@@ -14,7 +15,7 @@ from edgesla.config import (
     PostgresReplicationTarget,
 )
 from edgesla.stack import etcd, mongo, postgres
-from edgesla.stack.layout import ETCD_MEMBERS, PG_NODES, Layout
+from edgesla.stack.layout import ETCD_MEMBERS, HOST, PG_NODES, Layout
 from edgesla.stack.seed import subscriber_id
 
 __all__ = ["LOCAL_POP", "LOCAL_REGION", "stack_pop_config"]
@@ -33,6 +34,7 @@ def stack_pop_config(layout: Layout) -> PopConfig:
         pop=LOCAL_POP,
         region=LOCAL_REGION,
         defaults=Defaults(interval=5.0, timeout=2.0, jitter=0.5),
+        exporter=ExporterSettings(listen=f"{HOST}:{layout.exporter_port}"),
         targets=(
             MongoQueryTarget(
                 name="subscribers-lookup",

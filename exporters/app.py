@@ -1,0 +1,105 @@
+"""The exporter's WSGI application.
+
+/metrics          what the schedule measured; never waits on a database
+/probe?target=N   blackbox-style: probe N now, within the scrape timeout Prometheus sends
+                  (X-Prometheus-Scrape-Timeout-Seconds minus a 0.5 s offset)
+/-/healthy        the process is alive
+/-/ready          every target has been probed once
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+
+from exporters.exporter import Exporter
+from exporters.metrics import FrameworkMetrics
+from exporters.samples import SampleCollector
+from exporters.webconfig import WebConfig
+
+__all__ = ["SCRAPE_TIMEOUT_OFFSET", "make_app"]
+
+SCRAPE_TIMEOUT_OFFSET = 0.5
+StartResponse = Callable[..., Any]
+_LANDING = """<html><head><title>edgesla exporter</title></head><body>
+<h1>edgesla exporter — PoP {pop}</h1><p><a href="/metrics">/metrics</a></p>
+<p>Targets: {targets}</p><p>Probe one now: /probe?target=NAME</p></body></html>"""
+
+
+def _reply(start: StartResponse, status: str, body: bytes, ctype: str = "text/plain") -> (
+    list[bytes]
+):  # fmt: skip
+    start(status, [("Content-Type", ctype), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _probe_registry(exporter: Exporter, name: str, timeout: float | None) -> CollectorRegistry:
+    """A fresh registry holding only this one run, as blackbox_exporter's /probe does."""
+    registry = CollectorRegistry(auto_describe=True)
+    metrics = FrameworkMetrics(registry, exporter.config.pop, exporter.config.region)
+    samples = SampleCollector()
+    registry.register(samples)
+    target = exporter.targets[name]
+    key = metrics.labels(name, target.prober)
+    metrics.register(key)
+    result, seconds = exporter.probe_once(name, timeout)
+    metrics.record(key, result, seconds)
+    samples.store(key, result)
+    return registry
+
+
+def make_app(exporter: Exporter, web: WebConfig | None = None) -> Callable[..., Iterable[bytes]]:
+    web = web or WebConfig()
+
+    def app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
+        if not web.allows(environ.get("HTTP_AUTHORIZATION")):
+            start("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="edgesla"'),
+                                       ("Content-Type", "text/plain")])  # fmt: skip
+            return [b"Unauthorized\n"]
+        path = environ.get("PATH_INFO", "/")
+        if path == "/metrics":
+            exporter.metrics.scrapes.labels(exporter.config.pop, exporter.config.region).inc()
+            return _render(exporter.registry, environ, start)
+        if path == "/probe":
+            return _probe(exporter, environ, start)
+        if path == "/-/healthy":
+            return _reply(start, "200 OK", b"OK\n")
+        if path == "/-/ready":
+            if exporter.first_round_done.is_set():
+                return _reply(start, "200 OK", b"OK\n")
+            return _reply(start, "503 Service Unavailable", b"first probes still running\n")
+        if path == "/":
+            names = ", ".join(sorted(exporter.targets))
+            page = _LANDING.format(pop=exporter.config.pop, targets=names)
+            return _reply(start, "200 OK", page.encode(), "text/html")
+        return _reply(start, "404 Not Found", b"Not Found\n")
+
+    return app
+
+
+def _render(registry: CollectorRegistry, environ: dict[str, Any], start: StartResponse) -> (
+    list[bytes]
+):  # fmt: skip
+    encoder, content_type = choose_encoder(environ.get("HTTP_ACCEPT", ""))
+    return _reply(start, "200 OK", encoder(registry), content_type)
+
+
+def _probe(exporter: Exporter, environ: dict[str, Any], start: StartResponse) -> list[bytes]:
+    names = parse_qs(environ.get("QUERY_STRING", "")).get("target", [])
+    if len(names) != 1 or names[0] not in exporter.targets:
+        known = ", ".join(sorted(exporter.targets))
+        return _reply(start, "400 Bad Request",
+                      f"give one target=NAME; known targets: {known}\n".encode())  # fmt: skip
+    timeout = None
+    header = environ.get("HTTP_X_PROMETHEUS_SCRAPE_TIMEOUT_SECONDS")
+    if header:
+        try:
+            timeout = max(float(header) - SCRAPE_TIMEOUT_OFFSET, 0.1)
+        except ValueError:
+            return _reply(start, "400 Bad Request",
+                          b"X-Prometheus-Scrape-Timeout-Seconds is not a number\n")  # fmt: skip
+    return _render(_probe_registry(exporter, names[0], timeout), environ, start)

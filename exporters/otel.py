@@ -1,0 +1,82 @@
+"""OpenTelemetry: each probe run is a span (database semantic conventions). Off by default.
+
+Enabled by ``--otlp-endpoint URL`` or the standard ``OTEL_EXPORTER_OTLP_ENDPOINT``; spans go
+out over OTLP/HTTP in batches, so a slow collector never delays a probe.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from edgesla import __version__
+from probes._result import ProbeResult
+
+__all__ = ["make_tracer", "span_attributes", "span_outcome"]
+
+_DB_SYSTEM = {
+    "postgres_query": "postgresql",
+    "postgres_replication": "postgresql",
+    "mongodb_query": "mongodb",
+    "mongodb_replication": "mongodb",
+    "etcd": "etcd",
+    "kube_apiserver": "kubernetes",
+}
+
+
+def make_tracer(
+    pop: str, endpoint: str | None = None, processor: SpanProcessor | None = None
+) -> trace.Tracer:
+    """A real tracer when an OTLP endpoint (or a test's span processor) is given, else no-op."""
+    endpoint = endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if endpoint is None and processor is None:
+        return trace.NoOpTracer()
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": "edgesla-exporter",
+                                  "service.version": __version__, "edgesla.pop": pop})
+    )  # fmt: skip
+    if processor is None:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        url = endpoint.rstrip("/") + "/v1/traces" if endpoint else None
+        processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=url))
+    provider.add_span_processor(processor)
+    return provider.get_tracer("edgesla.exporter", __version__)
+
+
+def span_attributes(target: Any, pop: str) -> dict[str, str | int]:
+    """Semantic-convention attributes of a probe span; never a credential."""
+    attrs: dict[str, str | int] = {
+        "db.system.name": _DB_SYSTEM.get(target.prober, target.prober),
+        "edgesla.pop": pop,
+        "edgesla.target": target.name,
+        "edgesla.prober": target.prober,
+    }
+    query = getattr(target, "query", None)
+    if isinstance(query, str) and query.split():
+        attrs["db.operation.name"] = query.split()[0].upper()
+    collection = getattr(target, "collection", None)
+    if isinstance(collection, str):
+        attrs["db.collection.name"] = collection
+        attrs["db.namespace"] = str(getattr(target, "database", ""))
+    address = re.search(r"host=(\S+)", str(getattr(target, "dsn", ""))) or re.search(
+        r"://([^/:@]+)", str(getattr(target, "uri", ""))
+    )
+    if address:
+        attrs["server.address"] = address.group(1)
+    return attrs
+
+
+def span_outcome(span: trace.Span, result: ProbeResult) -> None:
+    span.set_attribute("edgesla.success", result.success)
+    if result.latency_seconds is not None:
+        span.set_attribute("edgesla.latency_seconds", result.latency_seconds)
+    if not result.success:
+        span.set_attribute("error.type", result.reason.value if result.reason else "error")
+        span.set_status(trace.StatusCode.ERROR, result.detail[:200])

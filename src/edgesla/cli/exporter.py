@@ -1,0 +1,164 @@
+"""``edgesla exporter`` and ``edgesla probe``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from edgesla import exitcodes
+from edgesla._errors import ConfigError
+from edgesla.cli.render import err_console, out_console
+from edgesla.config import load_config
+
+__all__ = ["exporter", "probe"]
+
+config_option = click.option(
+    "--config", "config_path", required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PoP config file (edgesla stack up writes one for the local stack).",
+)  # fmt: skip
+
+
+@click.command()
+@config_option
+@click.option("--listen", help="HOST:PORT to serve on; default: the config's exporter.listen "
+              "(0.0.0.0:9830).")  # fmt: skip
+@click.option(
+    "--web-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TLS / client-certificate / basic-auth config, exporter-toolkit format.",
+)
+@click.option(
+    "--max-concurrency",
+    type=click.IntRange(1, 256),
+    help="Probe runs at once; default: the config's exporter.max_concurrency (8).",
+)
+@click.option(
+    "--otlp-endpoint",
+    envvar="OTEL_EXPORTER_OTLP_ENDPOINT",
+    help="Send a span per probe run over OTLP/HTTP to this URL (off by default).",
+)
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
+              default="info", show_default=True)  # fmt: skip
+def exporter(
+    config_path: Path, listen: str | None, web_config: Path | None,
+    max_concurrency: int | None, otlp_endpoint: str | None, log_level: str,
+) -> None:  # fmt: skip
+    """Serve the PoP's metrics for Prometheus: probes run on their own schedule.
+
+    \b
+    Endpoints: /metrics, /probe?target=NAME (blackbox-style, honours
+    X-Prometheus-Scrape-Timeout-Seconds), /-/healthy, /-/ready.
+    Every series carries pop, region, target and prober labels. Stop with Ctrl-C or SIGTERM.
+    """
+    from exporters.app import make_app
+    from exporters.exporter import Exporter
+    from exporters.otel import make_tracer
+    from exporters.server import serve
+    from exporters.webconfig import load_web_config
+    from probes.registry import BEATERS, PROBERS, close_all
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    config = load_config(config_path)
+    web = load_web_config(web_config) if web_config else None
+    core = Exporter(config, PROBERS, BEATERS, tracer=make_tracer(config.pop, otlp_endpoint),
+                    max_concurrency=max_concurrency)  # fmt: skip
+    address = listen or config.exporter.listen
+    server, _ = serve(make_app(core, web), address, web.ssl_context() if web else None)
+    scheme = "https" if web and web.tls_server_config else "http"
+    logging.info("edgesla exporter for PoP %s: %d targets, serving %s://%s/metrics",
+                 config.pop, len(config.targets), scheme, address)  # fmt: skip
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    core.start()
+    stopped.wait()
+    logging.info("stopping")
+    server.shutdown()
+    core.stop()
+    close_all()
+
+
+@click.command()
+@config_option
+@click.option("--target", "names", multiple=True, help="Only this target (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON, with samples.")
+def probe(config_path: Path, names: tuple[str, ...], as_json: bool) -> None:
+    """Run every probe once, now, and print what each saw — the first debugging step.
+
+    Exit 0 when every probe succeeded, 1 when any failed, 2 on a bad config or target name.
+    A postgres_replication target writes one heartbeat first, so its lag includes the
+    short wait (0.2 s) for it to travel.
+    """
+    from exporters.exporter import Exporter
+    from probes.registry import BEATERS, PROBERS, close_all
+
+    config = load_config(config_path)
+    unknown = [n for n in names if n not in {t.name for t in config.targets}]
+    if unknown:
+        known = ", ".join(t.name for t in config.targets)
+        raise ConfigError(f"{config_path}: no target named {', '.join(unknown)}; known: {known}")
+    core = Exporter(config, PROBERS, {k: _settled(v) for k, v in BEATERS.items()})
+    selected = [t.name for t in config.targets if not names or t.name in names]
+    try:
+        with ThreadPoolExecutor(max_workers=config.exporter.max_concurrency) as pool:
+            results = list(pool.map(core.probe_once, selected))
+    finally:
+        close_all()
+    if as_json:
+        print(
+            json.dumps(
+                [_as_doc(config, n, r, s) for n, (r, s) in zip(selected, results, strict=True)],
+                indent=2,
+            )
+        )
+    else:
+        _table(config, selected, results)
+    failed = sum(not r.success for r, _ in results)
+    raise SystemExit(exitcodes.FAILURE if failed else exitcodes.OK)
+
+
+def _settled(beat: Any) -> Any:
+    def run(target: Any, timeout: float) -> Any:
+        result = beat(target, timeout)
+        time.sleep(0.2)
+        return result
+
+    return run
+
+
+def _as_doc(config: Any, name: str, result: Any, seconds: float) -> dict[str, Any]:
+    target = next(t for t in config.targets if t.name == name)
+    return {
+        "target": name, "prober": target.prober, "success": result.success,
+        "reason": result.reason.value if result.reason else None,
+        "latency_seconds": result.latency_seconds, "run_seconds": seconds,
+        "detail": result.detail,
+        "samples": [asdict(s) | {"labels": dict(s.labels)} for s in result.samples],
+    }  # fmt: skip
+
+
+def _table(config: Any, names: list[str], results: list[Any]) -> None:
+    table = Table(title=f"PoP {config.pop} ({config.region})", title_justify="left")
+    for column in ("target", "prober", "result", "latency", "detail"):
+        table.add_column(column, no_wrap=column != "detail")
+    for name, (result, _) in zip(names, results, strict=True):
+        target = next(t for t in config.targets if t.name == name)
+        state = "[green]ok[/]" if result.success else f"[bold red]FAIL[/] {result.reason.value}"
+        latency = (
+            "-" if result.latency_seconds is None else f"{result.latency_seconds * 1e3:.2f} ms"
+        )
+        table.add_row(name, target.prober, state, latency, result.detail)
+    out_console.print(table)
+    if not all(r.success for r, _ in results):
+        err_console.print("some probes failed: the reason column says why (see README, Reasons)")
