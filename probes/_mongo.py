@@ -1,0 +1,190 @@
+"""MongoDB plumbing shared by the MongoDB probers: one cached client per target, and one
+mapping from pymongo's exceptions to the closed set of probe reasons.
+
+Connections
+    One ``pymongo.MongoClient`` per target and settings: a MongoClient is itself a small
+    connection pool, and a new client per probe run is the connection leak of
+    percona/mongodb_exporter #470/#1305. A change of settings (e.g. a rotated password)
+    makes a new client; ``close_all()`` closes them (exporter shutdown, test teardown).
+
+Errors become reasons (``reason_for``): connection refused or no server → ``refused``; any
+timeout → ``timeout``; codes 18 (AuthenticationFailed) and 13 (Unauthorized) → ``auth``;
+TLS → ``tls``; other server errors → ``query_error``; an unusable config (bad URI,
+unreadable password file or CA file) → ``config``; anything else → ``error``.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import pymongo
+from pymongo.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
+
+from edgesla._errors import ConfigError
+from edgesla.config import MongoQueryTarget, MongoReplicationTarget
+from edgesla.secrets import read_password
+from probes._result import ProbeResult, Reason
+
+__all__ = [
+    "Client",
+    "MongoTarget",
+    "client_for",
+    "client_or_failure",
+    "close_all",
+    "failure",
+    "first_line",
+    "reason_for",
+]
+
+#: Connections per client (per target). Probes run one operation at a time per target.
+MAX_POOL_SIZE = 4
+#: Server error codes that mean "who you are" or "what you may do" was rejected.
+_AUTH_CODES = frozenset({18, 13})  # AuthenticationFailed, Unauthorized
+#: Server error codes that mean the server gave up on time.
+_TIMEOUT_CODES = frozenset({50, 262})  # MaxTimeMSExpired, ExceededTimeLimit
+_TLS_MARKERS = ("ssl", "tls", "certificate")
+#: Server selection wraps the handshake's auth failure in its own message.
+_AUTH_MARKERS = ("authentication failed", "authenticationfailed", "'code': 18,")
+_REFUSED_MARKERS = ("refused", "no route", "unreachable", "name or service", "nodename")
+
+MongoTarget: TypeAlias = MongoQueryTarget | MongoReplicationTarget
+Client: TypeAlias = pymongo.MongoClient[dict[str, Any]]
+
+
+# --- the client cache ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """Everything a client is built from; a change (e.g. a rotated password) = a new client."""
+
+    uri: str
+    username: str | None
+    password: str | None
+    tls: bool
+    tls_ca_file: str | None
+    timeout_ms: int
+
+
+_lock = threading.Lock()
+_clients: dict[str, tuple[_Settings, Client]] = {}
+
+
+def _settings(target: MongoTarget, timeout: float) -> _Settings:
+    where = f"target {target.name!r}"
+    password = read_password(target.password_file, target.password_env, where)
+    return _Settings(
+        uri=target.uri,
+        username=target.username,
+        password=password,
+        tls=target.tls,
+        tls_ca_file=str(target.tls_ca_file) if target.tls_ca_file else None,
+        timeout_ms=max(1, round(timeout * 1000)),
+    )
+
+
+def _new_client(s: _Settings) -> Client:
+    options: dict[str, Any] = {
+        "maxPoolSize": MAX_POOL_SIZE,
+        "serverSelectionTimeoutMS": s.timeout_ms,
+        "connectTimeoutMS": s.timeout_ms,
+        "socketTimeoutMS": s.timeout_ms,
+        "appname": "edgesla-probe",
+    }
+    if s.username is not None:
+        options |= {"username": s.username, "password": s.password}
+    if s.tls:
+        options["tls"] = True
+        if s.tls_ca_file is not None:
+            options["tlsCAFile"] = s.tls_ca_file
+    return pymongo.MongoClient(s.uri, **options)
+
+
+def client_for(target: MongoTarget, timeout: float) -> Client:
+    """The cached client of ``target`` (made on first use, remade when its settings change).
+
+    Raises ConfigError (password source) and whatever MongoClient raises for a bad URI or
+    CA file; ``probe`` turns those into results.
+    """
+    wanted = _settings(target, timeout)
+    with _lock:
+        cached = _clients.get(target.name)
+        if cached is not None and cached[0] == wanted:
+            return cached[1]
+        client = _new_client(wanted)
+        _clients[target.name] = (wanted, client)
+    if cached is not None:
+        cached[1].close()
+    return client
+
+
+def close_all() -> None:
+    """Close every cached client (exporter shutdown, test teardown)."""
+    with _lock:
+        clients = [client for _, client in _clients.values()]
+        _clients.clear()
+    for client in clients:
+        client.close()
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+def reason_for(exc: BaseException) -> Reason:
+    """The closed-set reason for an exception raised while talking to MongoDB."""
+    text = str(exc).lower()
+    if isinstance(exc, ConfigError | ConfigurationError):
+        return Reason.CONFIG
+    if isinstance(exc, OperationFailure):
+        if exc.code in _AUTH_CODES:
+            return Reason.AUTH
+        if exc.code in _TIMEOUT_CODES or exc.timeout:
+            return Reason.TIMEOUT
+        return Reason.QUERY_ERROR
+    if isinstance(exc, ConnectionFailure) and any(m in text for m in _AUTH_MARKERS):
+        return Reason.AUTH
+    if isinstance(exc, ssl.SSLError) or (
+        isinstance(exc, ConnectionFailure) and any(m in text for m in _TLS_MARKERS)
+    ):
+        return Reason.TLS
+    if isinstance(exc, OSError):  # raw, i.e. not wrapped by pymongo: mostly files we read
+        if isinstance(exc, TimeoutError):
+            return Reason.TIMEOUT
+        return Reason.REFUSED if isinstance(exc, ConnectionError) else Reason.CONFIG
+    if isinstance(exc, ServerSelectionTimeoutError):
+        # Server selection always "times out"; what the servers said on the way is the cause.
+        return Reason.TIMEOUT if "timed out" in text else Reason.REFUSED
+    if isinstance(exc, PyMongoError) and exc.timeout:
+        return Reason.TIMEOUT
+    if isinstance(exc, ConnectionFailure):
+        return Reason.REFUSED if any(m in text for m in _REFUSED_MARKERS) else Reason.ERROR
+    return Reason.ERROR
+
+
+def failure(exc: BaseException, latency: float | None = None) -> ProbeResult:
+    """A failed result for ``exc``: its reason and the first line of its message."""
+    detail = f"{type(exc).__name__}: {first_line(exc)}"
+    return ProbeResult.fail(reason_for(exc), detail, latency)
+
+
+def client_or_failure(target: MongoTarget, timeout: float) -> Client | ProbeResult:
+    """The target's client, or a ``config`` failure: making a client never connects, so
+    anything it raises (bad URI, unreadable password or CA file) is the config's fault."""
+    try:
+        return client_for(target, timeout)
+    except Exception as exc:  # a probe returns every failure as a result, never raises
+        return ProbeResult.fail(Reason.CONFIG, f"{type(exc).__name__}: {first_line(exc)}")

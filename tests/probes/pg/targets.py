@@ -1,0 +1,44 @@
+"""Targets pointing at the shared local stack's two PostgreSQL masters, and sample look-ups."""
+
+from __future__ import annotations
+
+from edgesla.config import PostgresNode, PostgresQueryTarget, PostgresReplicationTarget
+from edgesla.stack.layout import HOST, PG_NODES, Layout
+from probes._result import ProbeResult, Sample
+
+SUB_ON_A = "sub_pg_a_from_pg_b"  # applies pg-b's changes on pg-a
+SUB_ON_B = "sub_pg_b_from_pg_a"  # applies pg-a's changes on pg-b
+BILLING_LOOKUP = "SELECT plan, balance_cents FROM public.billing_account LIMIT 1"
+
+
+def dsn(layout: Layout, node: str, user: str = "postgres") -> str:
+    return f"host={HOST} port={layout.pg_port(node)} dbname=edgesla user={user}"
+
+
+def query_target(dsn: str, query: str = BILLING_LOOKUP, **extra: object) -> PostgresQueryTarget:
+    return PostgresQueryTarget.model_validate(
+        {"name": "pg-lookup", "prober": "postgres_query", "dsn": dsn, "query": query,
+         "sslmode": "disable", **extra}
+    )  # fmt: skip
+
+
+def replication_target(layout: Layout, user: str = "postgres", **extra: object) -> (
+    PostgresReplicationTarget
+):  # fmt: skip
+    nodes = tuple(
+        PostgresNode.model_validate(
+            {"name": node, "dsn": dsn(layout, node, user), "sslmode": "disable", **extra}
+        )
+        for node in PG_NODES
+    )
+    return PostgresReplicationTarget(name="pg-mm", prober="postgres_replication", nodes=nodes)
+
+
+def samples(result: ProbeResult, name: str) -> dict[tuple[tuple[str, str], ...], Sample]:
+    """The samples called ``name``, keyed by their sorted labels."""
+    return {tuple(sorted(s.labels.items())): s for s in result.samples if s.name == name}
+
+
+def value(result: ProbeResult, name: str, **labels: str) -> float | None:
+    found = samples(result, name).get(tuple(sorted(labels.items())))
+    return None if found is None else found.value
