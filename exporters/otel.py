@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from edgesla import __version__
 from probes._result import ProbeResult
 
-__all__ = ["make_tracer", "span_attributes", "span_outcome"]
+__all__ = ["Tracing", "make_tracing", "span_attributes", "span_outcome"]
 
 _DB_SYSTEM = {
     "postgres_query": "postgresql",
@@ -30,16 +30,35 @@ _DB_SYSTEM = {
 }
 
 
-def make_tracer(
+class Tracing:
+    """A tracer, and the provider behind it to flush on shutdown (None: tracing is off)."""
+
+    def __init__(self, tracer: trace.Tracer, provider: TracerProvider | None = None) -> None:
+        self.tracer = tracer
+        self._provider = provider
+
+    @property
+    def enabled(self) -> bool:
+        return self._provider is not None
+
+    def shutdown(self) -> None:
+        """Send the spans still batched, then stop."""
+        if self._provider is not None:
+            self._provider.shutdown()
+
+
+def make_tracing(
     pop: str, endpoint: str | None = None, processor: SpanProcessor | None = None
-) -> trace.Tracer:
-    """A real tracer when an OTLP endpoint (or a test's span processor) is given, else no-op."""
+) -> Tracing:
+    """Real tracing when an OTLP endpoint (or a test's span processor) is given, else no-op."""
     endpoint = endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
     if endpoint is None and processor is None:
-        return trace.NoOpTracer()
+        return Tracing(trace.NoOpTracer())
     provider = TracerProvider(
-        resource=Resource.create({"service.name": "edgesla-exporter",
-                                  "service.version": __version__, "edgesla.pop": pop})
+        resource=Resource.create(
+            {"service.name": "edgesla-exporter", "service.version": __version__,
+             "edgesla.pop": pop}
+        )
     )  # fmt: skip
     if processor is None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -47,7 +66,7 @@ def make_tracer(
         url = endpoint.rstrip("/") + "/v1/traces" if endpoint else None
         processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=url))
     provider.add_span_processor(processor)
-    return provider.get_tracer("edgesla.exporter", __version__)
+    return Tracing(provider.get_tracer("edgesla.exporter", __version__), provider)
 
 
 def span_attributes(target: Any, pop: str) -> dict[str, str | int]:

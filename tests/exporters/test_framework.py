@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -13,7 +14,7 @@ from prometheus_client import generate_latest
 
 from edgesla import conventions as conv
 from exporters.exporter import Exporter
-from exporters.otel import make_tracer
+from exporters.otel import make_tracing
 from probes._result import ProbeResult
 from tests.exporters.conftest import FakeProbers, pop_config
 from tests.helpers import eventually
@@ -123,8 +124,8 @@ def test_promtool_finds_nothing_to_lint_in_our_output(fakes: FakeProbers) -> Non
 
 def test_each_probe_run_is_a_span(fakes: FakeProbers) -> None:
     spans = InMemorySpanExporter()
-    tracer = make_tracer("test-pop", processor=SimpleSpanProcessor(spans))
-    core = Exporter(pop_config(), fakes.map, tracer=tracer)
+    tracing = make_tracing("test-pop", processor=SimpleSpanProcessor(spans))
+    core = Exporter(pop_config(), fakes.map, tracer=tracing.tracer)
     core.probe_once("good")
     core.probe_once("bad")
     good, bad = spans.get_finished_spans()
@@ -139,4 +140,37 @@ def test_each_probe_run_is_a_span(fakes: FakeProbers) -> None:
 
 def test_tracing_is_off_by_default(fakes: FakeProbers, monkeypatch: Any) -> None:
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
-    assert type(make_tracer("test-pop")).__name__ == "NoOpTracer"
+    tracing = make_tracing("test-pop")
+    assert not tracing.enabled
+    assert type(tracing.tracer).__name__ == "NoOpTracer"
+
+
+def test_spans_reach_an_otlp_http_collector(fakes: FakeProbers) -> None:
+    """A local HTTP server stands in for an OpenTelemetry collector and receives the batch."""
+    received: list[tuple[str, str, int]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], len(body)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        tracing = make_tracing("test-pop", endpoint=f"http://127.0.0.1:{server.server_port}")
+        core = Exporter(pop_config(), fakes.map, tracer=tracing.tracer)
+        core.probe_once("good")
+        tracing.shutdown()  # flushes the batch
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(received) == 1
+    path, content_type, size = received[0]
+    assert path == "/v1/traces"
+    assert content_type == "application/x-protobuf"
+    assert size > 0

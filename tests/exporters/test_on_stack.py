@@ -12,7 +12,6 @@ import requests
 
 from edgesla.config import load_config
 from edgesla.stack.layout import Layout
-from probes.registry import PROBERS
 from tests.helpers import EDGESLA, edgesla, eventually
 
 pytestmark = pytest.mark.stack
@@ -51,16 +50,6 @@ def exporter(stack: Layout) -> Iterator[str]:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
         log.close()
-
-
-def test_registry_and_config_agree_on_prober_names() -> None:
-    from typing import get_args
-
-    from edgesla.config import Target
-
-    union = get_args(get_args(Target)[0])
-    names = {get_args(t.model_fields["prober"].annotation)[0] for t in union}
-    assert names == set(PROBERS)
 
 
 def test_every_stack_target_is_up_on_metrics(exporter: str) -> None:

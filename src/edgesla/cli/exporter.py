@@ -20,7 +20,7 @@ from edgesla._errors import ConfigError
 from edgesla.cli.render import err_console, out_console
 from edgesla.config import load_config
 
-__all__ = ["exporter", "probe"]
+__all__ = ["exporter", "probe", "probe_once"]
 
 config_option = click.option(
     "--config", "config_path", required=True,
@@ -63,7 +63,7 @@ def exporter(
     """
     from exporters.app import make_app
     from exporters.exporter import Exporter
-    from exporters.otel import make_tracer
+    from exporters.otel import make_tracing
     from exporters.server import serve
     from exporters.webconfig import load_web_config
     from probes.registry import BEATERS, PROBERS, close_all
@@ -71,7 +71,8 @@ def exporter(
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     config = load_config(config_path)
     web = load_web_config(web_config) if web_config else None
-    core = Exporter(config, PROBERS, BEATERS, tracer=make_tracer(config.pop, otlp_endpoint),
+    tracing = make_tracing(config.pop, otlp_endpoint)
+    core = Exporter(config, PROBERS, BEATERS, tracer=tracing.tracer,
                     max_concurrency=max_concurrency)  # fmt: skip
     address = listen or config.exporter.listen
     server, _ = serve(make_app(core, web), address, web.ssl_context() if web else None)
@@ -87,6 +88,7 @@ def exporter(
     server.shutdown()
     core.stop()
     close_all()
+    tracing.shutdown()
 
 
 @click.command()
@@ -100,6 +102,11 @@ def probe(config_path: Path, names: tuple[str, ...], as_json: bool) -> None:
     A postgres_replication target writes one heartbeat first, so its lag includes the
     short wait (0.2 s) for it to travel.
     """
+    raise SystemExit(probe_once(config_path, names, as_json))
+
+
+def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = False) -> int:
+    """Run the selected targets' probes once, print them; the exit code of `edgesla probe`."""
     from exporters.exporter import Exporter
     from probes.registry import BEATERS, PROBERS, close_all
 
@@ -125,7 +132,7 @@ def probe(config_path: Path, names: tuple[str, ...], as_json: bool) -> None:
     else:
         _table(config, selected, results)
     failed = sum(not r.success for r, _ in results)
-    raise SystemExit(exitcodes.FAILURE if failed else exitcodes.OK)
+    return exitcodes.FAILURE if failed else exitcodes.OK
 
 
 def _settled(beat: Any) -> Any:
