@@ -33,6 +33,7 @@ __all__ = [
     "EtcdTarget",
     "ExporterSettings",
     "KubeApiserverTarget",
+    "LoadTestSettings",
     "MongoQueryTarget",
     "MongoReplicationTarget",
     "PopConfig",
@@ -161,12 +162,20 @@ class ExporterSettings(_Strict):
     max_concurrency: int = Field(default=8, ge=1, le=256)
 
 
+class LoadTestSettings(_Strict):
+    """Where ``edgesla loadtest`` sends the HTTP self-care calls (DB endpoints come from the
+    mongodb_query and postgres_replication targets)."""
+
+    selfcare_url: str | None = Field(default=None, pattern=r"^https?://")
+
+
 class PopConfig(_Strict):
     version: Literal[1]
     pop: str = Field(pattern=_NAME)
     region: str = Field(pattern=_NAME)
     defaults: Defaults = Defaults()
     exporter: ExporterSettings = ExporterSettings()
+    loadtest: LoadTestSettings = LoadTestSettings()
     targets: tuple[Target, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -14,7 +14,7 @@ from tests.helpers import edgesla
 
 pytestmark = pytest.mark.stack
 
-COMPONENTS = ["pg-a", "pg-b", "etcd1", "etcd2", "etcd3", "mongo", "prometheus"]
+COMPONENTS = ["pg-a", "pg-b", "etcd1", "etcd2", "etcd3", "mongo", "prometheus", "selfcare"]
 
 
 def test_status_exits_zero_and_lists_every_component(stack: Layout) -> None:

@@ -49,12 +49,13 @@ def test_down_stops_every_process_it_started_and_nothing_remains(
     assert code == 0, err
     doc = json.loads(edgesla("stack", "status", "--state-dir", str(state_dir), "--json").stdout)
     pids = [c["pid"] for c in doc["components"]]
-    assert len(pids) == 7
+    assert len(pids) == 8
     assert processes_using(state_dir)
 
     result = edgesla("stack", "down", "--state-dir", str(state_dir))
     assert result.returncode == 0, result.stderr
-    assert "stopped: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, prometheus" in result.stdout
+    stopped = "stopped: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, prometheus, selfcare"
+    assert stopped in result.stdout
     for pid in pids:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     _assert_nothing_left(state_dir)

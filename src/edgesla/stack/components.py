@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgesla._errors import StartupError
-from edgesla.stack import etcd, mongo, postgres, prometheus
+from edgesla.stack import etcd, mongo, postgres, prometheus, selfcare
 from edgesla.stack.layout import HOST, Layout
 from edgesla.stack.processes import ProcessRecord, is_running
 from edgesla.stack.state import Component
@@ -19,6 +19,7 @@ KIND_POSTGRES = "postgresql"
 KIND_MONGO = "mongodb"
 KIND_ETCD = "etcd"
 KIND_PROMETHEUS = "prometheus"
+KIND_SELFCARE = "selfcare"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ def describe(name: str, kind: str, layout: Layout, record: ProcessRecord) -> Com
         port, url = layout.etcd_client_port(name), etcd.client_url(layout, name)
     elif kind == KIND_MONGO:
         port, url = layout.mongo_port, mongo.uri(layout)
+    elif kind == KIND_SELFCARE:
+        port, url = layout.selfcare_port, selfcare.url(layout)
     else:
         port, url = layout.prometheus_port, prometheus.url(layout)
     log = layout.log_dir / f"{name}.log"
@@ -53,6 +56,8 @@ def _probe(layout: Layout, component: Component) -> tuple[bool, str]:
         return etcd.check(layout, component.name)
     if component.kind == KIND_MONGO:
         return mongo.check(layout)
+    if component.kind == KIND_SELFCARE:
+        return selfcare.check(layout)
     return prometheus.check(layout)
 
 

@@ -28,6 +28,7 @@ class Layout:
     1       pg-b               8       prometheus
     2-4     etcd1-3 client     9       mongo
     10      exporter (scraped by Prometheus; started by ``edgesla exporter``)
+    11      selfcare (the customer-self-care demo service, HTTP)
     """
 
     state_dir: Path
@@ -74,6 +75,10 @@ class Layout:
     def exporter_port(self) -> int:
         return self.base_port + 10
 
+    @property
+    def selfcare_port(self) -> int:
+        return self.base_port + 11
+
     def ports_to_bind(self) -> dict[int, str]:
         """Every port the stack listens on, with the component that needs it."""
         ports = {self.pg_port(n): n for n in PG_NODES}
@@ -82,4 +87,5 @@ class Layout:
             ports[self.etcd_peer_port(m)] = f"{m} (peer)"
         ports[self.prometheus_port] = "prometheus"
         ports[self.mongo_port] = "mongo"
+        ports[self.selfcare_port] = "selfcare"
         return ports

@@ -9,13 +9,14 @@ from functools import partial
 
 from edgesla._errors import EdgeslaError, PreflightError, StartupError
 from edgesla.config import dump_config
-from edgesla.stack import etcd, mongo, postgres, prometheus
+from edgesla.stack import etcd, mongo, postgres, prometheus, selfcare
 from edgesla.stack.binaries import Binaries, find_binaries
 from edgesla.stack.components import (
     KIND_ETCD,
     KIND_MONGO,
     KIND_POSTGRES,
     KIND_PROMETHEUS,
+    KIND_SELFCARE,
     ComponentStatus,
     check,
     describe,
@@ -139,6 +140,9 @@ def _start_all(
     say(f"MongoDB: seeding {subscribers:,} subscriber documents")
     mongo.seed(layout, subscribers, seeded)
     wait_ready(by_name["prometheus"], partial(prometheus.check, layout), 60)
+    say("starting the customer-self-care service (uvicorn)")
+    launch("selfcare", KIND_SELFCARE, selfcare.start(layout))
+    wait_ready(state.components[-1], partial(selfcare.check, layout), 60)
     say("Prometheus: waiting for the first scrape of every etcd member")
     wait_ready(by_name["prometheus"], partial(prometheus.scraping_etcd, layout), 60)
     layout.pop_config.write_text(dump_config(stack_pop_config(layout)), encoding="utf-8")

@@ -7,6 +7,7 @@ from edgesla.config import (
     Defaults,
     EtcdTarget,
     ExporterSettings,
+    LoadTestSettings,
     MongoQueryTarget,
     MongoReplicationTarget,
     PopConfig,
@@ -14,7 +15,7 @@ from edgesla.config import (
     PostgresQueryTarget,
     PostgresReplicationTarget,
 )
-from edgesla.stack import etcd, mongo, postgres
+from edgesla.stack import etcd, mongo, postgres, selfcare
 from edgesla.stack.layout import ETCD_MEMBERS, HOST, PG_NODES, Layout
 from edgesla.stack.seed import subscriber_id
 
@@ -35,6 +36,7 @@ def stack_pop_config(layout: Layout) -> PopConfig:
         region=LOCAL_REGION,
         defaults=Defaults(interval=5.0, timeout=2.0, jitter=0.5),
         exporter=ExporterSettings(listen=f"{HOST}:{layout.exporter_port}"),
+        loadtest=LoadTestSettings(selfcare_url=selfcare.url(layout)),
         targets=(
             MongoQueryTarget(
                 name="subscribers-lookup",

@@ -1,0 +1,306 @@
+"""The PoP traffic profile: who a PoP serves, how they use it, and which load a run plays.
+
+A profile file (``version: 1``) has two sections; ``loadtests/profiles/pop-default.yaml``
+spells out every default, and ``docs/traffic-model.md`` gives the source of each number::
+
+    version: 1
+    pop:                         # the PoP: PopProfile
+      subscribers: 100000
+      business_share: 0.08
+      busy_hour_factor: 1.65     # busy-hour rate / daily average (ITU-T E.500, Cisco VNI)
+      residential: {care_lookup: 0.2, session_start: 2.0, ...}   # requests/subscriber/day
+      business: {care_lookup: 1.0, ...}
+      diurnal: [6.0, 5.2, ...]   # 24 hourly shares of daily traffic, any positive scale
+    load:                        # the run: LoadProfile
+      kind: peak                 # peak | diurnal | spike | soak (the CLI's --profile)
+      spike: {share: 0.3, window: 5m, ...}
+
+Defaults are applied first, then the file, then dotted overrides from the command line
+(``{"pop.subscribers": 250000, "load.kind": "spike"}``), so a file or an override only
+names what differs. Everything is frozen and strict: an unknown key, a zero or negative
+rate, a share outside [0, 1] or a malformed curve is an ``edgesla.ConfigError`` naming
+the file, the key and the fix. Turning a profile into requests/second is
+``loadtests.rates``; the shapes of the day and of a reconnect storm are ``loadtests.shapes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from edgesla import ConfigError
+from edgesla.durations import Duration, format_duration
+from loadtests import shapes
+
+__all__ = [
+    "DEFAULT_DIURNAL",
+    "OPERATIONS",
+    "PROFILE_FILE_VERSION",
+    "PROFILE_KINDS",
+    "DailyRequests",
+    "DiurnalSettings",
+    "LoadProfile",
+    "PopProfile",
+    "ProfileKind",
+    "SoakSettings",
+    "SpikeSettings",
+    "TrafficModel",
+    "default_model",
+    "load_profile_file",
+    "parse_profile",
+]
+
+OPERATIONS = (
+    "care_lookup",
+    "session_start",
+    "session_stop",
+    "device_change",
+    "billing_write",
+    "selfcare_http",
+)
+ProfileKind = Literal["peak", "diurnal", "spike", "soak"]
+PROFILE_KINDS: tuple[str, ...] = get_args(ProfileKind)
+PROFILE_FILE_VERSION = 1
+
+#: Hourly share of daily requests in percent, 00:00 … 23:00 local time. Residential peak
+#: 22:00 (above 60 % of it until 03:00), a business bump at 12:00-14:00; max/mean = 1.65.
+DEFAULT_DIURNAL = (
+    6.0, 5.2, 4.4, 3.2, 2.025, 1.3, 1.2, 1.6, 2.4, 3.3, 3.7, 4.0,
+    4.3, 4.3, 4.1, 4.1, 4.3, 4.6, 4.8, 5.3, 5.9, 6.5, 6.875, 6.6,
+)  # fmt: skip
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class DailyRequests(_Strict):
+    """Requests one subscriber causes per day, per operation (all above 0)."""
+
+    care_lookup: float = Field(gt=0)
+    session_start: float = Field(gt=0)
+    session_stop: float = Field(gt=0)
+    device_change: float = Field(gt=0)
+    billing_write: float = Field(gt=0)
+    selfcare_http: float = Field(gt=0)
+
+
+class PopProfile(_Strict):
+    """Who the PoP serves and how they use it. Defaults: docs/traffic-model.md."""
+
+    subscribers: int = Field(default=100_000, ge=1, le=10_000_000)
+    business_share: float = Field(default=0.08, ge=0, le=1)
+    busy_hour_factor: float = Field(default=1.65, ge=1, le=24)
+    residential: DailyRequests = DailyRequests(
+        care_lookup=0.2, session_start=2.0, session_stop=2.0,
+        device_change=0.05, billing_write=0.1, selfcare_http=1.0,
+    )  # fmt: skip
+    business: DailyRequests = DailyRequests(
+        care_lookup=1.0, session_start=1.0, session_stop=1.0,
+        device_change=0.2, billing_write=0.5, selfcare_http=3.0,
+    )  # fmt: skip
+    diurnal: tuple[float, ...] = DEFAULT_DIURNAL
+
+    @field_validator("diurnal")
+    @classmethod
+    def _curve(cls, curve: tuple[float, ...]) -> tuple[float, ...]:
+        if len(curve) != shapes.HOURS:
+            raise ValueError(
+                f"expected 24 hourly values (00:00 to 23:00), got {len(curve)}; "
+                "give one share of daily traffic per hour"
+            )
+        for hour, value in enumerate(curve):
+            if value < 0:
+                raise ValueError(
+                    f"the {hour:02d}:00 value is {value:g}; hourly shares must be 0 or more"
+                )
+        if sum(curve) <= 0:
+            raise ValueError(
+                "the values sum to 0; give each hour's share of daily traffic "
+                "(any positive scale, e.g. percentages)"
+            )
+        return curve
+
+    @model_validator(mode="after")
+    def _factor_fits_curve(self) -> PopProfile:
+        if shapes.is_flat(self.diurnal) and self.busy_hour_factor > 1:
+            raise ValueError(
+                f"busy_hour_factor {self.busy_hour_factor:g} needs a busy hour, but the "
+                "diurnal curve is flat; give a curve with a peak or set busy_hour_factor: 1"
+            )
+        ceiling = shapes.max_factor(self.diurnal)
+        if self.busy_hour_factor > ceiling * (1 + 1e-9):
+            raise ValueError(
+                f"busy_hour_factor {self.busy_hour_factor:g} is too high for this diurnal "
+                f"curve: its quietest hour would fall below 0 (this curve allows at most "
+                f"{ceiling:.3g}); lower busy_hour_factor or deepen the curve's trough"
+            )
+        return self
+
+
+class DiurnalSettings(_Strict):
+    """``diurnal``: the local hour of day that second 0 of the run plays."""
+
+    start_hour: int = Field(default=0, ge=0, le=23)
+
+
+class SpikeSettings(_Strict):
+    """``spike``: a mass reconnect after an outage, on top of the busy-hour rates."""
+
+    share: float = Field(default=0.30, ge=0, le=1)
+    window: Duration = Field(default=300.0, gt=0)
+    ramp: Duration = Field(default=30.0, gt=0)
+    at: Duration = Field(default=60.0, ge=0)
+    lookups_per_reconnect: float = Field(default=1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _ramp_inside_window(self) -> SpikeSettings:
+        if self.ramp >= self.window:
+            raise ValueError(
+                f"ramp {format_duration(self.ramp)} must be shorter than window "
+                f"{format_duration(self.window)}: the storm ramps up, then decays"
+            )
+        return self
+
+
+class SoakSettings(_Strict):
+    """``soak``: a long constant run at a fraction of the busy-hour rates."""
+
+    fraction: float = Field(default=0.8, gt=0, le=1)
+
+
+class LoadProfile(_Strict):
+    """Which load profile a run plays (``kind``) and the knobs of each one."""
+
+    kind: ProfileKind = "peak"
+    diurnal: DiurnalSettings = DiurnalSettings()
+    spike: SpikeSettings = SpikeSettings()
+    soak: SoakSettings = SoakSettings()
+
+
+class TrafficModel(_Strict):
+    """A whole profile file: ``version``, ``pop`` and ``load``."""
+
+    version: Literal[1] = 1
+    pop: PopProfile = PopProfile()
+    load: LoadProfile = LoadProfile()
+
+
+# --- reading -----------------------------------------------------------------------------
+
+_REFERENCE = "see docs/traffic-model.md"
+_HINTS = {
+    "subscribers": "a whole number from 1 to 10,000,000 (PoPs serve 25,000–200,000)",
+    "business_share": "a share from 0 to 1, e.g. 0.08 for 8 %",
+    "share": "a share from 0 to 1, e.g. 0.3 for 30 % of subscribers",
+    "busy_hour_factor": "busy-hour rate / daily average, from 1 (flat day) to 24; "
+    "the public figure is 1.6–1.7",
+    "fraction": "a share of the busy-hour rates, above 0 and at most 1, e.g. 0.8",
+    "start_hour": "an hour of day from 0 to 23",
+    "window": "a duration above 0, e.g. 5m",
+    "ramp": "a duration above 0, e.g. 30s",
+    "at": "a duration of 0 or more, e.g. 1m",
+    "lookups_per_reconnect": "a number of 0 or more, e.g. 1",
+    **dict.fromkeys(OPERATIONS, "requests per subscriber per day must be above 0"),
+}
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int) and parts:
+            parts[-1] += f"[{item}]"
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(top level)"
+
+
+def _message(err: Any) -> str:
+    key = str(err["loc"][-1]) if err["loc"] else ""
+    if err["type"] == "extra_forbidden":
+        return f"unknown key (check its spelling; {_REFERENCE})"
+    if err["type"] == "literal_error" and key == "kind":
+        return f"unknown load profile {err['input']!r}; known profiles: " + ", ".join(PROFILE_KINDS)
+    if err["type"] in _RANGE_ERRORS and key in _HINTS:
+        return f"{err['input']!r} is out of range: {_HINTS[key]}"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"].endswith(("_parsing", "_type", "finite_number")):
+        message += f", got {err['input']!r}"
+    return message
+
+
+def _nest(overrides: Mapping[str, object]) -> dict[str, Any]:
+    """``{"pop.subscribers": 5}`` → ``{"pop": {"subscribers": 5}}``."""
+    nested: dict[str, Any] = {}
+    for dotted, value in overrides.items():
+        *parents, leaf = dotted.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {dotted}: {part} is set to a value already")
+        node[leaf] = value
+    return nested
+
+
+def _merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """``top`` over ``base``, mapping by mapping; lists and values in ``top`` replace."""
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            merged[key] = _merge(below, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _validate(data: Mapping[str, Any], source: str) -> TrafficModel:
+    full = _merge(TrafficModel().model_dump(), data)  # defaults first, then the document
+    try:
+        return TrafficModel.model_validate(full)
+    except ValidationError as exc:
+        lines = [f"  {_where(e['loc'])}: {_message(e)}" for e in exc.errors()]
+        raise ConfigError(f"{source}: invalid traffic profile:\n" + "\n".join(lines)) from exc
+
+
+def parse_profile(
+    data: object, source: str = "<profile>", overrides: Mapping[str, object] | None = None
+) -> TrafficModel:
+    """Validate a parsed profile document, then apply dotted ``overrides`` on top."""
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{source}: expected a mapping at the top level, got {type(data).__name__}"
+        )
+    if data.get("version") != PROFILE_FILE_VERSION:
+        raise ConfigError(
+            f"{source}: version: expected {PROFILE_FILE_VERSION}, got "
+            f"{data.get('version')!r}; add 'version: {PROFILE_FILE_VERSION}' at the top"
+        )
+    model = _validate(data, source)
+    if not overrides:
+        return model
+    return _validate(_merge(data, _nest(overrides)), f"{source} with overrides")
+
+
+def load_profile_file(path: Path, overrides: Mapping[str, object] | None = None) -> TrafficModel:
+    """Read and validate a profile file (``version: 1``), then apply ``overrides``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the traffic profile: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_profile(data, str(path), overrides)
+
+
+def default_model(overrides: Mapping[str, object] | None = None) -> TrafficModel:
+    """The built-in defaults with dotted ``overrides``, e.g. from command-line options."""
+    return parse_profile({"version": PROFILE_FILE_VERSION}, "defaults", overrides)

@@ -1,0 +1,176 @@
+"""Target arrival rates: a validated traffic profile as requests/second over a run.
+
+Pure functions of ``(PopProfile, LoadProfile, t, duration)``; the maths of the curve and of
+the reconnect storm is in ``loadtests.shapes``, the profile itself in ``loadtests.profile``.
+
+    daily[op] = subscribers * ((1 - business_share) * residential[op]
+                               + business_share * business[op])        # requests/day
+    peak[op]  = daily[op] * busy_hour_factor / 86400                    # requests/second
+
+- ``peak``    — ``peak[op]``, constant.
+- ``soak``    — ``fraction * peak[op]``, constant.
+- ``diurnal`` — second ``t`` plays day-time ``start_hour*3600 + t * 86400/duration`` at that
+  hour's real rate ``daily[op] * share[hour] / 3600``; the run issues
+  ``daily[op] * duration / 86400`` requests (the day, scaled to the run's length).
+- ``spike``   — ``peak[op]`` plus ``subscribers * share`` reconnects spread over
+  ``[at, at + window]`` (ramp, then decay); each adds one ``session_start`` and
+  ``lookups_per_reconnect`` ``care_lookup``.
+
+``expected_counts`` is the exact integral of ``rates_at``: an open-model scheduler can pace
+by it, and the rate-accuracy benchmark and the run metadata quote it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from edgesla import ConfigError
+from edgesla.durations import format_duration
+from loadtests import shapes
+from loadtests.profile import OPERATIONS, LoadProfile, PopProfile, SpikeSettings
+
+__all__ = [
+    "RateFn",
+    "check_run",
+    "daily_totals",
+    "expected_counts",
+    "hourly_shares",
+    "max_rates",
+    "mean_rates",
+    "peak_rates",
+    "rate_fn",
+    "rates_at",
+]
+
+#: Requests/second per operation at second ``t`` of a run.
+RateFn = Callable[[float], dict[str, float]]
+
+
+def daily_totals(pop: PopProfile) -> dict[str, float]:
+    """Requests per day at the PoP, per operation (residential/business mix-weighted)."""
+    res, bus, share = pop.residential, pop.business, pop.business_share
+    return {
+        op: pop.subscribers * ((1 - share) * getattr(res, op) + share * getattr(bus, op))
+        for op in OPERATIONS
+    }
+
+
+def peak_rates(pop: PopProfile) -> dict[str, float]:
+    """Busy-hour requests per second: ``daily * busy_hour_factor / 86400``."""
+    factor = pop.busy_hour_factor
+    return {op: n * factor / shapes.SECONDS_PER_DAY for op, n in daily_totals(pop).items()}
+
+
+@functools.lru_cache(maxsize=64)
+def _shares(curve: tuple[float, ...], factor: float) -> tuple[float, ...]:
+    return shapes.stretch_curve(curve, factor)
+
+
+def hourly_shares(pop: PopProfile) -> tuple[float, ...]:
+    """The stretched diurnal curve: 24 shares of daily traffic, sum 1, max = factor/24."""
+    return _shares(pop.diurnal, pop.busy_hour_factor)
+
+
+def check_run(load: LoadProfile, duration: float) -> None:
+    """ConfigError unless a run of ``duration`` seconds can play ``load``."""
+    if not duration > 0:
+        raise ConfigError(
+            f"run duration must be above 0, got {duration:g}s; pass e.g. --duration 5m"
+        )
+    spike = load.spike
+    if load.kind == "spike" and spike.at + spike.window > duration:
+        end = format_duration(spike.at + spike.window)
+        raise ConfigError(
+            f"load.spike: the reconnect storm (at {format_duration(spike.at)}, window "
+            f"{format_duration(spike.window)}) ends at {end}, after the "
+            f"{format_duration(duration)} run; run for at least {end} or lower "
+            "load.spike.at or load.spike.window"
+        )
+
+
+def _check_time(t: float, duration: float, name: str) -> None:
+    if not 0 <= t <= duration:
+        raise ValueError(f"{name}={t:g} is outside the run [0, {duration:g}] seconds")
+
+
+def _day_seconds(load: LoadProfile, t: float, duration: float) -> float:
+    """The (unwrapped) time of day that second ``t`` of a ``diurnal`` run plays."""
+    start = load.diurnal.start_hour * shapes.SECONDS_PER_HOUR
+    return start + t * shapes.SECONDS_PER_DAY / duration
+
+
+def _plus_storm(
+    base: dict[str, float], reconnects: float, spike: SpikeSettings
+) -> dict[str, float]:
+    extra = {"session_start": reconnects, "care_lookup": reconnects * spike.lookups_per_reconnect}
+    return {op: value + extra.get(op, 0.0) for op, value in base.items()}
+
+
+def rates_at(pop: PopProfile, load: LoadProfile, t: float, duration: float) -> dict[str, float]:
+    """Target requests per second of each operation at second ``t`` of the run."""
+    check_run(load, duration)
+    _check_time(t, duration, "t")
+    peak = peak_rates(pop)
+    if load.kind == "peak":
+        return peak
+    if load.kind == "soak":
+        return {op: rate * load.soak.fraction for op, rate in peak.items()}
+    if load.kind == "diurnal":
+        seconds = _day_seconds(load, t, duration) % shapes.SECONDS_PER_DAY
+        hour = min(int(seconds // shapes.SECONDS_PER_HOUR), shapes.HOURS - 1)
+        share = hourly_shares(pop)[hour]
+        return {op: n * share / shapes.SECONDS_PER_HOUR for op, n in daily_totals(pop).items()}
+    spike = load.spike
+    density = shapes.reconnect_density(t - spike.at, spike.window, spike.ramp)
+    return _plus_storm(peak, pop.subscribers * spike.share * density, spike)
+
+
+def expected_counts(
+    pop: PopProfile, load: LoadProfile, duration: float, *, until: float | None = None
+) -> dict[str, float]:
+    """Expected arrivals per operation in ``[0, until]`` (default: the whole run), the
+    exact integral of ``rates_at``."""
+    check_run(load, duration)
+    end = duration if until is None else until
+    _check_time(end, duration, "until")
+    peak = peak_rates(pop)
+    if load.kind == "peak":
+        return {op: rate * end for op, rate in peak.items()}
+    if load.kind == "soak":
+        return {op: rate * load.soak.fraction * end for op, rate in peak.items()}
+    if load.kind == "diurnal":
+        shares = hourly_shares(pop)
+        days = shapes.day_fraction_elapsed(
+            shares, _day_seconds(load, end, duration)
+        ) - shapes.day_fraction_elapsed(shares, _day_seconds(load, 0.0, duration))
+        scale = duration / shapes.SECONDS_PER_DAY  # run seconds per day-second
+        return {op: n * days * scale for op, n in daily_totals(pop).items()}
+    spike = load.spike
+    done = shapes.reconnect_cumulative(end - spike.at, spike.window, spike.ramp)
+    base = {op: rate * end for op, rate in peak.items()}
+    return _plus_storm(base, pop.subscribers * spike.share * done, spike)
+
+
+def mean_rates(pop: PopProfile, load: LoadProfile, duration: float) -> dict[str, float]:
+    """Average requests per second of each operation over the whole run."""
+    return {op: n / duration for op, n in expected_counts(pop, load, duration).items()}
+
+
+def max_rates(pop: PopProfile, load: LoadProfile, duration: float) -> dict[str, float]:
+    """The highest rate of each operation during the run, exactly (a bound for thinning)."""
+    check_run(load, duration)
+    peak = peak_rates(pop)
+    if load.kind == "soak":
+        return {op: rate * load.soak.fraction for op, rate in peak.items()}
+    if load.kind != "spike":  # peak, and diurnal whose busiest hour is the peak
+        return peak
+    spike = load.spike
+    top = shapes.reconnect_density(spike.ramp, spike.window, spike.ramp)
+    return _plus_storm(peak, pop.subscribers * spike.share * top, spike)
+
+
+def rate_fn(pop: PopProfile, load: LoadProfile, duration: float) -> RateFn:
+    """``rates_at`` bound to one run, checked once: ``rate_fn(pop, load, 300)(12.5)``."""
+    check_run(load, duration)
+    return functools.partial(rates_at, pop, load, duration=duration)

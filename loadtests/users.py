@@ -1,0 +1,263 @@
+"""Locust users of the edge PoP load test: abstract protocol users, open-model pacing.
+
+    OpenModelUser     paces requests by an ArrivalSchedule (see loadtests.openmodel)
+    ├── MongoUser     a pymongo client to the PoP's subscriber store
+    │   └── CareUser          care_lookup, session_start, session_stop, device_change
+    ├── PostgresUser  one connection to every PostgreSQL master
+    │   └── BillingUser       billing_write, spread round-robin over the masters
+    └── SelfCareHttpUser  Locust's FastHttpSession to the customer-self-care service
+        └── SelfCareWebUser   selfcare_http
+
+Every request is timed with ``time.perf_counter()`` and reported twice: to Locust's own
+statistics (service time, so its UI and CSV stay meaningful) and to the exact recorder
+(latency from the intended start and service time, failures by cause, late starts).
+A pymongo cursor is lazy: lookups consume it inside the timed section.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import gevent
+import psycopg
+import pymongo
+from locust import User, task
+from locust.contrib.fasthttp import FastHttpSession
+from pymongo.errors import PyMongoError
+
+from loadtests.openmodel import LATE_AFTER_SECONDS, ArrivalSchedule
+from loadtests.plan import RunPlan, current_plan
+
+__all__ = ["BillingUser", "CareUser", "SelfCareWebUser"]
+
+
+class OpenModelUser(User):
+    """Runs the operations of ``OPERATIONS`` at the times its schedule says."""
+
+    abstract = True
+    #: the operations this user class performs (a subset of loadtests.profile.OPERATIONS)
+    OPERATIONS: ClassVar[tuple[str, ...]] = ()
+    #: Locust's request_type column for this protocol
+    REQUEST_TYPE: ClassVar[str] = ""
+    #: True when the protocol client already reports each request to Locust's statistics
+    CLIENT_REPORTS: ClassVar[bool] = False
+
+    def wait_time(self) -> float:  # pacing is done by the schedule, never by Locust
+        return 0.0
+
+    def on_start(self) -> None:
+        self.plan: RunPlan = current_plan()
+        users = self.plan.users[type(self).__name__]
+        self.schedule = ArrivalSchedule(
+            self.plan.rates,
+            self.OPERATIONS,
+            1 / users,
+            self.plan.duration,
+            kind=self.plan.arrivals,
+            seed=random.getrandbits(32),
+        )
+
+    @task
+    def next_request(self) -> None:
+        arrival = self.schedule.next()
+        if arrival is None:  # this user's share of the run is done
+            gevent.sleep(1.0)
+            return
+        intended = self.plan.started + arrival.at
+        delay = intended - time.perf_counter()
+        if delay > 0:
+            gevent.sleep(delay)
+        actual = time.perf_counter()
+        cause = self.perform(arrival.operation)
+        end = time.perf_counter()
+        self.plan.recorder.record(
+            arrival.operation,
+            intended,
+            actual,
+            end,
+            ok=cause is None,
+            cause=cause,
+            late=actual - intended > LATE_AFTER_SECONDS,
+        )
+        if self.CLIENT_REPORTS:
+            return
+        self.environment.events.request.fire(
+            request_type=self.REQUEST_TYPE,
+            name=arrival.operation,
+            response_time=(end - actual) * 1000,
+            response_length=0,
+            exception=None if cause is None else RuntimeError(cause),
+            context={},
+        )
+
+    def perform(self, operation: str) -> str | None:
+        """Run one operation; None on success, else a short cause ("timeout", "http_503")."""
+        raise NotImplementedError
+
+
+class MongoUser(OpenModelUser):
+    abstract = True
+    REQUEST_TYPE = "mongodb"
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.mongo: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+            self.plan.mongo_uri,
+            maxPoolSize=2,
+            serverSelectionTimeoutMS=5000,
+            socketTimeoutMS=5000,
+            appname="edgesla-loadtest",
+        )
+        db = self.mongo[self.plan.mongo_database]
+        self.subscribers = db[self.plan.mongo_collection]
+
+    def on_stop(self) -> None:
+        self.mongo.close()
+
+
+def _mongo_cause(exc: PyMongoError) -> str:
+    if exc.timeout:
+        return "timeout"
+    return type(exc).__name__
+
+
+class CareUser(MongoUser):
+    OPERATIONS = ("care_lookup", "session_start", "session_stop", "device_change")
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.open_sessions: list[tuple[str, str]] = []
+        self._ops: dict[str, Callable[[str], None]] = {
+            "care_lookup": self._lookup,
+            "session_start": self._session_start,
+            "session_stop": self._session_stop,
+            "device_change": self._device_change,
+        }
+
+    def perform(self, operation: str) -> str | None:
+        try:
+            self._ops[operation](self.plan.random_subscriber())
+        except PyMongoError as exc:
+            return _mongo_cause(exc)
+        except LookupError:
+            return "not_found"
+        return None
+
+    def _lookup(self, sid: str) -> None:
+        docs = self.subscribers.find({"subscriber.id": sid}).limit(1).to_list()
+        if not docs:
+            raise LookupError(sid)
+
+    def _session_start(self, sid: str) -> None:
+        session = f"lt_{random.getrandbits(48):012x}"
+        self.subscribers.update_one(
+            {"subscriber.id": sid},
+            {
+                "$push": {
+                    "sessions": {
+                        "sessionId": session,
+                        "startTime": datetime.now(UTC).isoformat(),
+                        "ipAddress": "46.0.0.1",
+                    }
+                }
+            },
+        )
+        self.open_sessions.append((sid, session))
+
+    def _session_stop(self, sid: str) -> None:
+        if self.open_sessions:
+            sid, session = self.open_sessions.pop(random.randrange(len(self.open_sessions)))
+        else:
+            session = "none"
+        self.subscribers.update_one(
+            {"subscriber.id": sid}, {"$pull": {"sessions": {"sessionId": session}}}
+        )
+
+    def _device_change(self, sid: str) -> None:
+        self.subscribers.update_one(
+            {"subscriber.id": sid},
+            {"$set": {"devices.0.prov": random.choice(("tr069", "manual", "usp"))}},
+        )
+
+
+class PostgresUser(OpenModelUser):
+    abstract = True
+    REQUEST_TYPE = "postgresql"
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.masters = [
+            psycopg.connect(
+                dsn, autocommit=True, connect_timeout=5, application_name="edgesla-loadtest"
+            )
+            for dsn in self.plan.pg_dsns
+        ]
+        self._next_master = itertools.cycle(range(len(self.masters)))
+
+    def on_stop(self) -> None:
+        for conn in self.masters:
+            conn.close()
+
+
+class BillingUser(PostgresUser):
+    OPERATIONS = ("billing_write",)
+
+    def perform(self, operation: str) -> str | None:
+        conn = self.masters[next(self._next_master)]
+        try:
+            cur = conn.execute(
+                "UPDATE public.billing_account SET balance_cents = balance_cents + %s "
+                "WHERE subscriber_id = %s",
+                (random.randint(-500, 5000), self.plan.random_subscriber()),
+            )
+        except psycopg.errors.QueryCanceled:
+            return "timeout"
+        except psycopg.OperationalError:
+            return "connection"
+        except psycopg.Error as exc:
+            return type(exc).__name__
+        return None if cur.rowcount == 1 else "not_found"
+
+
+class SelfCareHttpUser(OpenModelUser):
+    """Locust's FastHttpSession (geventhttpclient) to the customer-self-care service."""
+
+    abstract = True
+    REQUEST_TYPE = "http"
+    CLIENT_REPORTS = True
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.http = FastHttpSession(
+            self.plan.selfcare_url,
+            self.environment.events.request,
+            self,
+            connection_timeout=5.0,
+            network_timeout=5.0,
+        )
+
+
+class SelfCareWebUser(SelfCareHttpUser):
+    """Customer self-care portal calls: the subscriber's page, now and then its bill."""
+
+    OPERATIONS = ("selfcare_http",)
+
+    def perform(self, operation: str) -> str | None:
+        sid = self.plan.random_subscriber()
+        path = f"/api/v1/subscribers/{sid}"
+        if random.random() < 0.2:
+            path += "/billing"
+        try:
+            with self.http.get(path, name="selfcare_http", catch_response=True) as reply:
+                status = reply.status_code
+                reply.success()  # counted once, below, by OpenModelUser
+        except Exception as exc:  # FastHttp raises gevent/socket errors on connect failure
+            return type(exc).__name__
+        if status == 0:
+            return "connection"
+        return None if status == 200 else f"http_{status}"

@@ -1,0 +1,80 @@
+"""The self-care service as a real uvicorn subprocess against the shared local stack."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+import requests
+
+from edgesla.selfcare import build_argv
+from edgesla.stack.layout import HOST, PG_NODES, Layout
+
+#: Outside every stack's range (19400-19790, 19800-19870), so no run collides with it.
+SELFCARE_PORT = 19795
+SELFCARE_NO_MONGO_PORT = 19796
+START_TIMEOUT_SECONDS = 30.0
+
+
+def pg_dsns(layout: Layout) -> list[str]:
+    return [f"host={HOST} port={layout.pg_port(n)} dbname=edgesla user=postgres" for n in PG_NODES]
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound by the OS, then released)."""
+    with closing(socket.socket()) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        requests.get(f"{url}/healthz", timeout=5)
+    except requests.RequestException:
+        return False
+    return True
+
+
+def run_service(argv: list[str], url: str, log_path: Path) -> Iterator[str]:
+    """Start ``argv``, wait until ``/healthz`` answers at all (200 or 503), stop it after."""
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not _answers(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"self-care service did not answer at {url}:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def selfcare(stack: Layout, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a service reading the stack's MongoDB and both PostgreSQL masters."""
+    listen = f"{HOST}:{SELFCARE_PORT}"
+    argv = build_argv(listen, f"mongodb://{HOST}:{stack.mongo_port}/", pg_dsns(stack))
+    log = tmp_path_factory.mktemp("selfcare") / "selfcare.log"
+    yield from run_service(argv, f"http://{listen}", log)
+
+
+@pytest.fixture(scope="module")
+def selfcare_no_mongo(stack: Layout, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second instance whose MongoDB is a closed port: the shared stack stays untouched."""
+    listen = f"{HOST}:{SELFCARE_NO_MONGO_PORT}"
+    argv = build_argv(
+        listen, f"mongodb://{HOST}:{closed_port()}/", pg_dsns(stack), timeout_seconds=0.5
+    )
+    log = tmp_path_factory.mktemp("selfcare-no-mongo") / "selfcare.log"
+    yield from run_service(argv, f"http://{listen}", log)
