@@ -92,6 +92,9 @@ class RunPlan:
     arrivals: Literal["poisson", "uniform"]
     users: Mapping[str, int]
     endpoints: Endpoints
+    #: mean rate of each operation over the run (its target rates in the results)
+    target_rates: Mapping[str, float] = field(default_factory=dict)
+    pop: str | None = None
     recorder: Recorder = field(default_factory=Recorder)
     #: perf_counter() of the run's start in this process; schedules count from here
     started: float = field(default_factory=time.perf_counter)

@@ -11,6 +11,7 @@ from edgesla import __version__, exitcodes
 from edgesla._errors import EdgeslaError
 from edgesla.cli.demo import demo
 from edgesla.cli.exporter import exporter, probe
+from edgesla.cli.loadtest import loadtest
 from edgesla.cli.stack import stack
 
 __all__ = ["cli", "main"]
@@ -49,6 +50,7 @@ def cli() -> None:
       edgesla stack status   is every component answering?
       edgesla probe --config .edgesla/pop.yaml      run every probe once and show the results
       edgesla exporter --config .edgesla/pop.yaml   serve /metrics for Prometheus
+      edgesla loadtest --config .edgesla/pop.yaml --profile peak --duration 5m --out DIR
       edgesla demo           the whole job on the local stack (what `make demo` runs)
       edgesla stack down     stop exactly what `stack up` started
     """
@@ -58,6 +60,7 @@ cli.add_command(stack)
 cli.add_command(demo)
 cli.add_command(exporter)
 cli.add_command(probe)
+cli.add_command(loadtest)
 
 
 def main() -> None:
