@@ -19,7 +19,7 @@ import logging
 import socket
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from edgesla.config import load_config
+from edgesla.durations import parse_duration
 from loadtests.gate import evaluate, load_gate
 from loadtests.health import CpuMonitor
 from loadtests.openmodel import RateFn
@@ -43,6 +44,8 @@ __all__ = ["BillingUser", "CareUser", "SelfCareWebUser"]
 log = logging.getLogger("edgesla.loadtest")
 #: Seconds between the run's start and the first scheduled request (users connect meanwhile).
 LEAD_SECONDS = 1.0
+#: Seconds Locust should run past the schedule's end, so the last requests can finish.
+DRAIN_SECONDS = 3.0
 _monitor = CpuMonitor()
 _cpu_samples: list[float] = []
 _workers: dict[str, str] = {}  # client id -> host
@@ -83,18 +86,29 @@ def _options(parser: Any) -> None:
         default=1.0,
         help="multiply every rate (benchmarks, headroom tests)",
     )
+    group.add_argument(
+        "--schedule-duration", help="the run time, for worker processes (they are not told -t)"
+    )
     group.add_argument("--results-dir", help="write the exact results here (must not exist)")
     group.add_argument("--slo", help="gate file: exit 1 when p99 or error ratio break it")
 
 
 def _duration(options: Any) -> float:
-    run_time = getattr(options, "run_time", None)
-    if not run_time or float(run_time) <= LEAD_SECONDS:
+    """The schedule's length: --schedule-duration, else the run time, minus the lead.
+
+    Worker processes are not told the run time (the master stops them), so distributed runs
+    pass --schedule-duration to every process; ``edgesla loadtest`` always does.
+    """
+    if options.schedule_duration:
+        run_time = parse_duration(options.schedule_duration)
+    else:
+        run_time = float(getattr(options, "run_time", None) or 0)
+    if run_time <= LEAD_SECONDS:
         sys.exit(
-            f"edgesla: the open-model schedule needs a run time over {LEAD_SECONDS:g}s: "
-            "add -t/--run-time, e.g. -t 5m"
+            f"edgesla: the open-model schedule needs a run time over {LEAD_SECONDS:g}s: add "
+            "-t/--run-time (and for --processes/--worker: --schedule-duration, the same value)"
         )
-    return float(run_time) - LEAD_SECONDS
+    return run_time - LEAD_SECONDS
 
 
 def build_rates(options: Any, duration: float) -> tuple[RateFn, dict[str, float]]:
@@ -143,7 +157,8 @@ def _subscriber_ids(plan: RunPlan, limit: int = 20_000) -> tuple[str, ...]:
 
 
 def _start(environment: Environment, **_: Any) -> None:
-    _started_at.append(datetime.now(UTC))
+    # the schedule's window, not the process's: achieved rates are requests / this window
+    _started_at.append(datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS))
     if isinstance(environment.runner, MasterRunner):
         return
     plan = current_plan()
@@ -204,11 +219,13 @@ def _finish(environment: Environment, **_: Any) -> None:
         log.info("gate verdict: %s (exit %d)", verdict.reason, verdict.code)
         code = verdict.code
     if options.results_dir:
+        started = _started_at[0] if _started_at else datetime.now(UTC)
         meta = RunMeta(
             profile=options.load_profile, target_rates=plan.target_rates,
             duration_seconds=plan.duration,
-            started_at=_started_at[0] if _started_at else datetime.now(UTC),
-            ended_at=datetime.now(UTC), generators=_generators(environment),
+            started_at=started,
+            ended_at=min(datetime.now(UTC), started + timedelta(seconds=plan.duration)),
+            generators=_generators(environment),
             command_line=tuple(sys.argv), health=health,
             pop=plan.pop,
         )  # fmt: skip

@@ -131,7 +131,7 @@ def loadtest(
         overrides["pop.subscribers"] = subscribers
     model = (load_profile_file(traffic, overrides) if traffic
              else default_model(overrides))  # fmt: skip
-    schedule_seconds = seconds - 1.0  # edge_pop.LEAD_SECONDS
+    schedule_seconds = seconds
     check_run(model.load, schedule_seconds)
     base = rate_fn(model.pop, model.load, schedule_seconds)
 
@@ -146,7 +146,10 @@ def loadtest(
     with tempfile.TemporaryDirectory(prefix="edgesla-locust-") as tmp:
         argv = [
             sys.executable, "-m", "locust", "-f", str(_locustfile()), "--headless",
-            "-t", f"{seconds:g}s", "-u", str(total), "-r", str(total),
+            # Locust runs the lead (users connect), the schedule, and a drain for the last
+            # requests to finish: edge_pop.LEAD_SECONDS and DRAIN_SECONDS
+            "-t", f"{seconds + 4:g}s", "--schedule-duration", f"{seconds + 1:g}s",
+            "-u", str(total), "-r", str(total),
             "--pop-config", str(config_path), "--load-profile", profile,
             "--arrivals", arrivals, "--rate-scale", str(rate_scale),
             "--operations", ",".join(wanted), "--results-dir", str(out_dir),

@@ -1,0 +1,127 @@
+"""`edgesla loadtest` against the real local stack (MongoDB-wire, PostgreSQL masters,
+the self-care service on uvicorn), through Locust as a user runs it."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from edgesla.stack.layout import Layout
+from loadtests.profile import OPERATIONS
+from loadtests.results import read_results
+from tests.helpers import edgesla
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
+
+
+def _run(stack: Layout, out: Path, *extra: str) -> tuple[int, str, str]:
+    result = edgesla(
+        "loadtest", "--config", str(stack.pop_config), "--duration", "7s", "--out", str(out),
+        "--rate-scale", "5", *extra, timeout=120,
+    )  # fmt: skip
+    return result.returncode, result.stdout, result.stderr
+
+
+def _gate(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "gate.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_every_operation_runs_and_results_are_written(stack: Layout, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    code, stdout, stderr = _run(stack, out)
+    assert code == 0, stdout + stderr
+    results = read_results(out)
+    assert set(results.operations) == set(OPERATIONS)
+    for name, op in results.operations.items():
+        assert op.requests > 0, name
+        assert op.failed == 0, (name, op.failures)
+        summary = op.response.summary()
+        assert summary.p99 is not None
+        assert summary.p99 >= op.service.summary().p99  # type: ignore[operator]
+    assert (out / "locust" / "report.html").exists()
+    assert "response = from the intended start" in stdout
+    assert results.meta.profile == "peak"
+
+
+def test_gate_exit_codes(stack: Layout, tmp_path: Path) -> None:
+    strict = _gate(tmp_path, "version: 1\noperations: {care_lookup: {p99: 1ms}}\n"
+                   "defaults: {p99: 1ms}\n")  # fmt: skip
+    code, stdout, stderr = _run(stack, tmp_path / "strict", "--slo", str(strict),
+                                "--operations", "care_lookup")  # fmt: skip
+    assert code == 1, stdout + stderr
+    lax = _gate(tmp_path, "version: 1\ndefaults: {p99: 2s, max_error_ratio: 0.5}\n")
+    code, stdout, stderr = _run(stack, tmp_path / "lax", "--slo", str(lax),
+                                "--operations", "care_lookup")  # fmt: skip
+    assert code == 0, stdout + stderr
+
+
+def test_two_processes_merge_histograms_exactly(stack: Layout, tmp_path: Path) -> None:
+    out = tmp_path / "two"
+    code, stdout, stderr = _run(stack, out, "--processes", "2", "--operations",
+                                "care_lookup,selfcare_http")  # fmt: skip
+    assert code == 0, stdout + stderr
+    results = read_results(out)
+    ours = {name: op.requests for name, op in results.operations.items() if op.requests}
+    with (out / "locust" / "stats_stats.csv").open() as f:
+        locust = {row["Name"]: int(row["Request Count"]) for row in csv.DictReader(f)
+                  if row["Name"] != "Aggregated"}  # fmt: skip
+    assert set(ours) == {"care_lookup", "selfcare_http"}
+    assert ours == locust  # every request of both workers reached the master's histograms
+    assert sum(g.processes for g in results.meta.generators) == 2
+    for op in results.operations.values():
+        assert op.response.summary().count == op.successes
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--profile", "rush-hour"], "Invalid value for '--profile'"),
+        (["--duration", "0s"], "--duration: must be above 0"),
+        (["--duration", "soon"], "--duration: invalid duration 'soon'"),
+        (["--rate-scale", "-1"], "Invalid value for '--rate-scale'"),
+        (["--operations", "care_lookup,teleport"], "--operations: unknown teleport"),
+    ],
+)
+def test_bad_input_is_exit_2_and_nothing_runs(
+    stack: Layout, tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "never"
+    result = edgesla("loadtest", "--config", str(stack.pop_config), "--out", str(out), *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert not out.exists()
+
+
+def test_existing_non_empty_out_is_refused_and_left_alone(stack: Layout, tmp_path: Path) -> None:
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    result = edgesla("loadtest", "--config", str(stack.pop_config), "--out", str(out))
+    assert result.returncode == 2
+    assert str(out) in result.stderr
+    assert [p.name for p in out.iterdir()] == ["precious.txt"]
+
+
+def test_unreachable_targets_at_start_are_exit_2(stack: Layout, tmp_path: Path) -> None:
+    text = stack.pop_config.read_text().replace(f":{stack.mongo_port}/", ":1/")
+    broken = tmp_path / "pop.yaml"
+    broken.write_text(text)
+    out = tmp_path / "never"
+    result = edgesla("loadtest", "--config", str(broken), "--out", str(out), "--duration", "5s")
+    assert result.returncode == 2
+    assert "must answer before it starts" in result.stderr
+    assert "MongoDB mongodb://127.0.0.1:1/" in result.stderr
+    assert not out.exists()
+
+
+def test_summary_json_is_machine_readable(stack: Layout, tmp_path: Path) -> None:
+    out = tmp_path / "json"
+    code, _, stderr = _run(stack, out, "--operations", "billing_write")
+    assert code == 0, stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert "billing_write" in json.dumps(summary)
