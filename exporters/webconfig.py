@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Literal
 
 import bcrypt
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from edgesla._errors import ConfigError
+from edgesla.yamlfile import read_yaml
 
 __all__ = ["WebConfig", "load_web_config"]
 
@@ -105,12 +105,10 @@ def _resolve(path: Path | None, base: Path) -> Path | None:
 
 def load_web_config(path: Path) -> WebConfig:
     """Read, validate and check a web-config file (the certificates must load)."""
+    data = read_yaml(path, "the web config") or {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         config = WebConfig.model_validate(data)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the web config: {exc.strerror}") from exc
-    except (yaml.YAMLError, ValidationError) as exc:
+    except ValidationError as exc:
         raise ConfigError(f"{path}: invalid web config: {exc}") from exc
     for user, hashed in config.basic_auth_users.items():
         if not hashed.startswith(("$2a$", "$2b$", "$2y$")):

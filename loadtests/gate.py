@@ -22,12 +22,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edgesla import exitcodes
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration
+from edgesla.yamlfile import read_yaml
 from loadtests.histograms import OperationResult
 from loadtests.results import GeneratorHealth
 
@@ -60,13 +60,9 @@ class GateSpec(_Strict):
 
 
 def load_gate(path: Path, known_operations: tuple[str, ...]) -> GateSpec:
+    data = read_yaml(path, "the SLO file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         spec = GateSpec.model_validate(data)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the SLO file: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     except ValidationError as exc:
         lines = [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         raise ConfigError(f"{path}: invalid SLO file:\n" + "\n".join(lines)) from exc

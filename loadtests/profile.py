@@ -29,11 +29,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from edgesla import ConfigError
 from edgesla.durations import Duration, format_duration
+from edgesla.yamlfile import read_yaml
 from loadtests import shapes
 
 __all__ = [
@@ -290,15 +290,7 @@ def parse_profile(
 
 def load_profile_file(path: Path, overrides: Mapping[str, object] | None = None) -> TrafficModel:
     """Read and validate a profile file (``version: 1``), then apply ``overrides``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the traffic profile: {exc.strerror}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_profile(data, str(path), overrides)
+    return parse_profile(read_yaml(path, "the traffic profile"), str(path), overrides)
 
 
 def default_model(overrides: Mapping[str, object] | None = None) -> TrafficModel:

@@ -4,11 +4,32 @@ from ``requests``' exceptions to the closed set of probe reasons, and a short de
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import requests
 
 from probes._result import Reason
 
-__all__ = ["describe_request_error", "reason_for_request_error", "short"]
+__all__ = ["describe_request_error", "reason_for_request_error", "session_for", "short"]
+
+
+def session_for(
+    ca_file: Path | None, cert_file: Path | None, key_file: Path | None, token: str | None = None
+) -> requests.Session:
+    """A session that trusts only what the target's config says.
+
+    No proxies, .netrc or REQUESTS_CA_BUNDLE from the environment: that variable would
+    silently replace ``ca_file`` (requests #3829). No ``ca_file``: the certifi bundle.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(ca_file) if ca_file else True
+    if cert_file is not None:
+        cert = str(cert_file)
+        session.cert = (cert, str(key_file)) if key_file else cert
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    return session
 
 
 def reason_for_request_error(exc: BaseException) -> Reason:

@@ -48,7 +48,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from edgesla import conventions as conv
 from edgesla.config import EtcdTarget
-from probes._http import describe_request_error, reason_for_request_error, short
+from probes._http import describe_request_error, reason_for_request_error, session_for, short
 from probes._result import ProbeResult, Reason, Sample
 
 __all__ = [
@@ -149,14 +149,7 @@ class _Member:
     def __init__(self, target: EtcdTarget, endpoint: str, deadline: float) -> None:
         self.base = endpoint.rstrip("/")
         self.deadline = deadline
-        self.session = requests.Session()
-        # Only the target's config decides: no proxies, .netrc or REQUESTS_CA_BUNDLE from
-        # the environment (that variable would silently replace ca_file: requests #3829).
-        self.session.trust_env = False
-        self.session.verify = str(target.ca_file) if target.ca_file else True
-        if target.cert_file is not None:
-            cert = str(target.cert_file)
-            self.session.cert = (cert, str(target.key_file)) if target.key_file else cert
+        self.session = session_for(target.ca_file, target.cert_file, target.key_file)
 
     def _left(self) -> float:
         left = self.deadline - time.monotonic()

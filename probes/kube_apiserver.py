@@ -52,7 +52,7 @@ import requests
 
 from edgesla import conventions as conv
 from edgesla.config import KubeApiserverTarget
-from probes._http import describe_request_error, reason_for_request_error
+from probes._http import describe_request_error, reason_for_request_error, session_for
 from probes._result import ProbeResult, Reason, Sample
 
 __all__ = ["LeaseReport", "lease_freshness", "parse_readyz", "probe"]
@@ -131,16 +131,7 @@ class _Session:
     ) -> None:
         self.base = endpoint.rstrip("/")
         self.deadline = deadline
-        self.session = requests.Session()
-        # Only the target's config decides: no proxies, .netrc or REQUESTS_CA_BUNDLE from
-        # the environment (that variable would silently replace ca_file: requests #3829).
-        self.session.trust_env = False
-        self.session.verify = str(target.ca_file) if target.ca_file else True
-        if target.cert_file is not None:
-            cert = str(target.cert_file)
-            self.session.cert = (cert, str(target.key_file)) if target.key_file else cert
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
+        self.session = session_for(target.ca_file, target.cert_file, target.key_file, token)
 
     def get(self, path: str) -> requests.Response:
         left = self.deadline - time.monotonic()

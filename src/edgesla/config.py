@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, format_duration
+from edgesla.yamlfile import read_yaml
 
 __all__ = [
     "CONFIG_VERSION",
@@ -244,15 +245,7 @@ def parse_config(data: object, source: str = "<config>") -> PopConfig:
 
 def load_config(path: Path) -> PopConfig:
     """Read and validate a PoP config file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the PoP config: {exc.strerror}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_config(data, str(path))
+    return parse_config(read_yaml(path, "the PoP config"), str(path))
 
 
 _DURATION_KEYS = frozenset({"interval", "timeout", "jitter", "heartbeat_interval"})

@@ -1,0 +1,58 @@
+"""Shared by the benchmark scripts: a private local stack, running commands, reading CSVs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+EDGESLA = str(Path(sys.executable).parent / "edgesla")
+LOCUST = [sys.executable, "-m", "locust"]
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+@contextmanager
+def private_stack(base_port: int, subscribers: int = 2000) -> Iterator[dict[str, Any]]:
+    """A stack of its own (ports base..base+11), stopped afterwards; yields `stack status`."""
+    state = Path(tempfile.mkdtemp(prefix="edgesla-bench-", dir="/tmp"))
+    state.chmod(0o755)
+    try:
+        subprocess.run([EDGESLA, "stack", "up", "--state-dir", str(state), "--base-port",
+                        str(base_port), "--subscribers", str(subscribers)],
+                       check=True, capture_output=True)  # fmt: skip
+        status = subprocess.run([EDGESLA, "stack", "status", "--state-dir", str(state), "--json"],
+                                check=True, capture_output=True, text=True)  # fmt: skip
+        yield json.loads(status.stdout)
+    finally:
+        subprocess.run([EDGESLA, "stack", "down", "--state-dir", str(state)], check=False,
+                       capture_output=True)  # fmt: skip
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def component(status: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in status["components"] if c["name"] == name)
+
+
+def locust_row(csv_prefix: Path, name: str) -> dict[str, str]:
+    with Path(f"{csv_prefix}_stats.csv").open() as f:
+        return next(row for row in csv.DictReader(f) if row["Name"] == name)
+
+
+def save(name: str, data: Any) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    return path
+
+
+def env_with(**extra: str) -> dict[str, str]:
+    return {**os.environ, **extra}
