@@ -7,7 +7,7 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 EDGESLA := $(VENV)/bin/edgesla
 # Debian packages the local PoP stack needs (see ../shared/ENVIRONMENT.md).
-DEB_PACKAGES := etcd-server etcd-client prometheus
+DEB_PACKAGES := etcd-server etcd-client prometheus chromium poppler-utils
 STAMP := $(VENV)/.edgesla-installed
 
 .PHONY: help setup demo test lint typecheck check stack-down clean

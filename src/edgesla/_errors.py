@@ -2,6 +2,7 @@
 
     EdgeslaError                 every error edgesla raises on purpose
     ├── ConfigError              a config file is missing, unreadable or invalid (exit 2)
+    ├── RenderError              a report could not be rendered (Chromium failed) (exit 1)
     └── StackError               the local PoP stack cannot do what was asked
         ├── PreflightError       checked before anything starts: port taken, binary missing,
         │                        PostgreSQL too old, stale state dir (exit 2)
@@ -14,7 +15,14 @@ Every message says what is wrong, where, and how to fix it.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "EdgeslaError", "PreflightError", "StackError", "StartupError"]
+__all__ = [
+    "ConfigError",
+    "EdgeslaError",
+    "PreflightError",
+    "RenderError",
+    "StackError",
+    "StartupError",
+]
 
 
 class EdgeslaError(Exception):
@@ -27,6 +35,10 @@ class ConfigError(EdgeslaError):
     """A config file is missing, unreadable or invalid."""
 
     exit_code = 2
+
+
+class RenderError(EdgeslaError):
+    """A report could not be rendered (e.g. headless Chromium crashed or timed out)."""
 
 
 class StackError(EdgeslaError):

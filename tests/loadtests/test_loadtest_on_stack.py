@@ -125,3 +125,37 @@ def test_summary_json_is_machine_readable(stack: Layout, tmp_path: Path) -> None
     assert code == 0, stderr
     summary = json.loads((out / "summary.json").read_text())
     assert "billing_write" in json.dumps(summary)
+
+
+def test_master_and_worker_processes_as_documented(stack: Layout, tmp_path: Path) -> None:
+    """The README's multi-host commands, with master and worker as separate processes on
+    loopback (the same protocol as across hosts): the master writes the merged results."""
+    import subprocess
+    import sys
+
+    common = [
+        "--pop-config", str(stack.pop_config), "--load-profile", "peak",
+        "--schedule-duration", "7s", "--operations", "care_lookup", "--rate-scale", "20",
+    ]  # fmt: skip
+    locustfile = str(Path(__file__).resolve().parents[2] / "loadtests" / "edge_pop.py")
+    out = tmp_path / "mw"
+    master = subprocess.Popen(
+        [sys.executable, "-m", "locust", "-f", locustfile, "--master", "--headless",
+         "--master-bind-host", "127.0.0.1", "--master-bind-port", "19897",
+         "--expect-workers", "1", "-u", "4", "-r", "4", "-t", "10s",
+         "--results-dir", str(out), *common, "CareUser"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "locust", "-f", locustfile, "--worker",
+         "--master-host", "127.0.0.1", "--master-port", "19897", *common, "CareUser"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _, err = master.communicate(timeout=90)
+        assert master.returncode == 0, err[-2000:]
+    finally:
+        worker.wait(timeout=30)
+    op = read_results(out).operations["care_lookup"]
+    assert op.requests > 0
+    assert op.response.summary().count == op.successes

@@ -1,0 +1,167 @@
+"""Availability evidence for a whole fleet in a handful of PromQL queries, still exact.
+
+``sum by (pop, result) (increase(x[30d]))`` is not exact: it extrapolates to the window
+edges and ignores the events between the last sample before the window and the first one
+in it. Instead, per series, the exact count of a clean window is ``x@end - x@start``: the
+value of the last sample at or before the end minus the one at or before the start — the
+same numbers the per-PoP counter (``prometheus.availability``) produces, *provided* the
+counter was not reset and was scraped throughout. Both are checked fleet-wide:
+
+1. ``x`` at end, ``x`` at start (and at each maintenance bound): exact differences;
+2. ``resets(x[window + 5m])``: any reset sends the PoP to the exact per-PoP path;
+3. ``count_over_time(up[window])`` and ``sum_over_time(up[window])``: too few samples of a
+   target (a possible gap) sends the PoP to the per-PoP path; otherwise the up == 0
+   samples give the downtime (worst target; maintenance not subtracted);
+4. one ``query_range`` of the failures summed by PoP for the budget-burn charts.
+
+So 6 + 2 per maintenance window queries cover the clean PoPs; only PoPs with resets, gaps
+or no data cost their own raw fetch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from edgesla import conventions as conv
+from edgesla.report.inputs import prometheus as single
+from edgesla.report.inputs._client import PrometheusClient
+from edgesla.report.inputs._common import (
+    Maintenance,
+    excluded_issues,
+    range_ms,
+    target_key,
+    to_datetime,
+    to_seconds,
+    windows,
+)
+from edgesla.report.inputs._counters import LOOKBACK
+from edgesla.report.model import AvailabilityEvidence, DataIssue
+
+__all__ = ["FleetStats", "availability_fleet"]
+
+_Key = tuple[tuple[str, str], ...]
+
+
+@dataclass
+class FleetStats:
+    """How the fleet was answered: queries sent, PoPs counted fleet-wide or one by one."""
+
+    queries: int = 0
+    fleet_pops: int = 0
+    per_pop: list[str] = field(default_factory=list)
+
+
+def _values(
+    client: PrometheusClient, expr: str, at: float, targets: Sequence[str] | None
+) -> dict[_Key, float]:
+    out = {}
+    for labels, value in client.vector(expr, at):
+        if targets is None or labels.get(conv.LABEL_TARGET) in targets:
+            out[tuple(sorted(labels.items()))] = value
+    return out
+
+
+def _pop(key: _Key) -> str:
+    return dict(key).get(conv.LABEL_POP, "")
+
+
+def availability_fleet(
+    url: str | PrometheusClient,
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    pops: Sequence[str] | None = None,
+    targets: Sequence[str] | None = None,
+    maintenance: Maintenance = (),
+    scrape_interval: float = 15.0,
+    sli: str = "probe_success",
+    chart_points: int = 500,
+    stats: FleetStats | None = None,
+) -> dict[str, AvailabilityEvidence]:
+    """Exact availability evidence for every PoP (or ``pops``), keyed by PoP."""
+    client = url if isinstance(url, PrometheusClient) else PrometheusClient(url)
+    stats = stats if stats is not None else FleetStats()
+    start, end = to_seconds(window_start), to_seconds(window_end)
+    maintenance = list(maintenance)
+    clipped = windows(maintenance, start, end)
+    metric, up = conv.PROBE_RESULTS_TOTAL, conv.PROBE_UP
+    window = range_ms(end - start)
+
+    def values(expr: str, at: float) -> dict[_Key, float]:
+        stats.queries += 1
+        return _values(client, expr, at, targets)
+
+    at_end = values(metric, end)
+    at_start = values(metric, start)
+    resets = values(f"resets({metric}[{range_ms(end - start + LOOKBACK)}])", end)
+    up_count = values(f"count_over_time({up}[{window}])", end)
+    up_sum = values(f"sum_over_time({up}[{window}])", end)
+    bounds = [(values(metric, hi), values(metric, lo)) for lo, hi, _ in clipped]
+    wanted = sorted({_pop(k) for k in at_end} if pops is None else set(pops))
+
+    expected = int((end - start) // scrape_interval)
+    suspect = {_pop(k) for k, n in resets.items() if n > 0}
+    suspect |= {_pop(k) for k, n in up_count.items() if n < expected - 1}
+    counter_targets = {(_pop(k), target_key(dict(k))) for k in at_end}
+    up_targets = {(_pop(k), target_key(dict(k))) for k in up_count}
+    suspect |= {p for p, t in counter_targets - up_targets}
+    suspect |= {_pop(k) for k in at_start if k not in at_end}  # stale at the end
+
+    good: dict[str, int] = defaultdict(int)
+    total: dict[str, int] = defaultdict(int)
+    ex_good: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    ex_total: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for key, value in at_end.items():
+        pop, ok = _pop(key), dict(key).get(conv.LABEL_RESULT) == single.SUCCESS
+        excluded = 0
+        for index, (hi_values, lo_values) in enumerate(bounds):
+            n = round(hi_values.get(key, 0.0) - lo_values.get(key, 0.0))
+            excluded += n
+            ex_total[pop][index] += n
+            ex_good[pop][index] += n if ok else 0
+        counted = round(value - at_start.get(key, 0.0)) - excluded
+        total[pop] += counted
+        good[pop] += counted if ok else 0
+    down: dict[str, float] = defaultdict(float)
+    for key, seen in up_count.items():
+        zeros = seen - up_sum.get(key, seen)
+        down[_pop(key)] = max(down[_pop(key)], zeros * scrape_interval)
+
+    charts = _charts(client, start, end, chart_points, stats) if chart_points else {}
+    out = {}
+    source = f"prometheus {client.url}"
+    for pop in wanted:
+        if pop in suspect or pop not in total:
+            stats.per_pop.append(pop)
+            out[pop] = single.availability(
+                client, window_start, window_end, pop=pop, targets=targets,
+                maintenance=maintenance, sli=sli, chart_points=chart_points,
+            )  # fmt: skip
+            continue
+        stats.fleet_pops += 1
+        issues: list[DataIssue] = excluded_issues(clipped, ex_good[pop], ex_total[pop])
+        out[pop] = AvailabilityEvidence(
+            sli, pop, good[pop], total[pop], window_start, window_end,
+            bad_over_time=charts.get(pop, ()), downtime_seconds=down.get(pop),
+            issues=tuple(issues), source=source,
+        )  # fmt: skip
+    return out
+
+
+def _charts(
+    client: PrometheusClient, start: float, end: float, points: int, stats: FleetStats
+) -> dict[str, tuple[tuple[datetime, float], ...]]:
+    """Cumulative failed probes per PoP at ``points`` times (chart only; not for verdicts)."""
+    step = (end - start) / points
+    expr = f'sum by (pop) ({conv.PROBE_RESULTS_TOTAL}{{result!="{single.SUCCESS}"}})'
+    stats.queries += 2
+    base = {dict(k).get("pop", ""): v for k, v in _values(client, expr, start, None).items()}
+    out = {}
+    for labels, samples in client.query_range(expr, start + step, end, step):
+        pop = labels.get(conv.LABEL_POP, "")
+        zero = base.get(pop, 0.0)
+        out[pop] = tuple((to_datetime(t), max(0.0, v - zero)) for t, v in samples)
+    return out

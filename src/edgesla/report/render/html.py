@@ -1,0 +1,176 @@
+"""The self-contained HTML report: verdict first, one card per objective, inline SVG charts.
+
+Nothing is fetched when the file is opened: CSS is inline, charts are inline SVG, there is no
+JavaScript. The print CSS paginates it on A4, so the same file becomes the PDF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from edgesla import __version__
+from edgesla.report.model import (
+    AvailabilityEvidence,
+    LagEvidence,
+    LatencyEvidence,
+    ObjectiveResult,
+    Report,
+    Verdict,
+    overall,
+)
+from edgesla.report.render import _format as fmt
+from edgesla.report.render import svg
+
+__all__ = ["render_html", "write_html"]
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("edgesla.report.render", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class Card:
+    """What one objective card shows, already worded."""
+
+    result: ObjectiveResult
+    title: str
+    objective: str
+    measured: str
+    bound: str
+    events_needed: str
+    budget: str
+    downtime: str
+    downtime_label: str
+    detail: str
+    chart: Markup | None
+
+
+@dataclass(frozen=True)
+class Decider:
+    """One line of the banner: an objective across PoPs, with its fleet (or worst) figure."""
+
+    name: str
+    verdict: Verdict
+    objective: str
+    measured: str
+    note: str
+
+
+def _chart(result: ObjectiveResult) -> Markup | None:
+    evidence = result.evidence
+    if isinstance(evidence, LatencyEvidence):
+        return Markup(svg.latency_chart(evidence))  # noqa: S704 - built by svg.py, text escaped
+    if isinstance(evidence, AvailabilityEvidence) and evidence.bad_over_time:
+        return Markup(svg.budget_burn_chart(evidence, result.budget_allowed))  # noqa: S704
+    if isinstance(evidence, LagEvidence):
+        return Markup(svg.lag_chart(evidence, result.threshold_seconds))  # noqa: S704
+    return None
+
+
+def _detail(result: ObjectiveResult) -> str:
+    """Extra figures read off the evidence: p99 bucket, worst lag."""
+    evidence = result.evidence
+    if isinstance(evidence, LatencyEvidence) and evidence.buckets and evidence.total:
+        target = result.objective * evidence.total
+        for bound, cumulative in sorted(evidence.buckets):
+            if cumulative >= target:
+                quantile = f"p{result.objective * 100:g}"
+                return f"{quantile} ≤ {fmt.seconds_text(bound)} (histogram bucket bound)"
+    if isinstance(evidence, LagEvidence) and evidence.samples:
+        worst = max(v for _, v in evidence.samples)
+        return (
+            f"worst lag {fmt.seconds_text(worst)} over {fmt.count(len(evidence.samples))} samples"
+        )
+    return ""
+
+
+def _card(result: ObjectiveResult, window_seconds: float) -> Card:
+    downtime_label = "Time over threshold" if result.kind == "replication_lag" else "Downtime"
+    return Card(
+        result=result,
+        title=fmt.label(result),
+        objective=fmt.describe_objective(result),
+        measured=fmt.measured_text(result),
+        bound=fmt.bound_text(result),
+        events_needed=(
+            fmt.events_needed_text(result, window_seconds)
+            if result.verdict == "INCONCLUSIVE"
+            else ""
+        ),
+        budget=fmt.budget_text(result),
+        downtime=fmt.downtime_text(result, window_seconds),
+        downtime_label=downtime_label,
+        detail=_detail(result),
+        chart=_chart(result),
+    )
+
+
+def _deciders(report: Report) -> list[Decider]:
+    """Per objective name: overall verdict across PoPs, figures from the fleet roll-up."""
+    names = list(dict.fromkeys(r.name for r in report.objectives))
+    lines = []
+    for name in names:
+        results = [r for r in report.objectives if r.name == name]
+        verdict = overall([r.verdict for r in results])
+        fleet = next((r for r in results if r.pop == "fleet"), None)
+        shown = fleet if fleet is not None and fleet.verdict == verdict else None
+        shown = shown or fmt.worst_first(results)[0]
+        others = [r.pop for r in results if r.verdict == verdict and r is not shown]
+        note = f"{verdict} at {shown.pop}" + (f", {', '.join(others)}" if others else "")
+        if shown.verdict == "INCONCLUSIVE" and shown.events_needed is not None:
+            note += f"; needs {fmt.count(shown.events_needed)} more good events"
+        lines.append(
+            Decider(name, verdict, fmt.describe_objective(shown), fmt.measured_text(shown), note)
+        )
+    order: dict[Verdict, int] = {"FAIL": 0, "INCONCLUSIVE": 1, "PASS": 2}
+    return sorted(lines, key=lambda d: order[d.verdict])
+
+
+def _matrix(report: Report) -> tuple[list[str], list[str], dict[tuple[str, str], ObjectiveResult]]:
+    names = list(dict.fromkeys(r.name for r in report.objectives))
+    rows = list(report.pops)
+    rows += [r.pop for r in report.objectives if r.pop not in rows and r.pop != "fleet"]
+    if any(r.pop == "fleet" for r in report.objectives):
+        rows.append("fleet")
+    cells = {(r.pop, r.name): r for r in report.objectives}
+    return rows, names, cells
+
+
+def render_html(report: Report) -> str:
+    """The whole report as one self-contained HTML document."""
+    seconds = fmt.window_seconds(report)
+    rows, names, cells = _matrix(report)
+    verdicts = [r.verdict for r in report.objectives]
+    issues = list(report.issues) + [
+        i for r in report.objectives for i in r.issues if i not in report.issues
+    ]
+    return _ENV.get_template("report.html.j2").render(
+        report=report,
+        headline=fmt.headline(report),
+        window=fmt.window_text(report),
+        confidence=fmt.objective_pct(report.confidence),
+        counts={v: verdicts.count(v) for v in ("FAIL", "INCONCLUSIVE", "PASS")},
+        deciders=_deciders(report),
+        cards=[_card(r, seconds) for r in fmt.worst_first(report.objectives)],
+        rows=rows,
+        names=names,
+        cells=cells,
+        issues=list(dict.fromkeys(issues)),
+        fmt=fmt,
+        version=__version__,
+    )
+
+
+def write_html(report: Report, path: Path) -> Path:
+    """Write :func:`render_html` to ``path`` (UTF-8) and return it."""
+    path.write_text(render_html(report), encoding="utf-8")
+    return path

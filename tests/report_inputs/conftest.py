@@ -1,0 +1,152 @@
+"""A real Prometheus serving a TSDB backfilled with promtool from generated OpenMetrics text.
+
+Three PoPs, 15 s scrapes from T0 - 10 min to T0 + 4 h (the report window is T0 .. T0 + 4 h):
+
+* ``pop-a``: clean; failures at window samples ``FAILS_A``; latency buckets 0.01/0.2/+Inf
+  (every 10th probe 0.1 s, every 50th 0.5 s, the rest 5 ms); two replication-lag pairs.
+* ``pop-b``: no scrape in (T0 + 1 h, T0 + 1.5 h) (the exporter kept probing), a counter
+  reset (exporter restart) at T0 + 2 h, failures at ``FAILS_B``.
+* ``pop-c``: clean, no failures.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+START = int(T0.timestamp())
+STEP = 15
+WINDOW_SAMPLES = 4 * 3600 // STEP  # 960 probe runs in (T0, T0 + 4 h]
+BEFORE = 40  # samples before T0 (10 min)
+FAILS_A = frozenset({10, 11, 12, 500, 900})
+FAILS_B = frozenset({100, 300, 700})  # 300 lies in the gap: counted by the counter anyway
+GAP_B = (START + 3600, START + 5400)
+RESET_B = START + 7200
+PORTS = range(19970, 19980)
+
+
+def _latency(k: int) -> float:
+    return 0.5 if k % 50 == 0 else 0.1 if k % 10 == 0 else 0.005
+
+
+def _series(pop: str, fails: frozenset[int], gap: tuple[int, int] | None, reset: int | None) -> (
+    dict[str, list[str]]
+):  # fmt: skip
+    """OpenMetrics lines per family for one PoP (k = index of the probe run; 0 at T0)."""
+    out: dict[str, list[str]] = {"results": [], "up": [], "latency": []}
+    counts = {"success": 0, "failure": 0}
+    buckets = {"0.01": 0, "0.2": 0, "+Inf": 0}
+    lines: dict[str, list[str]] = {key: [] for key in [*counts, *(f"le{b}" for b in buckets)]}
+    ups = []
+    for k in range(-BEFORE, WINDOW_SAMPLES + 1):
+        t = START + k * STEP
+        if reset is not None and t == reset + STEP:
+            counts = dict.fromkeys(counts, 0)
+            buckets = dict.fromkeys(buckets, 0)
+        failed = k in fails
+        counts["failure" if failed else "success"] += 1
+        for bound in buckets:
+            if bound == "+Inf" or _latency(k) <= float(bound):
+                buckets[bound] += 1
+        if gap is not None and gap[0] < t < gap[1]:
+            continue
+        for result, n in counts.items():
+            lines[result].append(f"{n} {t}")
+        for bound, n in buckets.items():
+            lines[f"le{bound}"].append(f"{n} {t}")
+        ups.append(f"{0 if failed else 1} {t}")
+    labels = f'pop="{pop}",region="eu",target="pg",prober="postgres_query"'
+    for result in counts:
+        name = f'edgesla_probe_results_total{{{labels},result="{result}"}}'
+        out["results"] += [f"{name} {line}" for line in lines[result]]
+    for bound in buckets:
+        name = f'edgesla_probe_latency_seconds_bucket{{{labels},le="{bound}"}}'
+        out["latency"] += [f"{name} {line}" for line in lines[f"le{bound}"]]
+    out["up"] += [f"edgesla_probe_up{{{labels}}} {line}" for line in ups]
+    return out
+
+
+def openmetrics() -> str:
+    families: dict[str, list[str]] = {"results": [], "up": [], "latency": [], "lag": []}
+    for pop, fails, gap, reset in (
+        ("pop-a", FAILS_A, None, None),
+        ("pop-b", FAILS_B, GAP_B, RESET_B),
+        ("pop-c", frozenset[int](), None, None),
+    ):
+        for family, lines in _series(pop, fails, gap, reset).items():
+            families[family] += lines
+    for origin, peer, lag in (("pg-a", "pg-b", 0.25), ("pg-b", "pg-a", 0.5)):
+        name = f'edgesla_pg_replication_lag_seconds{{pop="pop-a",origin="{origin}",peer="{peer}"}}'
+        families["lag"] += [
+            f"{name} {lag * (2 if k == 480 else 1)} {START + k * STEP}"
+            for k in range(0, WINDOW_SAMPLES + 1)
+        ]
+    head = {
+        "results": "# TYPE edgesla_probe_results counter",
+        "up": "# TYPE edgesla_probe_up gauge",
+        "latency": "# TYPE edgesla_probe_latency_seconds histogram",
+        "lag": "# TYPE edgesla_pg_replication_lag_seconds gauge",
+    }
+    text = [line for family, lines in families.items() for line in (head[family], *lines)]
+    return "\n".join([*text, "# EOF"]) + "\n"
+
+
+def _free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise RuntimeError(f"no free port in {PORTS.start}..{PORTS.stop - 1}")
+
+
+@pytest.fixture(scope="session")
+def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Prometheus on the backfilled TSDB; stopped (and its files removed) afterwards."""
+    root = tmp_path_factory.mktemp("prom")
+    source = root / "data.om"
+    source.write_text(openmetrics(), encoding="utf-8")
+    tsdb = root / "tsdb"
+    subprocess.run(
+        ["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", str(source), str(tsdb)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (root / "prometheus.yml").write_text("global:\n  scrape_interval: 15s\n", encoding="utf-8")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with (root / "prometheus.log").open("wb") as log:
+        proc = subprocess.Popen(
+            ["prometheus", f"--config.file={root / 'prometheus.yml'}",
+             f"--storage.tsdb.path={tsdb}", f"--web.listen-address=127.0.0.1:{port}",
+             "--storage.tsdb.retention.time=100y"],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_ready(url, proc, root / "prometheus.log")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"prometheus exited: {log.read_text()[-2000:]}")
+        try:
+            if requests.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"prometheus not ready at {url}: {log.read_text()[-2000:]}")

@@ -1,0 +1,118 @@
+"""Evidence from a real Prometheus serving a promtool-backfilled TSDB (see conftest)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from edgesla import ConfigError
+from edgesla.report.inputs import FleetStats, PrometheusClient, availability_fleet, prometheus
+from tests.report_inputs.conftest import FAILS_A, GAP_B, RESET_B, STEP, T0, WINDOW_SAMPLES
+
+pytestmark = pytest.mark.stack
+END = T0 + timedelta(hours=4)
+
+
+def test_clean_pop_counts_exactly(prometheus_url: str) -> None:
+    ev = prometheus.availability(prometheus_url, T0, END, pop="pop-a")
+    assert (ev.good, ev.total) == (WINDOW_SAMPLES - len(FAILS_A), WINDOW_SAMPLES)
+    assert ev.issues == ()
+    assert ev.downtime_seconds == len(FAILS_A) * STEP
+    assert len(ev.bad_over_time) == 500
+    assert ev.bad_over_time[-1] == (END, float(len(FAILS_A)))
+
+
+def test_counter_reset_and_gap_are_counted_and_reported(prometheus_url: str) -> None:
+    ev = prometheus.availability(prometheus_url, T0, END, pop="pop-b")
+    assert (ev.good, ev.total) == (WINDOW_SAMPLES - 3, WINDOW_SAMPLES)
+    resets = [i for i in ev.issues if i.kind == "counter_reset"]
+    assert {i.start for i in resets} == {T0 + timedelta(seconds=RESET_B - T0.timestamp() + STEP)}
+    assert len(resets) == 2  # success and failure series
+    (gap,) = [i for i in ev.issues if i.kind == "gap"]
+    assert (gap.start, gap.end) == tuple(T0 + timedelta(seconds=t - T0.timestamp()) for t in GAP_B)
+
+
+def test_maintenance_is_excluded_and_shown(prometheus_url: str) -> None:
+    window = (T0, T0 + timedelta(minutes=10), "db upgrade")
+    ev = prometheus.availability(prometheus_url, T0, END, pop="pop-a", maintenance=[window])
+    assert (ev.good, ev.total) == (WINDOW_SAMPLES - 40 - 2, WINDOW_SAMPLES - 40)
+    (issue,) = ev.issues
+    assert issue.kind == "excluded"
+    assert "db upgrade: 40 events excluded (3 failed)" in issue.detail
+    assert ev.downtime_seconds == 2 * STEP
+
+
+def test_missing_series_is_total_zero_with_an_issue(prometheus_url: str) -> None:
+    ev = prometheus.availability(prometheus_url, T0, END, pop="nowhere")
+    assert (ev.good, ev.total) == (0, 0)
+    assert [i.kind for i in ev.issues] == ["missing_series"]
+    ev = prometheus.availability(prometheus_url, T0, END, pop="pop-a", targets=["other"])
+    assert ev.total == 0
+    assert ev.issues[0].kind == "missing_series"
+
+
+def test_latency_is_exact_at_the_bucket_bounds(prometheus_url: str) -> None:
+    ev = prometheus.latency(prometheus_url, T0, END, pop="pop-a", threshold=0.2)
+    assert (ev.over, ev.total) == (19, WINDOW_SAMPLES)
+    assert ev.issues == ()
+    ev = prometheus.latency(prometheus_url, T0, END, pop="pop-a", threshold=0.01)
+    assert (ev.over, ev.total) == (96, WINDOW_SAMPLES)
+    assert dict(ev.buckets)[0.01] == WINDOW_SAMPLES - 96
+    assert dict(ev.buckets)[float("inf")] == WINDOW_SAMPLES
+
+
+def test_latency_across_a_reset(prometheus_url: str) -> None:
+    ev = prometheus.latency(prometheus_url, T0, END, pop="pop-b", threshold=0.2)
+    assert (ev.over, ev.total) == (19, WINDOW_SAMPLES)
+    assert {i.kind for i in ev.issues} == {"counter_reset"}
+
+
+def test_latency_off_bucket_threshold_is_flagged(prometheus_url: str) -> None:
+    ev = prometheus.latency(prometheus_url, T0, END, pop="pop-a", threshold=0.1)
+    assert ev.over == 96  # counted over 0.01 s: overstated, never understated
+    assert [i.kind for i in ev.issues] == ["other"]
+
+
+def test_replication_lag_is_the_worst_pair(prometheus_url: str) -> None:
+    ev = prometheus.replication_lag(prometheus_url, T0, END, pop="pop-a", step=60)
+    assert len(ev.samples) == 241
+    assert max(v for _, v in ev.samples) == 1.0
+    assert ev.samples[0][1] == 0.5
+    missing = prometheus.replication_lag(prometheus_url, T0, END, pop="pop-c", step=60)
+    assert missing.samples == ()
+    assert missing.issues[0].kind == "missing_series"
+
+
+def test_pops(prometheus_url: str) -> None:
+    assert prometheus.pops(prometheus_url, T0, END) == ["pop-a", "pop-b", "pop-c"]
+
+
+def test_fleet_equals_per_pop_and_falls_back_on_trouble(prometheus_url: str) -> None:
+    stats = FleetStats()
+    window = (T0, T0 + timedelta(minutes=10), "db upgrade")
+    fleet = availability_fleet(
+        prometheus_url, T0, END, maintenance=[window], scrape_interval=STEP, stats=stats
+    )
+    assert sorted(fleet) == ["pop-a", "pop-b", "pop-c"]
+    assert stats.per_pop == ["pop-b"]  # reset and gap: counted on the raw samples
+    assert stats.fleet_pops == 2
+    for pop, ev in fleet.items():
+        one = prometheus.availability(prometheus_url, T0, END, pop=pop, maintenance=[window])
+        assert (ev.good, ev.total, ev.issues) == (one.good, one.total, one.issues)
+    plain = availability_fleet(prometheus_url, T0, END, pops=["pop-a", "nowhere"])
+    assert plain["pop-a"].downtime_seconds == len(FAILS_A) * STEP
+    assert plain["pop-a"].bad_over_time[-1][1] == len(FAILS_A)
+    assert plain["nowhere"].total == 0
+    assert plain["nowhere"].issues[0].kind == "missing_series"
+
+
+def test_unreachable_prometheus_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"127\.0\.0\.1:19979.*--prometheus") as info:
+        prometheus.availability("http://127.0.0.1:19979", T0, END, pop="pop-a")
+    assert info.value.exit_code == 2
+
+
+def test_non_success_answer_is_a_config_error(prometheus_url: str) -> None:
+    with pytest.raises(ConfigError, match="refused"):
+        PrometheusClient(prometheus_url).vector("sum(", T0.timestamp())
