@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -27,25 +26,30 @@ STACK_TARGETS = [
 
 
 @pytest.fixture(scope="module")
-def exporter(stack: Layout) -> Iterator[str]:
-    """`edgesla exporter` on the port the stack's Prometheus scrapes; yields its base URL."""
+def exporter(stack: Layout) -> str:
+    """The PoP's exporter, a component of the stack, on the port its Prometheus scrapes."""
+    url = f"http://127.0.0.1:{stack.exporter_port}"
+    eventually(lambda: requests.get(f"{url}/-/ready", timeout=2).status_code == 200, timeout=30)
+    return url
+
+
+def test_exporter_command_serves_and_stops_cleanly_on_sigterm(stack: Layout) -> None:
+    """`edgesla exporter` as an operator starts it: serves, then exits 0 on SIGTERM."""
     log = (stack.state_dir / "logs" / "exporter-test.log").open("wb")
     proc = subprocess.Popen(
-        [EDGESLA, "exporter", "--config", str(stack.pop_config)],
+        [EDGESLA, "exporter", "--config", str(stack.pop_config), "--listen", "127.0.0.1:19899"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{stack.exporter_port}"
 
     def ready() -> bool:
         try:
-            return requests.get(f"{url}/-/ready", timeout=2).status_code == 200
+            return requests.get("http://127.0.0.1:19899/-/ready", timeout=2).status_code == 200
         except requests.ConnectionError:
             assert proc.poll() is None, "exporter exited; see exporter-test.log"
             return False
 
     try:
         eventually(ready, timeout=30, interval=0.2)
-        yield url
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0

@@ -14,7 +14,9 @@ from tests.helpers import edgesla
 
 pytestmark = pytest.mark.stack
 
-COMPONENTS = ["pg-a", "pg-b", "etcd1", "etcd2", "etcd3", "mongo", "prometheus", "selfcare"]
+COMPONENTS = [
+    "pg-a", "pg-b", "etcd1", "etcd2", "etcd3", "mongo", "prometheus", "selfcare", "exporter",
+]  # fmt: skip
 
 
 def test_status_exits_zero_and_lists_every_component(stack: Layout) -> None:

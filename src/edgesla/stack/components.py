@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgesla._errors import StartupError
-from edgesla.stack import etcd, mongo, postgres, prometheus, selfcare
+from edgesla.stack import etcd, exporter, mongo, postgres, prometheus, selfcare
 from edgesla.stack.layout import HOST, Layout
 from edgesla.stack.processes import ProcessRecord, is_running
 from edgesla.stack.state import Component
@@ -20,6 +20,7 @@ KIND_MONGO = "mongodb"
 KIND_ETCD = "etcd"
 KIND_PROMETHEUS = "prometheus"
 KIND_SELFCARE = "selfcare"
+KIND_EXPORTER = "exporter"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ def describe(name: str, kind: str, layout: Layout, record: ProcessRecord) -> Com
         port, url = layout.mongo_port, mongo.uri(layout)
     elif kind == KIND_SELFCARE:
         port, url = layout.selfcare_port, selfcare.url(layout)
+    elif kind == KIND_EXPORTER:
+        port, url = layout.exporter_port, exporter.url(layout)
     else:
         port, url = layout.prometheus_port, prometheus.url(layout)
     log = layout.log_dir / f"{name}.log"
@@ -58,6 +61,8 @@ def _probe(layout: Layout, component: Component) -> tuple[bool, str]:
         return mongo.check(layout)
     if component.kind == KIND_SELFCARE:
         return selfcare.check(layout)
+    if component.kind == KIND_EXPORTER:
+        return exporter.check(layout)
     return prometheus.check(layout)
 
 

@@ -27,7 +27,7 @@ class Layout:
     0       pg-a               5-7     etcd1-3 peer
     1       pg-b               8       prometheus
     2-4     etcd1-3 client     9       mongo
-    10      exporter (scraped by Prometheus; started by ``edgesla exporter``)
+    10      exporter (the PoP's edgesla exporter, scraped by Prometheus)
     11      selfcare (the customer-self-care demo service, HTTP)
     """
 
@@ -88,4 +88,5 @@ class Layout:
         ports[self.prometheus_port] = "prometheus"
         ports[self.mongo_port] = "mongo"
         ports[self.selfcare_port] = "selfcare"
+        ports[self.exporter_port] = "exporter"
         return ports

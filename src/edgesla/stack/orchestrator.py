@@ -9,10 +9,11 @@ from functools import partial
 
 from edgesla._errors import EdgeslaError, PreflightError, StartupError
 from edgesla.config import dump_config
-from edgesla.stack import etcd, mongo, postgres, prometheus, selfcare
+from edgesla.stack import etcd, exporter, mongo, postgres, prometheus, selfcare
 from edgesla.stack.binaries import Binaries, find_binaries
 from edgesla.stack.components import (
     KIND_ETCD,
+    KIND_EXPORTER,
     KIND_MONGO,
     KIND_POSTGRES,
     KIND_PROMETHEUS,
@@ -146,6 +147,9 @@ def _start_all(
     say("Prometheus: waiting for the first scrape of every etcd member")
     wait_ready(by_name["prometheus"], partial(prometheus.scraping_etcd, layout), 60)
     layout.pop_config.write_text(dump_config(stack_pop_config(layout)), encoding="utf-8")
+    say("starting the PoP's edgesla exporter (scraped by Prometheus)")
+    launch("exporter", KIND_EXPORTER, exporter.start(layout))
+    wait_ready(state.components[-1], partial(exporter.check, layout), 60)
     state.ready = True
     write_state(layout.state_file, state)
 

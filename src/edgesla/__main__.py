@@ -1,0 +1,5 @@
+"""``python -m edgesla`` = the ``edgesla`` command."""
+
+from edgesla.cli import main
+
+main()
