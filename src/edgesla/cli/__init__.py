@@ -12,6 +12,7 @@ from edgesla._errors import EdgeslaError
 from edgesla.cli.demo import demo
 from edgesla.cli.exporter import exporter, probe
 from edgesla.cli.loadtest import loadtest
+from edgesla.cli.report import report
 from edgesla.cli.stack import stack
 
 __all__ = ["cli", "main"]
@@ -51,6 +52,7 @@ def cli() -> None:
       edgesla probe --config .edgesla/pop.yaml      run every probe once and show the results
       edgesla exporter --config .edgesla/pop.yaml   serve /metrics for Prometheus
       edgesla loadtest --config .edgesla/pop.yaml --profile peak --duration 5m --out DIR
+      edgesla report --prometheus URL --loadtest DIR --out DIR   the SLA report
       edgesla demo           the whole job on the local stack (what `make demo` runs)
       edgesla stack down     stop exactly what `stack up` started
     """
@@ -61,6 +63,7 @@ cli.add_command(demo)
 cli.add_command(exporter)
 cli.add_command(probe)
 cli.add_command(loadtest)
+cli.add_command(report)
 
 
 def main() -> None:
