@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +72,15 @@ def teardown_stack(state_dir: Path) -> None:
     for proc in processes_using(state_dir):  # belt and braces: never leak servers
         proc.kill()
     shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@contextmanager
+def exporter_paused(state_dir: Path) -> Iterator[None]:
+    """SIGSTOP the stack's exporter (its heartbeats keep PostgreSQL busy), SIGCONT after."""
+    doc = stack_json(state_dir)
+    pid = next(c["pid"] for c in doc["components"] if c["name"] == "exporter")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)

@@ -18,7 +18,7 @@ from edgesla.config import PostgresReplicationTarget
 from edgesla.stack.layout import HOST, Layout
 from probes import postgres_replication
 from probes._result import ProbeResult, Reason
-from tests.helpers import eventually
+from tests.helpers import eventually, exporter_paused
 from tests.probes.pg.targets import SUB_ON_A, SUB_ON_B, replication_target, samples, value
 
 pytestmark = pytest.mark.stack
@@ -140,7 +140,8 @@ def test_idle_walsender_is_reported_idle_never_as_zero_lag(stack: Layout) -> Non
         idle = samples(result, conv.PG_WALSENDER_IDLE)
         return result if any(s.value == 1.0 for s in idle.values()) else None
 
-    result: ProbeResult = eventually(idle_run, timeout=30, interval=0.5)
+    with exporter_paused(stack.state_dir):  # the stack's exporter beats every second
+        result: ProbeResult = eventually(idle_run, timeout=30, interval=0.5)
     lags = samples(result, conv.PG_WALSENDER_LAG_SECONDS)
     for key, idle in samples(result, conv.PG_WALSENDER_IDLE).items():
         kinds = {dict(k)["kind"] for k in lags if set(key) <= set(k)}
