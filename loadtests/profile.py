@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from edgesla import ConfigError
 from edgesla.durations import Duration, format_duration
-from edgesla.yamlfile import read_yaml
+from edgesla.yamlfile import read_yaml, versioned
 from loadtests import shapes
 
 __all__ = [
@@ -273,15 +273,7 @@ def parse_profile(
     data: object, source: str = "<profile>", overrides: Mapping[str, object] | None = None
 ) -> TrafficModel:
     """Validate a parsed profile document, then apply dotted ``overrides`` on top."""
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{source}: expected a mapping at the top level, got {type(data).__name__}"
-        )
-    if data.get("version") != PROFILE_FILE_VERSION:
-        raise ConfigError(
-            f"{source}: version: expected {PROFILE_FILE_VERSION}, got "
-            f"{data.get('version')!r}; add 'version: {PROFILE_FILE_VERSION}' at the top"
-        )
+    data = versioned(data, PROFILE_FILE_VERSION, source)
     model = _validate(data, source)
     if not overrides:
         return model

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, format_duration
-from edgesla.yamlfile import read_yaml
+from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = [
     "CONFIG_VERSION",
@@ -227,15 +227,7 @@ def _message(err: Any) -> str:
 
 def parse_config(data: object, source: str = "<config>") -> PopConfig:
     """Validate an already-parsed document; ConfigError names ``source`` and each bad key."""
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{source}: expected a mapping at the top level, got {type(data).__name__}"
-        )
-    if data.get("version") != CONFIG_VERSION:
-        raise ConfigError(
-            f"{source}: version: expected {CONFIG_VERSION}, got {data.get('version')!r}; "
-            f"add 'version: {CONFIG_VERSION}' at the top of the file"
-        )
+    data = versioned(data, CONFIG_VERSION, source)
     try:
         return PopConfig.model_validate(data)
     except ValidationError as exc:

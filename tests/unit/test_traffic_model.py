@@ -44,7 +44,8 @@ WORKED_EXAMPLE = {
 }
 
 INVALID = {
-    "invalid-no-version.yaml": "version: expected 1, got None; add 'version: 1' at the top",
+    "invalid-no-version.yaml": "version: expected 1, got None; add 'version: 1' at the top of "
+    "the file",
     "invalid-unknown-key.yaml": "  pop.subscriber: unknown key (check its spelling; "
     "see docs/traffic-model.md)",
     "invalid-unknown-profile.yaml": "  load.kind: unknown load profile 'spikey'; "

@@ -45,7 +45,7 @@ from pydantic import (
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, parse_duration
-from edgesla.yamlfile import read_yaml
+from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = [
     "DEFAULT_LAG_OBJECTIVE",
@@ -365,15 +365,7 @@ def _message(err: Any) -> str:
 
 def parse_spec(data: object, source: str = "<slo spec>") -> SloSpec:
     """Validate an already-parsed document; ConfigError names ``source`` and each bad key."""
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{source}: expected a mapping at the top level, got {type(data).__name__}"
-        )
-    if data.get("version") != SPEC_VERSION:
-        raise ConfigError(
-            f"{source}: version: expected {SPEC_VERSION}, got {data.get('version')!r}; "
-            f"add 'version: {SPEC_VERSION}' at the top of the file"
-        )
+    data = versioned(data, SPEC_VERSION, source)
     try:
         spec = SloSpec.model_validate(data)
     except ValidationError as exc:
