@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from edgesla import ConfigError
 from edgesla.durations import Duration, format_duration
+from edgesla.locations import error_location
 from edgesla.yamlfile import read_yaml, versioned
 from loadtests import shapes
 
@@ -210,16 +211,6 @@ _HINTS = {
 _RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int) and parts:
-            parts[-1] += f"[{item}]"
-        else:
-            parts.append(str(item))
-    return ".".join(parts) or "(top level)"
-
-
 def _message(err: Any) -> str:
     key = str(err["loc"][-1]) if err["loc"] else ""
     if err["type"] == "extra_forbidden":
@@ -265,7 +256,7 @@ def _validate(data: Mapping[str, Any], source: str) -> TrafficModel:
     try:
         return TrafficModel.model_validate(full)
     except ValidationError as exc:
-        lines = [f"  {_where(e['loc'])}: {_message(e)}" for e in exc.errors()]
+        lines = [f"  {error_location(e['loc'])}: {_message(e)}" for e in exc.errors()]
         raise ConfigError(f"{source}: invalid traffic profile:\n" + "\n".join(lines)) from exc
 
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, format_duration
+from edgesla.locations import error_location
 from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
 ]
 
 CONFIG_VERSION = 1
+_PROBERS = frozenset({"postgres_query", "postgres_replication", "mongodb_query",
+                      "mongodb_replication", "etcd", "kube_apiserver"})  # fmt: skip
 _NAME = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
 
 
@@ -196,25 +199,6 @@ class PopConfig(_Strict):
         return self
 
 
-def _where(loc: tuple[int | str, ...], data: object) -> str:
-    """Turn a pydantic location into ``targets[2] (name: pg-a).prober``."""
-    parts: list[str] = []
-    node = data
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1] = f"{parts[-1]}[{item}]"
-            node = node[item] if isinstance(node, list) and item < len(node) else None
-            if isinstance(node, dict) and "name" in node:
-                parts[-1] += f" (name: {node['name']})"
-        elif item in {"postgres_query", "postgres_replication", "mongodb_query",
-                      "mongodb_replication", "etcd", "kube_apiserver"}:  # fmt: skip
-            continue  # the discriminator's branch name is noise in a location
-        else:
-            parts.append(str(item))
-            node = node.get(item) if isinstance(node, dict) else None
-    return ".".join(parts) or "(top level)"
-
-
 def _message(err: Any) -> str:
     if err["type"] == "union_tag_invalid":
         return f"unknown prober {err['input'].get('prober')!r}; known probers: " + ", ".join(
@@ -231,7 +215,9 @@ def parse_config(data: object, source: str = "<config>") -> PopConfig:
     try:
         return PopConfig.model_validate(data)
     except ValidationError as exc:
-        lines = [f"  {_where(e['loc'], data)}: {_message(e)}" for e in exc.errors()]
+        lines = [
+            f"  {error_location(e['loc'], data, _PROBERS)}: {_message(e)}" for e in exc.errors()
+        ]
         raise ConfigError(f"{source}: invalid PoP config:\n" + "\n".join(lines)) from exc
 
 

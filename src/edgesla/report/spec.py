@@ -45,6 +45,7 @@ from pydantic import (
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, parse_duration
+from edgesla.locations import error_location
 from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = [
@@ -333,24 +334,6 @@ def _cross_checks(spec: SloSpec) -> list[str]:
     return problems
 
 
-def _where(loc: tuple[int | str, ...], data: object) -> str:
-    """A pydantic location as ``objectives[2] (name: care-lookup-p99).threshold``."""
-    parts: list[str] = []
-    node = data
-    for item in loc:
-        if isinstance(item, int) and parts:
-            parts[-1] = f"{parts[-1]}[{item}]"
-            node = node[item] if isinstance(node, list) and item < len(node) else None
-            if isinstance(node, dict) and "name" in node:
-                parts[-1] += f" (name: {node['name']})"
-        elif item in _SLIS or str(item).startswith("function-"):
-            continue  # the discriminator's branch, a validator's name: noise in a location
-        else:
-            parts.append(str(item))
-            node = node.get(item) if isinstance(node, dict) else None
-    return ".".join(parts) or "(top level)"
-
-
 def _message(err: Any) -> str:
     if err["type"] == "union_tag_invalid":
         return f"unknown sli {err['input'].get('sli')!r}; known SLIs: " + ", ".join(_SLIS)
@@ -369,7 +352,7 @@ def parse_spec(data: object, source: str = "<slo spec>") -> SloSpec:
     try:
         spec = SloSpec.model_validate(data)
     except ValidationError as exc:
-        lines = [f"  {_where(e['loc'], data)}: {_message(e)}" for e in exc.errors()]
+        lines = [f"  {error_location(e['loc'], data, _SLIS)}: {_message(e)}" for e in exc.errors()]
         raise ConfigError(f"{source}: invalid SLO spec:\n" + "\n".join(lines)) from exc
     problems = _cross_checks(spec)
     if problems:
