@@ -35,8 +35,10 @@ def test_demo_runs_the_main_job_and_ends_with_a_report_on_disk(
     assert "DOWN" not in result.stdout
     for target in ("subscribers-lookup", "pg-multimaster", "etcd"):
         assert target in result.stdout
-    # a few seconds of traffic cannot prove five nines: the honest verdict
-    assert "verdict: INCONCLUSIVE" in result.stdout
+    # Seconds of traffic can never prove five nines: never PASS. Whether it is INCONCLUSIVE
+    # or FAIL depends on measured latency (a busy machine can break p99 < 10 ms for real).
+    verdicts = [ln for ln in result.stdout.splitlines() if ln.startswith("verdict: ")]
+    assert verdicts in (["verdict: INCONCLUSIVE"], ["verdict: FAIL"]), verdicts
     report = state_dir / "run" / "report"
     assert (report / "report.html").stat().st_size > 0
     assert (report / "report.pdf").read_bytes().startswith(b"%PDF")
