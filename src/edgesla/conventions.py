@@ -94,6 +94,26 @@ KUBE_LEASE_FRESH: Final = "edgesla_kube_lease_fresh"  # age <= leaseDuration
 CONTROLPLANE_MEMBERS_CONFIGURED: Final = "edgesla_controlplane_members_configured"
 CONTROLPLANE_MEMBERS_HEALTHY: Final = "edgesla_controlplane_members_healthy"
 
+# --- recording rules and alerts of `edgesla rules` (Prometheus naming: level:metric:ops) ---
+#: Label carrying the SLO spec's objective name on every SLO rule and alert.
+LABEL_SLO: Final = "slo"
+LABEL_SEVERITY: Final = "severity"
+#: Windows of the multi-window multi-burn-rate alerts (SRE Workbook, chapter 5).
+BURN_RATE_WINDOWS: Final = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+#: Per PoP (labels slo, pop, region): the share of bad events over the window; "{window}" is
+#: one of BURN_RATE_WINDOWS, e.g. pop:edgesla_slo_errors:ratio_rate5m.
+RULE_POP_ERROR_RATIO: Final = "pop:edgesla_slo_errors:ratio_rate{window}"
+#: Fleet-wide (label slo): bad events of every PoP over all events of every PoP.
+RULE_FLEET_ERROR_RATIO: Final = "fleet:edgesla_slo_errors:ratio_rate{window}"
+#: Per PoP (labels slo, pop, region): the objective in force there (per-PoP overrides applied).
+RULE_POP_OBJECTIVE: Final = "pop:edgesla_slo_objective:ratio"
+#: Per PoP: bad and all events over 5 m (exact counts, summed for long windows: unlike a mean
+#: of ratios, a sum of counts is not biased by uneven traffic).
+RULE_POP_ERRORS_5M: Final = "pop:edgesla_slo_errors:increase5m"
+RULE_POP_EVENTS_5M: Final = "pop:edgesla_slo_events:increase5m"
+#: Per PoP: error budget left over the spec's window, 1 = untouched, <= 0 = spent.
+RULE_POP_BUDGET_REMAINING: Final = "pop:edgesla_slo_error_budget_remaining:ratio"
+
 # --- Prometheus job names used by the local stack and the generated scrape configs ---
 JOB_EXPORTER: Final = "edgesla-exporter"
 JOB_ETCD: Final = "etcd"
