@@ -114,6 +114,21 @@ RULE_POP_EVENTS_5M: Final = "pop:edgesla_slo_events:increase5m"
 #: Per PoP: error budget left over the spec's window, 1 = untouched, <= 0 = spent.
 RULE_POP_BUDGET_REMAINING: Final = "pop:edgesla_slo_error_budget_remaining:ratio"
 
+# --- the load generator's own /metrics (`edgesla loadtest --metrics-listen`, Locust master) ---
+# labels: pop, region, profile, operation (and result on the counter)
+LOADTEST_REQUESTS_TOTAL: Final = "edgesla_loadtest_requests_total"  # + result=success|failure
+#: Response time measured from the intended start (coordinated omission corrected), buckets
+#: at LATENCY_BUCKETS_SECONDS.
+LOADTEST_LATENCY_SECONDS: Final = "edgesla_loadtest_latency_seconds"
+LOADTEST_LATE_STARTS_TOTAL: Final = "edgesla_loadtest_late_starts_total"
+#: Intended arrivals per second of the traffic shape at this moment, per operation.
+LOADTEST_TARGET_RATE: Final = "edgesla_loadtest_target_requests_per_second"
+LOADTEST_USERS: Final = "edgesla_loadtest_users"  # no operation label
+LOADTEST_GENERATOR_CPU_RATIO: Final = "edgesla_loadtest_generator_cpu_ratio"  # 0..1 per core
+LABEL_OPERATION: Final = "operation"
+LABEL_PROFILE: Final = "profile"
+JOB_LOADTEST: Final = "edgesla-loadtest"
+
 # --- Prometheus job names used by the local stack and the generated scrape configs ---
 JOB_EXPORTER: Final = "edgesla-exporter"
 JOB_ETCD: Final = "etcd"
