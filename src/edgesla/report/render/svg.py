@@ -123,6 +123,11 @@ def _empty(title: str, why: str) -> str:
     return _frame(title, [_text(_W / 2, _H / 2, why, "middle", "#6b7280")])
 
 
+def _bound_ms(bound: float) -> str:
+    """A bucket's upper bound in milliseconds, as short as it can be: ``0.0025`` -> ``2.5``."""
+    return "+Inf" if math.isinf(bound) else f"{bound * 1000:g}"
+
+
 def latency_chart(evidence: LatencyEvidence) -> str:
     """Share of requests in each histogram bucket, bars past the threshold in red."""
     title = f"Latency distribution of {evidence.sli} at {evidence.pop}"
@@ -147,9 +152,11 @@ def latency_chart(evidence: LatencyEvidence) -> str:
             f'<rect x="{x + 2:.1f}" y="{_TOP + plot_h - height:.1f}" width="{slot - 4:.1f}" '
             f'height="{height:.1f}" fill="{colour}"/>'
         )
-        parts.append(_small(x + slot / 2, _H - _BOTTOM + 13, "≤" + seconds_text(bound)))
+        parts.append(_small(x + slot / 2, _H - _BOTTOM + 13, _bound_ms(bound)))
         if math.isclose(bound, evidence.threshold_seconds):
             threshold_x = x + slot
+    # bounds as bare numbers in one unit, so twelve fit side by side; the unit labels the row
+    parts.append(_text(_LEFT - 6, _H - _BOTTOM + 13, "≤ ms", "end"))
     if threshold_x is not None:
         parts.append(
             f'<line x1="{threshold_x:.1f}" y1="{_TOP}" x2="{threshold_x:.1f}" '
