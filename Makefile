@@ -21,7 +21,10 @@ setup: $(STAMP) ## create .venv, install edgesla with dev extras, install missin
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@# grafana-client's HTTP stack (niquests) needs urllib3-future, whose wheel replaces urllib3
+	@# under every package of the venv (requests included); built from source with
+	@# URLLIB3_NO_OVERRIDE=1 it installs beside urllib3 instead (tests/unit/test_packaging.py).
+	URLLIB3_NO_OVERRIDE=1 $(PY) -m pip install --quiet --no-binary urllib3-future -e '.[dev]'
 	@touch $@
 
 demo: setup ## bring the local PoP stack up and show its status
