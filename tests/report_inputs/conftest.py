@@ -16,11 +16,15 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
+import yaml
+
+from edgesla.report.inputs import rollups
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 START = int(T0.timestamp())
@@ -108,10 +112,7 @@ def _free_port() -> int:
     raise RuntimeError(f"no free port in {PORTS.start}..{PORTS.stop - 1}")
 
 
-@pytest.fixture(scope="session")
-def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Prometheus on the backfilled TSDB; stopped (and its files removed) afterwards."""
-    root = tmp_path_factory.mktemp("prom")
+def _backfill(root: Path) -> Path:
     source = root / "data.om"
     source.write_text(openmetrics(), encoding="utf-8")
     tsdb = root / "tsdb"
@@ -120,9 +121,14 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         check=True, capture_output=True,
     )  # fmt: skip
     (root / "prometheus.yml").write_text("global:\n  scrape_interval: 15s\n", encoding="utf-8")
+    return tsdb
+
+
+@contextmanager
+def _serve(root: Path, tsdb: Path) -> Iterator[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    with (root / "prometheus.log").open("wb") as log:
+    with (root / "prometheus.log").open("ab") as log:
         proc = subprocess.Popen(
             ["prometheus", f"--config.file={root / 'prometheus.yml'}",
              f"--storage.tsdb.path={tsdb}", f"--web.listen-address=127.0.0.1:{port}",
@@ -135,6 +141,41 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Prometheus on the backfilled TSDB; stopped (and its files removed) afterwards."""
+    root = tmp_path_factory.mktemp("prom")
+    try:
+        with _serve(root, _backfill(root)) as url:
+            yield url
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def rollup_prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same data plus the report roll-ups, backfilled by ``promtool tsdb
+    create-blocks-from rules`` (evaluated by a real Prometheus over the raw data, as a
+    Prometheus with the rules loaded would have recorded them while scraping)."""
+    root = tmp_path_factory.mktemp("prom-rollups")
+    try:
+        tsdb = _backfill(root)
+        rules = root / "rollups.yml"
+        rules.write_text(yaml.safe_dump({"groups": [rollups.rule_group()]}), encoding="utf-8")
+        with _serve(root, tsdb) as url:
+            subprocess.run(
+                ["promtool", "tsdb", "create-blocks-from", "rules",
+                 f"--start={START - BEFORE * STEP}", f"--end={START + WINDOW_SAMPLES * STEP}",
+                 f"--url={url}", f"--output-dir={root / 'rules-data'}", str(rules)],
+                check=True, capture_output=True,
+            )  # fmt: skip
+        for block in (root / "rules-data").iterdir():
+            block.rename(tsdb / block.name)
+        with _serve(root, tsdb) as url:
+            yield url
+    finally:
         shutil.rmtree(root, ignore_errors=True)
 
 

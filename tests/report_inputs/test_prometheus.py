@@ -107,6 +107,28 @@ def test_fleet_equals_per_pop_and_falls_back_on_trouble(prometheus_url: str) -> 
     assert plain["nowhere"].issues[0].kind == "missing_series"
 
 
+def test_rollups_give_the_raw_scan_answer(prometheus_url: str, rollup_prometheus_url: str) -> None:
+    """Same counts, same PoPs sent to the exact per-PoP path, same downtime (one target a
+    PoP, so the worst target's upper bound is exact) — from roll-ups instead of raw samples."""
+    window = (T0, T0 + timedelta(minutes=10), "db upgrade")
+    raw_stats, rolled_stats = FleetStats(), FleetStats()
+    raw = availability_fleet(
+        prometheus_url, T0, END, maintenance=[window], scrape_interval=STEP, stats=raw_stats
+    )
+    rolled = availability_fleet(
+        rollup_prometheus_url, T0, END, maintenance=[window], scrape_interval=STEP,
+        stats=rolled_stats,
+    )  # fmt: skip
+    assert raw_stats.source == "raw samples"
+    assert rolled_stats.source.startswith("report roll-ups")
+    assert rolled_stats.per_pop == raw_stats.per_pop == ["pop-b"]
+    for pop, ev in raw.items():
+        other = rolled[pop]
+        assert (other.good, other.total, other.issues) == (ev.good, ev.total, ev.issues)
+        assert other.downtime_seconds == ev.downtime_seconds
+    assert rolled["pop-a"].bad_over_time[-1][1] == len(FAILS_A)
+
+
 def test_unreachable_prometheus_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"127\.0\.0\.1:19979.*--prometheus") as info:
         prometheus.availability("http://127.0.0.1:19979", T0, END, pop="pop-a")

@@ -7,15 +7,16 @@ value of the last sample at or before the end minus the one at or before the sta
 same numbers the per-PoP counter (``prometheus.availability``) produces, *provided* the
 counter was not reset and was scraped throughout. Both are checked fleet-wide:
 
-1. ``x`` at end, ``x`` at start (and at each maintenance bound): exact differences;
-2. ``resets(x[window + 5m])``: any reset sends the PoP to the exact per-PoP path;
-3. ``count_over_time(up[window])`` and ``sum_over_time(up[window])``: too few samples of a
-   target (a possible gap) sends the PoP to the per-PoP path; otherwise the up == 0
-   samples give the downtime (worst target; maintenance not subtracted);
-4. one ``query_range`` of the failures summed by PoP for the budget-burn charts.
+1. ``x`` at end, ``x`` at start (and at each maintenance bound): exact differences; every
+   counter has its ``up`` series at the end, and none vanished before it;
+2. no reset and no scrape gap in the window (``rollups``): from the report roll-ups when
+   Prometheus records them (8,640 points a PoP for 30 days, whatever the scrape rate), else
+   from every raw sample (``resets``, ``count_over_time``: time grows with the scrape rate);
+   the same scan gives the downtime (worst target; maintenance not subtracted);
+3. one ``query_range`` of the failures summed by PoP for the budget-burn charts.
 
-So 7 + 2 per maintenance window queries (sent 4 at a time) cover the clean PoPs; only PoPs
-with resets, gaps or no data cost their own raw fetch.
+About ten queries (sent 4 at a time) cover the clean PoPs; only PoPs with resets, gaps or no
+data cost their own raw fetch.
 """
 
 from __future__ import annotations
@@ -32,13 +33,13 @@ from edgesla.report.inputs._client import PrometheusClient
 from edgesla.report.inputs._common import (
     Maintenance,
     excluded_issues,
-    range_ms,
     target_key,
     to_datetime,
     to_seconds,
     windows,
 )
 from edgesla.report.inputs._counters import LOOKBACK
+from edgesla.report.inputs.rollups import raw_scan, rollup_scan
 from edgesla.report.model import AvailabilityEvidence, DataIssue
 
 __all__ = ["FleetStats", "availability_fleet"]
@@ -54,6 +55,8 @@ class FleetStats:
 
     queries: int = 0
     fleet_pops: int = 0
+    #: what proved the counts clean: "raw samples" or the report roll-ups
+    source: str = ""
     per_pop: list[str] = field(default_factory=list)
 
 
@@ -91,29 +94,29 @@ def availability_fleet(
     maintenance = list(maintenance)
     clipped = windows(maintenance, start, end)
     metric, up = conv.PROBE_RESULTS_TOTAL, conv.PROBE_UP
-    window = range_ms(end - start)
 
     jobs = [
         (metric, end),
         (metric, start),
-        (f"resets({metric}[{range_ms(end - start + LOOKBACK)}])", end),
-        (f"count_over_time({up}[{window}])", end),
-        (f"sum_over_time({up}[{window}])", end),
+        (up, end),
         *((metric, at) for lo, hi, _ in clipped for at in (hi, lo)),
     ]
     stats.queries += len(jobs)
     # Independent queries, sent side by side: Prometheus evaluates each on its own core.
     with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
         answers = list(pool.map(lambda job: _values(client, job[0], job[1], targets), jobs))
-    at_end, at_start, resets, up_count, up_sum = answers[:5]
-    bounds = [(answers[5 + 2 * i], answers[6 + 2 * i]) for i in range(len(clipped))]
+        scan = rollup_scan(client, start, end, scrape_interval, LOOKBACK, targets)
+        if scan is None:
+            scan = raw_scan(client, start, end, scrape_interval, LOOKBACK, targets)
+    stats.queries += scan.queries
+    stats.source = scan.source
+    at_end, at_start, up_now = answers[:3]
+    bounds = [(answers[3 + 2 * i], answers[4 + 2 * i]) for i in range(len(clipped))]
     wanted = sorted({_pop(k) for k in at_end} if pops is None else set(pops))
 
-    expected = int((end - start) // scrape_interval)
-    suspect = {_pop(k) for k, n in resets.items() if n > 0}
-    suspect |= {_pop(k) for k, n in up_count.items() if n < expected - 1}
+    suspect = set(scan.suspect)
     counter_targets = {(_pop(k), target_key(dict(k))) for k in at_end}
-    up_targets = {(_pop(k), target_key(dict(k))) for k in up_count}
+    up_targets = {(_pop(k), target_key(dict(k))) for k in up_now}
     suspect |= {p for p, t in counter_targets - up_targets}
     suspect |= {_pop(k) for k in at_start if k not in at_end}  # stale at the end
 
@@ -132,12 +135,8 @@ def availability_fleet(
         counted = round(value - at_start.get(key, 0.0)) - excluded
         total[pop] += counted
         good[pop] += counted if ok else 0
-    down: dict[str, float] = defaultdict(float)
-    for key, seen in up_count.items():
-        zeros = seen - up_sum.get(key, seen)
-        down[_pop(key)] = max(down[_pop(key)], zeros * scrape_interval)
-
-    charts = _charts(client, start, end, chart_points, stats) if chart_points else {}
+    rolled = scan.source != "raw samples"
+    charts = _charts(client, start, end, chart_points, stats, rolled) if chart_points else {}
     out = {}
     source = f"prometheus {client.url}"
     for pop in wanted:
@@ -152,18 +151,22 @@ def availability_fleet(
         issues: list[DataIssue] = excluded_issues(clipped, ex_good[pop], ex_total[pop])
         out[pop] = AvailabilityEvidence(
             sli, pop, good[pop], total[pop], window_start, window_end,
-            bad_over_time=charts.get(pop, ()), downtime_seconds=down.get(pop),
+            bad_over_time=charts.get(pop, ()), downtime_seconds=scan.downtime.get(pop),
             issues=tuple(issues), source=source,
         )  # fmt: skip
     return out
 
 
 def _charts(
-    client: PrometheusClient, start: float, end: float, points: int, stats: FleetStats
+    client: PrometheusClient, start: float, end: float, points: int, stats: FleetStats, rolled: bool
 ) -> dict[str, tuple[tuple[datetime, float], ...]]:
     """Cumulative failed probes per PoP at ``points`` times (chart only; not for verdicts)."""
     step = (end - start) / points
-    expr = f'sum by (pop) ({conv.PROBE_RESULTS_TOTAL}{{result!="{single.SUCCESS}"}})'
+    expr = (
+        f"sum by (pop) ({conv.ROLLUP_FAILURES})"
+        if rolled
+        else f'sum by (pop) ({conv.PROBE_RESULTS_TOTAL}{{result!="{single.SUCCESS}"}})'
+    )
     stats.queries += 2
     base = {dict(k).get("pop", ""): v for k, v in _values(client, expr, start, None).items()}
     out = {}
