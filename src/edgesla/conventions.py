@@ -114,6 +114,16 @@ RULE_POP_EVENTS_5M: Final = "pop:edgesla_slo_events:increase5m"
 #: Per PoP: error budget left over the spec's window, 1 = untouched, <= 0 = spent.
 RULE_POP_BUDGET_REMAINING: Final = "pop:edgesla_slo_error_budget_remaining:ratio"
 
+#: Report roll-ups (group of `edgesla rules`, evaluated every 5 min): what the fleet report needs
+#: from 30 days of raw samples, recorded as the data arrives, so a report reads 8,640 points a PoP
+#: instead of every scrape. Verdict counts still come from the raw counters' end values.
+ROLLUP_INTERVAL_SECONDS: Final = 300
+ROLLUP_RESETS: Final = "pop:edgesla_probe_results_resets:sum6m"  # 6 m: overlaps, misses none
+ROLLUP_MIN_SAMPLES: Final = "pop:edgesla_probe_up_samples:min5m"  # fewest scrapes of a target
+ROLLUP_TARGETS: Final = "pop:edgesla_probe_up_series:count5m"  # targets scraped at all
+ROLLUP_DOWN_SAMPLES: Final = "pop:edgesla_probe_down_samples:max5m"  # up == 0, worst target
+ROLLUP_FAILURES: Final = "pop:edgesla_probe_failures:sum"  # budget-burn chart only
+
 # --- the load generator's own /metrics (`edgesla loadtest --metrics-listen`, Locust master) ---
 # labels: pop, region, profile, operation (and result on the counter)
 LOADTEST_REQUESTS_TOTAL: Final = "edgesla_loadtest_requests_total"  # + result=success|failure
