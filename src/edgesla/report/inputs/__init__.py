@@ -9,8 +9,15 @@ _counters.py    pure counting: increases, resets, gaps, maintenance, downtime
 
 from __future__ import annotations
 
-from edgesla.report.inputs import loadtest, prometheus
+from edgesla.report.inputs import loadtest, prometheus, rollups
 from edgesla.report.inputs._client import PrometheusClient
 from edgesla.report.inputs.fleet import FleetStats, availability_fleet
 
-__all__ = ["FleetStats", "PrometheusClient", "availability_fleet", "loadtest", "prometheus"]
+__all__ = [
+    "FleetStats",
+    "PrometheusClient",
+    "availability_fleet",
+    "loadtest",
+    "prometheus",
+    "rollups",
+]
