@@ -8,7 +8,8 @@ results), or directly:
 
 Options added to Locust's own (see ``locust -f loadtests/edge_pop.py --help``):
 --pop-config, --load-profile, --traffic, --subscribers, --arrivals, --max-user-rate, --operations,
---rate-scale, --results-dir, --slo. The run time (``-t``) is required: the schedule needs it.
+--rate-scale, --results-dir, --slo, --metrics-listen (loadtests/metrics.py). The run time (``-t``)
+is required: the schedule needs it.
 Works with ``--processes N`` and ``--master``/``--worker``: workers send their histograms to
 the master every few seconds (exactly mergeable), the master writes the results.
 """
@@ -24,14 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import pymongo
+from gevent.pywsgi import WSGIServer
 from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
+from prometheus_client import make_wsgi_app
 
 from edgesla.config import load_config
 from edgesla.durations import parse_duration
 from loadtests.gate import evaluate, load_gate
 from loadtests.health import CpuMonitor
+from loadtests.metrics import GeneratorView, monotonic_since, parse_listen, registry_for
 from loadtests.openmodel import RateFn
 from loadtests.plan import RunPlan, current_plan, endpoints_of, install_plan, users_needed
 from loadtests.profile import OPERATIONS, PROFILE_KINDS, default_model, load_profile_file
@@ -50,6 +54,7 @@ _monitor = CpuMonitor()
 _cpu_samples: list[float] = []
 _workers: dict[str, str] = {}  # client id -> host
 _started_at: list[datetime] = []
+_schedule_start: list[float] = []  # perf_counter() of the schedule's start in this process
 
 
 def _options(parser: Any) -> None:
@@ -91,6 +96,11 @@ def _options(parser: Any) -> None:
     )
     group.add_argument("--results-dir", help="write the exact results here (must not exist)")
     group.add_argument("--slo", help="gate file: exit 1 when p99 or error ratio break it")
+    group.add_argument(
+        "--metrics-listen",
+        help="HOST:PORT: serve the load generator's Prometheus /metrics from the master "
+        "(or the local process); off by default",
+    )
 
 
 def _duration(options: Any) -> float:
@@ -145,6 +155,35 @@ def _plan(environment: Environment, **_: Any) -> None:
         rates, duration, options.arrivals, users, endpoints, target_rates=means, pop=config.pop
     )
     install_plan(plan)
+    if options.metrics_listen and not isinstance(environment.runner, WorkerRunner):
+        _serve_metrics(environment, options.metrics_listen, config.region)
+
+
+def _cpu_percent(environment: Environment) -> float | None:
+    """CPU of the busiest generator process: the workers' (master), else this process's."""
+    runner: Any = environment.runner
+    if isinstance(runner, MasterRunner):
+        return max((float(w.cpu_usage) for w in runner.clients.values()), default=None)
+    return float(runner.current_cpu_usage) if runner is not None else None
+
+
+def _serve_metrics(environment: Environment, listen: str, region: str) -> None:
+    """Start /metrics on ``listen`` (a gevent server beside Locust's own web UI)."""
+    plan = current_plan()
+    view = GeneratorView(
+        recorder=lambda: current_plan().recorder,
+        rates=plan.rates,
+        elapsed=monotonic_since(_schedule_start),
+        duration=plan.duration,
+        users=lambda: environment.runner.user_count if environment.runner else 0,
+        cpu_percent=lambda: _cpu_percent(environment),
+    )
+    profile = environment.parsed_options.load_profile if environment.parsed_options else ""
+    registry = registry_for(view, plan.pop or "", region, profile)
+    host, port = parse_listen(listen)
+    server = WSGIServer((host, port), make_wsgi_app(registry), log=None)
+    server.start()  # binds now: a taken port fails the run before it starts
+    log.info("load generator metrics on http://%s:%d/metrics", host, port)
 
 
 def _subscriber_ids(plan: RunPlan, limit: int = 20_000) -> tuple[str, ...]:
@@ -159,6 +198,7 @@ def _subscriber_ids(plan: RunPlan, limit: int = 20_000) -> tuple[str, ...]:
 def _start(environment: Environment, **_: Any) -> None:
     # the schedule's window, not the process's: achieved rates are requests / this window
     _started_at.append(datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS))
+    _schedule_start.append(time.perf_counter() + LEAD_SECONDS)
     if isinstance(environment.runner, MasterRunner):
         return
     plan = current_plan()

@@ -38,6 +38,7 @@ recorder and merging the drained pieces of many give identical counts and percen
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import threading
@@ -46,6 +47,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+import numpy
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped,unused-ignore]
 
 from edgesla.conventions import CUSTOMER_CARE_LATENCY_SECONDS, EDGE_QUERY_LATENCY_SECONDS
@@ -56,6 +58,7 @@ __all__ = [
     "LOWEST_US",
     "SIGNIFICANT_DIGITS",
     "Bucket",
+    "CumulativeCounts",
     "LatencyDistribution",
     "LatencyKind",
     "LatencySummary",
@@ -243,6 +246,36 @@ class OperationResult:
         return (self.response if kind == "response" else self.service).over(threshold_seconds)
 
 
+_MIDPOINTS: list[Any] = []
+
+
+def _midpoints_us() -> Any:
+    """The midpoint value of every bucket of the (one) histogram configuration, computed once
+    (hdrh's own get_mean_value walks the 23 552 buckets in Python on every call)."""
+    if not _MIDPOINTS:
+        hdr = _new_hdr()
+        values = [hdr.get_value_from_index(i) for i in range(hdr.counts_len)]
+        _MIDPOINTS.append(numpy.array([
+            (hdr.get_lowest_equivalent_value(v) + hdr.get_highest_equivalent_value(v)) / 2
+            for v in values
+        ]))  # fmt: skip
+    return _MIDPOINTS[0]
+
+
+@dataclass(frozen=True, slots=True)
+class CumulativeCounts:
+    """One operation's counters and its successes at or below each bound: the shape of a
+    Prometheus histogram (``Recorder.cumulative``), cheap enough to compute on every scrape."""
+
+    successes: int
+    failed: int
+    late_starts: int
+    #: successes whose latency is at most each bound, in the order of the bounds given
+    at_or_below: tuple[int, ...]
+    #: sum of the successes' latencies, seconds (from bucket midpoints: within 0.1 %)
+    sum_seconds: float
+
+
 class OperationStats:
     """The mutable counters and histograms of one operation (not thread-safe: see Recorder)."""
 
@@ -271,6 +304,33 @@ class OperationStats:
             for i, limit in enumerate(self.thresholds_us):
                 if value > limit:
                     over[i] += 1
+
+    def cumulative(self, kind: LatencyKind, bounds_us: tuple[int, ...]) -> CumulativeCounts:
+        """Successes at or below each bound: exact at a threshold with a counter and at a
+        bucket edge; elsewhere the values of the bucket holding the bound are left out (a
+        slight undercount of fast requests, never an overcount)."""
+        hdr = self.hdr[kind]
+        # the counts array seen by numpy without a copy, summed once (C speed: no gevent stall)
+        running = numpy.ctypeslib.as_array(hdr.counts).cumsum()
+        exact = dict(zip(self.thresholds_us, self.over[kind], strict=True))
+        below = []
+        for bound in bounds_us:
+            if bound in exact:
+                below.append(self.successes - exact[bound])
+                continue
+            index = hdr.get_counts_array_index(bound)
+            if hdr.get_highest_equivalent_value(bound) != bound:
+                index -= 1  # the bucket straddles the bound: leave it out
+            below.append(int(running[index]) if index >= 0 else 0)
+        monotonic = tuple(itertools.accumulate(below, max))
+        total_us = float(numpy.ctypeslib.as_array(hdr.counts) @ _midpoints_us())
+        return CumulativeCounts(
+            successes=self.successes,
+            failed=sum(self.failures.values()),
+            late_starts=self.late_starts,
+            at_or_below=monotonic,
+            sum_seconds=total_us / 1_000_000,
+        )
 
     def encode(self) -> dict[str, Any]:
         """JSON-safe form; ``merge`` of it into an empty OperationStats gives this one back."""
@@ -493,6 +553,15 @@ class Recorder:
         with self._lock:
             for name, part in parsed.items():
                 self._stats(name).add(part)
+
+    def cumulative(
+        self, bounds_seconds: Iterable[float], kind: LatencyKind = "response"
+    ) -> dict[str, CumulativeCounts]:
+        """Operation name -> its counts at or below each bound (Prometheus histogram form)."""
+        bounds_us = tuple(_to_us(b) for b in bounds_seconds)
+        _midpoints_us()  # computed once, outside the lock
+        with self._lock:
+            return {name: s.cumulative(kind, bounds_us) for name, s in sorted(self._ops.items())}
 
     def results(self) -> dict[str, OperationResult]:
         """A consistent read-only snapshot: operation name -> OperationResult."""

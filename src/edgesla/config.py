@@ -171,6 +171,9 @@ class LoadTestSettings(_Strict):
     mongodb_query and postgres_replication targets)."""
 
     selfcare_url: str | None = Field(default=None, pattern=r"^https?://")
+    #: HOST:PORT where the load generator serves its own /metrics (``--metrics-listen``);
+    #: None: off unless given on the command line
+    metrics_listen: str | None = Field(default=None, pattern=r"^[^\s:]*:\d{1,5}$")
 
 
 class PopConfig(_Strict):

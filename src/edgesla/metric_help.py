@@ -47,6 +47,18 @@ HELP: Final[dict[str, str]] = {
     c.CONTROLPLANE_MEMBERS_CONFIGURED: "Control-plane members configured, by component.",
     c.CONTROLPLANE_MEMBERS_HEALTHY: "Control-plane members healthy, by component "
     "(<= 1 healthy, or below quorum for etcd: a single point of failure).",
+    # the load generator's own /metrics (loadtests/metrics.py)
+    c.LOADTEST_REQUESTS_TOTAL: "Requests the load generator made, by operation and result "
+    "(success | failure).",
+    c.LOADTEST_LATENCY_SECONDS: "Response time of successful requests, measured from the "
+    "intended start (the open-model slot): a late start is charged to the request.",
+    c.LOADTEST_LATE_STARTS_TOTAL: "Requests that started more than 5 ms after their intended "
+    "time (the generator could not keep up with the schedule).",
+    c.LOADTEST_TARGET_RATE: "Intended arrivals per second of the traffic shape at this moment "
+    "(0 outside the run).",
+    c.LOADTEST_USERS: "Locust users running now, over all workers.",
+    c.LOADTEST_GENERATOR_CPU_RATIO: "CPU of the busiest load-generator process as a share of "
+    "one core (0..1); near 1 the generator, not the target, limits the run.",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,29 @@ def _duration(text: str) -> float:
     if seconds <= 0:
         raise ConfigError(f"--duration: must be above 0, got {text!r}")
     return seconds
+
+
+def _metrics_listen(listen: str | None) -> str | None:
+    """The --metrics-listen address, checked free now (nothing has started yet); None: off."""
+    if listen is None or listen == "off":
+        return None
+    from loadtests.metrics import parse_listen
+
+    try:
+        host, port = parse_listen(listen)
+    except ValueError as exc:
+        raise ConfigError(f"--metrics-listen: {exc}") from exc
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"--metrics-listen {listen}: cannot listen there ({exc.strerror}); choose a "
+                "free port, or 'off' (the PoP config's loadtest.metrics_listen sets the default)"
+            ) from exc
+    return listen
 
 
 @click.command()
@@ -94,10 +118,16 @@ def _duration(text: str) -> float:
     help="Multiply every rate.",
 )
 @click.option("--operations", help="Comma-separated operations to run (default: all).")
+@click.option(
+    "--metrics-listen",
+    help="HOST:PORT: serve the load generator's Prometheus /metrics during the run "
+    "(edgesla_loadtest_*). Default: the PoP config's loadtest.metrics_listen, else off; "
+    "'off' turns it off.",
+)
 def loadtest(
     config_path: Path, profile: str, duration: str, out_dir: Path, slo: Path | None,
     traffic: Path | None, subscribers: int | None, processes: int, arrivals: str,
-    rate_scale: float, operations: str | None,
+    rate_scale: float, operations: str | None, metrics_listen: str | None,
 ) -> None:  # fmt: skip
     """Reproduce a PoP's peak subscriber traffic against the edge stack, open-model.
 
@@ -116,6 +146,7 @@ def loadtest(
 
     seconds = _duration(duration)
     config = load_config(config_path)
+    listen = _metrics_listen(metrics_listen or config.loadtest.metrics_listen)
     check_out_dir(out_dir)
     if slo is not None:
         from loadtests.gate import load_gate
@@ -164,6 +195,8 @@ def loadtest(
             argv += ["--slo", str(slo)]
         if processes > 1:
             argv += ["--processes", str(processes)]
+        if listen:
+            argv += ["--metrics-listen", listen]
         argv += classes
         err_console.print(
             f"load test: profile {profile}, {format_duration(seconds)}, {total} users "

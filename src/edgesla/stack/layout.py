@@ -29,6 +29,8 @@ class Layout:
     2-4     etcd1-3 client     9       mongo
     10      exporter (the PoP's edgesla exporter, scraped by Prometheus)
     11      selfcare (the customer-self-care demo service, HTTP)
+    12      loadtest metrics (``edgesla loadtest``'s /metrics while a run is on; not bound by
+            the stack itself, so it is not in ``ports_to_bind``)
     """
 
     state_dir: Path
@@ -78,6 +80,10 @@ class Layout:
     @property
     def selfcare_port(self) -> int:
         return self.base_port + 11
+
+    @property
+    def loadtest_metrics_port(self) -> int:
+        return self.base_port + 12
 
     def ports_to_bind(self) -> dict[int, str]:
         """Every port the stack listens on, with the component that needs it."""

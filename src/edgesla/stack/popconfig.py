@@ -36,7 +36,11 @@ def stack_pop_config(layout: Layout) -> PopConfig:
         region=LOCAL_REGION,
         defaults=Defaults(interval=5.0, timeout=2.0, jitter=0.5),
         exporter=ExporterSettings(listen=f"{HOST}:{layout.exporter_port}"),
-        loadtest=LoadTestSettings(selfcare_url=selfcare.url(layout)),
+        loadtest=LoadTestSettings(
+            selfcare_url=selfcare.url(layout),
+            # scraped by the stack's Prometheus (job edgesla-loadtest) while a run is on
+            metrics_listen=f"{HOST}:{layout.loadtest_metrics_port}",
+        ),
         targets=(
             MongoQueryTarget(
                 name="subscribers-lookup",
