@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import requests
 import yaml
 
 from edgesla import conventions as conv
+from edgesla.rules import write_default_rules
 from edgesla.stack import etcd
 from edgesla.stack.binaries import Binaries
 from edgesla.stack.http import get_json
 from edgesla.stack.layout import ETCD_MEMBERS, HOST, Layout
 from edgesla.stack.processes import ProcessRecord, spawn
 
-__all__ = ["SCRAPE_INTERVAL", "check", "render_config", "scraping_etcd", "start", "url"]
+__all__ = [
+    "SCRAPE_INTERVAL",
+    "check",
+    "render_config",
+    "rules_dir",
+    "scraping_etcd",
+    "start",
+    "url",
+]
 
 SCRAPE_INTERVAL = "5s"
 
@@ -24,10 +34,17 @@ def url(layout: Layout) -> str:
     return f"http://{HOST}:{layout.prometheus_port}"
 
 
+def rules_dir(layout: Layout) -> Path:
+    """Where ``stack up`` writes the rules of the default SLO spec (``edgesla rules``)."""
+    return layout.state_dir / "rules"
+
+
 def render_config(layout: Layout, pop: str, region: str) -> str:
     labels = {conv.LABEL_POP: pop, conv.LABEL_REGION: region}
     config = {
         "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
+        # `edgesla rules` output: SLO recording rules and alerts (docs/rules.md)
+        "rule_files": [str(rules_dir(layout) / "*.yml")],
         "scrape_configs": [
             {
                 "job_name": "prometheus",
@@ -51,6 +68,15 @@ def render_config(layout: Layout, pop: str, region: str) -> str:
                     {"targets": [f"{HOST}:{layout.exporter_port}"], "labels": labels}
                 ],
             },
+            {
+                # `edgesla loadtest`'s own metrics (pop.yaml loadtest.metrics_listen); `up` is 0
+                # between runs. Its series carry pop and region already: honour them.
+                "job_name": conv.JOB_LOADTEST,
+                "honor_labels": True,
+                "static_configs": [
+                    {"targets": [f"{HOST}:{layout.loadtest_metrics_port}"], "labels": labels}
+                ],
+            },
         ],
     }
     return "# Written by `edgesla stack up`. DO NOT EDIT: rewritten on every start.\n" + (
@@ -59,6 +85,8 @@ def render_config(layout: Layout, pop: str, region: str) -> str:
 
 
 def start(layout: Layout, binaries: Binaries, pop: str, region: str) -> ProcessRecord:
+    # The default spec's rules (a few milliseconds), in place before Prometheus reads them.
+    write_default_rules(rules_dir(layout), "edgesla stack up (default SLO spec)")
     config = layout.state_dir / "prometheus.yml"
     config.write_text(render_config(layout, pop, region), encoding="utf-8")
     return spawn(

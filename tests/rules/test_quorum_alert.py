@@ -1,0 +1,82 @@
+"""End to end: stop two of the three etcd members of a dedicated stack and watch
+Prometheus fire EdgeslaEtcdQuorumLost from the rules `edgesla stack up` loaded."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from edgesla.durations import parse_duration
+from edgesla.rules.controlplane_alerts import ALERT_QUORUM_LOST, OUTAGE_FOR
+from edgesla.stack.layout import Layout
+from tests.helpers import edgesla, eventually, make_state_dir, stack_json, teardown_stack
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
+
+BASE_PORT = 20000
+#: Between a member stopping and the alert firing: the exporter's next etcd probe (every
+#: 5 s on the stack, 2 s timeout on the stopped members), Prometheus' next scrape (5 s),
+#: its next rule evaluation (5 s), then the alert's for:, plus slack for a busy machine.
+PROBE, TIMEOUT, SCRAPE, EVAL, SLACK = 5.0, 2.0, 5.0, 5.0, 10.0
+DEADLINE = parse_duration(OUTAGE_FOR) + PROBE + TIMEOUT + SCRAPE + EVAL + SLACK
+
+
+@pytest.fixture(scope="module")
+def own_stack() -> Iterator[Layout]:
+    state_dir = make_state_dir("rules-quorum")
+    try:
+        result = edgesla(
+            "stack", "up", "--state-dir", str(state_dir), "--base-port", str(BASE_PORT),
+            "--subscribers", "1000",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr + result.stdout
+        yield Layout(state_dir, BASE_PORT)
+    finally:
+        teardown_stack(state_dir)
+
+
+def _query(layout: Layout, expr: str) -> list[dict[str, Any]]:
+    body = requests.get(
+        f"http://127.0.0.1:{layout.prometheus_port}/api/v1/query",
+        params={"query": expr},
+        timeout=5,
+    ).json()
+    result: list[dict[str, Any]] = body["data"]["result"]
+    return result
+
+
+def _firing(layout: Layout, name: str) -> list[dict[str, Any]]:
+    body = requests.get(f"http://127.0.0.1:{layout.prometheus_port}/api/v1/alerts", timeout=5)
+    alerts: list[dict[str, Any]] = body.json()["data"]["alerts"]
+    return [a for a in alerts if a["labels"]["alertname"] == name and a["state"] == "firing"]
+
+
+def test_quorum_lost_fires_within_its_for_time(own_stack: Layout) -> None:
+    # the exporter has reported a healthy cluster through Prometheus
+    eventually(lambda: _query(own_stack, "edgesla_etcd_quorum_ok == 1"), timeout=60, interval=1)
+    assert not _firing(own_stack, ALERT_QUORUM_LOST)
+    pids = {c["name"]: int(c["pid"]) for c in stack_json(own_stack.state_dir)["components"]}
+    stopped = ["etcd2", "etcd3"]
+    start = time.monotonic()
+    for member in stopped:
+        os.kill(pids[member], signal.SIGSTOP)
+    try:
+        alerts = eventually(lambda: _firing(own_stack, ALERT_QUORUM_LOST), DEADLINE, 1.0)
+        took = time.monotonic() - start
+    finally:
+        for member in stopped:
+            os.kill(pids[member], signal.SIGCONT)
+    print(f"{ALERT_QUORUM_LOST} firing {took:.1f} s after the members stopped")
+    (alert,) = alerts
+    assert alert["labels"]["pop"] == "local-pop"
+    assert alert["labels"]["severity"] == "page"
+    # etcd1 still answers, but without a leader its /health is false: 0 of 3 healthy
+    assert float(alert["value"]) == 0.0
+    assert "only 0 etcd member(s) healthy" in alert["annotations"]["description"]
+    assert took <= DEADLINE
