@@ -9,10 +9,13 @@ import click
 
 from edgesla import __version__, exitcodes
 from edgesla._errors import EdgeslaError
+from edgesla.cli.dashboards import dashboards
 from edgesla.cli.demo import demo
 from edgesla.cli.exporter import exporter, probe
 from edgesla.cli.loadtest import loadtest
 from edgesla.cli.report import report
+from edgesla.cli.rules import rules
+from edgesla.cli.scrape_config import scrape_config
 from edgesla.cli.stack import stack
 
 __all__ = ["cli", "main"]
@@ -64,6 +67,9 @@ cli.add_command(exporter)
 cli.add_command(probe)
 cli.add_command(loadtest)
 cli.add_command(report)
+cli.add_command(rules)
+cli.add_command(dashboards)
+cli.add_command(scrape_config)
 
 
 def main() -> None:

@@ -1,0 +1,153 @@
+"""Every PromQL expression of the dashboards, run against the real Prometheus of the shared
+local stack after it has scraped the real exporter (and evaluated the `edgesla rules`
+recording rules that `stack up` loads).
+
+Grafana's variables are substituted as a user would see them: ``$pop`` = the stack's PoP,
+``$region`` = its region, ``$profile`` = All (``.*``), ``$__rate_interval`` = 1m,
+``$__range`` = 5m. Each expression must parse and evaluate; and it must return series,
+except the ones listed in PARSE_ONLY, each with the reason the stack cannot feed it yet:
+those are marked ``parse_only`` and listed with their reasons at the end of the run
+(tests/dashboards/conftest.py). To switch one on, delete its entry from PARSE_ONLY.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import pytest
+
+from edgesla import conventions as conv
+from edgesla.dashboards import DASHBOARDS, dashboard_json
+from edgesla.stack.layout import Layout
+from edgesla.stack.popconfig import LOCAL_POP, LOCAL_REGION
+from tests.dashboards.queries import expressions, label_values_selector, substitute
+from tests.helpers import eventually
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
+
+VALUES = {
+    "pop": LOCAL_POP, "region": LOCAL_REGION, "profile": ".*",
+    "__rate_interval": "1m", "__range": "5m",
+}  # fmt: skip
+
+_NO_GENERATOR = (
+    "parse-only: the stack's Prometheus scrapes no load generator (no edgesla-loadtest job "
+    "for `edgesla loadtest --metrics-listen`); switch on when the stack scrapes one"
+)
+_NO_APISERVER = (
+    "parse-only: the local stack has no Kubernetes API server (no kube_apiserver target)"
+)
+_ONE_MONGO_MEMBER = (
+    "parse-only: the stack's MongoDB-wire replica set has one member, so no secondary lags"
+)
+#: Metric name -> why expressions over it cannot return series on the local stack.
+PARSE_ONLY: dict[str, str] = {
+    conv.LOADTEST_REQUESTS_TOTAL: _NO_GENERATOR,
+    f"{conv.LOADTEST_LATENCY_SECONDS}_bucket": _NO_GENERATOR,
+    f"{conv.LOADTEST_LATENCY_SECONDS}_count": _NO_GENERATOR,
+    conv.LOADTEST_LATE_STARTS_TOTAL: _NO_GENERATOR,
+    conv.LOADTEST_TARGET_RATE: _NO_GENERATOR,
+    conv.LOADTEST_USERS: _NO_GENERATOR,
+    conv.LOADTEST_GENERATOR_CPU_RATIO: _NO_GENERATOR,
+    conv.KUBE_LIVEZ_UP: _NO_APISERVER,
+    conv.KUBE_READYZ_UP: _NO_APISERVER,
+    conv.KUBE_READYZ_CHECK_UP: _NO_APISERVER,
+    conv.KUBE_LEASE_AGE_SECONDS: _NO_APISERVER,
+    conv.KUBE_LEASE_DURATION_SECONDS: _NO_APISERVER,
+    conv.KUBE_LEASE_FRESH: _NO_APISERVER,
+    conv.MONGO_MEMBER_LAG_SECONDS: _ONE_MONGO_MEMBER,
+}
+
+
+def _parse_only(expr: str) -> str | None:
+    for name in re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr):
+        if name in PARSE_ONLY:
+            return PARSE_ONLY[name]
+    return None
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for uid in DASHBOARDS:
+        for title, ref_id, expr in expressions(dashboard_json(uid)):
+            reason = _parse_only(expr)
+            marks = [pytest.mark.parse_only(reason)] if reason else []
+            suffix = " [parse-only]" if reason else ""
+            cases.append(
+                pytest.param(uid, expr, reason, id=f"{uid}:{title}:{ref_id}{suffix}", marks=marks)
+            )
+    return cases
+
+
+def _variable_cases() -> list[Any]:
+    cases = []
+    for uid in DASHBOARDS:
+        for variable in dashboard_json(uid)["templating"]["list"]:
+            if variable["type"] == "query":
+                selector, _ = label_values_selector(variable["query"])
+                reason = _parse_only(selector)
+                marks = [pytest.mark.parse_only(reason)] if reason else []
+                suffix = " [parse-only]" if reason else ""
+                cases.append(pytest.param(uid, variable["query"], reason, marks=marks,
+                                          id=f"{uid}:${variable['name']}{suffix}"))  # fmt: skip
+    return cases
+
+
+def _get(layout: Layout, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{layout.prometheus_port}{path}?{urllib.parse.urlencode(params)}"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return dict(json.load(response))
+    except urllib.error.HTTPError as exc:  # 400 bad_data: a parse or evaluation error
+        return dict(json.load(exc))
+
+
+@pytest.fixture(scope="module")
+def scraped(stack: Layout) -> Layout:
+    """The stack, once Prometheus has rates of the exporter's series and the SLO rules."""
+
+    def ready() -> bool:
+        for expr in (
+            f"rate({conv.PROBE_RESULTS_TOTAL}[1m])",
+            conv.RULE_POP_BUDGET_REMAINING,
+            conv.RULE_FLEET_ERROR_RATIO.format(window="1h"),
+        ):
+            if not _get(stack, "/api/v1/query", [("query", expr)])["data"]["result"]:
+                return False
+        return True
+
+    eventually(ready, timeout=180, interval=2)
+    return stack
+
+
+@pytest.mark.parametrize(("uid", "expr", "reason"), _cases())
+def test_expression_parses_and_returns_series(
+    scraped: Layout, uid: str, expr: str, reason: str | None
+) -> None:
+    query = substitute(expr, VALUES)
+
+    def evaluate() -> dict[str, Any]:
+        return _get(scraped, "/api/v1/query", [("query", query)])
+
+    answer = evaluate()
+    assert answer["status"] == "success", f"{uid}: {query}\n{answer.get('error')}"
+    if reason is not None:
+        return  # parsed and evaluated; listed with its reason at the end of the run
+    eventually(lambda: evaluate()["data"]["result"], timeout=60, interval=2)
+
+
+@pytest.mark.parametrize(("uid", "query", "reason"), _variable_cases())
+def test_variable_query_finds_values(
+    scraped: Layout, uid: str, query: str, reason: str | None
+) -> None:
+    selector, label = label_values_selector(query)
+    selector = substitute(selector, VALUES)
+    answer = _get(scraped, f"/api/v1/label/{label}/values", [("match[]", selector)])
+    assert answer["status"] == "success", f"{uid}: {selector}\n{answer.get('error')}"
+    if reason is None:
+        assert answer["data"], f"{uid}: no {label} values on {selector}"
