@@ -56,6 +56,9 @@ def cli() -> None:
       edgesla exporter --config .edgesla/pop.yaml   serve /metrics for Prometheus
       edgesla loadtest --config .edgesla/pop.yaml --profile peak --duration 5m --out DIR
       edgesla report --prometheus URL --loadtest DIR --out DIR   the SLA report
+      edgesla rules --slo examples/slo.yaml --out rules/   Prometheus rules and alerts
+      edgesla dashboards generate | push --grafana URL --token-file FILE   Grafana dashboards
+      edgesla scrape-config --fleet examples/fleet.yaml --out DIR   file-SD scrape config
       edgesla demo           the whole job on the local stack (what `make demo` runs)
       edgesla stack down     stop exactly what `stack up` started
     """
