@@ -32,7 +32,8 @@ __all__ = ["rules"]
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for edgesla-rules.yml (created); point Prometheus' rule_files at DIR/*.yml.",
+    help="Directory for edgesla-rules.yml and edgesla-report-rollups.yml (created); point "
+    "Prometheus' rule_files at DIR/*.yml.",
 )
 def rules(slo_path: Path | None, fleet_path: Path | None, out_dir: Path) -> None:
     """Write Prometheus recording rules (SLI error ratios, error budget) and alerts
@@ -46,6 +47,7 @@ def rules(slo_path: Path | None, fleet_path: Path | None, out_dir: Path) -> None
     from edgesla.fleet import load_fleet
     from edgesla.report.spec import default_spec, load_spec
     from edgesla.rules import generate_rules, write_rules
+    from edgesla.rules.writer import write_rollups
 
     command = ["edgesla", "rules"]
     if slo_path:
@@ -64,3 +66,5 @@ def rules(slo_path: Path | None, fleet_path: Path | None, out_dir: Path) -> None
         f"wrote {path}: {len(ruleset.recordings)} recording rules, {len(ruleset.alerts)} alerts",
         soft_wrap=True,
     )
+    rolled = write_rollups(out_dir, "edgesla rules")
+    err_console.print(f"wrote {rolled}: the SLA report's fleet roll-ups", soft_wrap=True)
