@@ -29,11 +29,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from edgesla import ConfigError
 from edgesla.durations import Duration, format_duration
-from edgesla.locations import error_location
+from edgesla.locations import validate_model
 from edgesla.yamlfile import read_yaml, versioned
 from loadtests import shapes
 
@@ -253,11 +253,8 @@ def _merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
 
 def _validate(data: Mapping[str, Any], source: str) -> TrafficModel:
     full = _merge(TrafficModel().model_dump(), data)  # defaults first, then the document
-    try:
-        return TrafficModel.model_validate(full)
-    except ValidationError as exc:
-        lines = [f"  {error_location(e['loc'])}: {_message(e)}" for e in exc.errors()]
-        raise ConfigError(f"{source}: invalid traffic profile:\n" + "\n".join(lines)) from exc
+    # locations are not named from the merged document: its lists are the defaults' too
+    return validate_model(TrafficModel, full, source, "traffic profile", _message, name_items=False)
 
 
 def parse_profile(

@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from edgesla._errors import ConfigError
 from edgesla.durations import Duration, format_duration
-from edgesla.locations import error_location
+from edgesla.locations import validate_model
 from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = [
@@ -215,13 +214,7 @@ def _message(err: Any) -> str:
 def parse_config(data: object, source: str = "<config>") -> PopConfig:
     """Validate an already-parsed document; ConfigError names ``source`` and each bad key."""
     data = versioned(data, CONFIG_VERSION, source)
-    try:
-        return PopConfig.model_validate(data)
-    except ValidationError as exc:
-        lines = [
-            f"  {error_location(e['loc'], data, _PROBERS)}: {_message(e)}" for e in exc.errors()
-        ]
-        raise ConfigError(f"{source}: invalid PoP config:\n" + "\n".join(lines)) from exc
+    return validate_model(PopConfig, data, source, "PoP config", _message, _PROBERS)
 
 
 def load_config(path: Path) -> PopConfig:

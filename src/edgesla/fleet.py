@@ -18,10 +18,9 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from edgesla._errors import ConfigError
-from edgesla.locations import error_location
+from edgesla.locations import validate_model
 from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = ["FLEET_VERSION", "Fleet", "FleetPop", "load_fleet", "parse_fleet"]
@@ -94,11 +93,7 @@ def _message(err: Any) -> str:
 def parse_fleet(data: object, source: str = "<fleet>") -> Fleet:
     """Validate an already-parsed document; ConfigError names ``source`` and each bad key."""
     data = versioned(data, FLEET_VERSION, source)
-    try:
-        return Fleet.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"  {error_location(e['loc'], data)}: {_message(e)}" for e in exc.errors()]
-        raise ConfigError(f"{source}: invalid fleet inventory:\n" + "\n".join(lines)) from exc
+    return validate_model(Fleet, data, source, "fleet inventory", _message)
 
 
 def load_fleet(path: Path) -> Fleet:

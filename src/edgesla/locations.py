@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
 
-__all__ = ["error_location"]
+from pydantic import BaseModel, ValidationError
+
+from edgesla._errors import ConfigError
+
+__all__ = ["error_location", "validate_model"]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def error_location(
@@ -31,3 +38,27 @@ def error_location(
             parts.append(str(item))
             node = node.get(item) if isinstance(node, dict) else None
     return ".".join(parts) or "(top level)"
+
+
+def validate_model(
+    model: type[M],
+    data: object,
+    source: str,
+    what: str,
+    message: Callable[[Any], str],
+    branches: Collection[str] = (),
+    *,
+    name_items: bool = True,
+) -> M:
+    """``model.model_validate(data)``, or one ConfigError listing every bad key as
+    ``source: invalid <what>:`` then ``  <location>: <message(err)>`` lines.
+
+    ``name_items`` names list items by their ``name`` key from ``data``; turn it off when
+    ``data`` has defaults merged in, whose items are not the author's.
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        doc = data if name_items else None
+        lines = [f"  {error_location(e['loc'], doc, branches)}: {message(e)}" for e in exc.errors()]
+        raise ConfigError(f"{source}: invalid {what}:\n" + "\n".join(lines)) from exc

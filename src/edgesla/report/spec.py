@@ -38,14 +38,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     model_validator,
 )
 
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, parse_duration
-from edgesla.locations import error_location
+from edgesla.locations import validate_model
 from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = [
@@ -349,11 +348,7 @@ def _message(err: Any) -> str:
 def parse_spec(data: object, source: str = "<slo spec>") -> SloSpec:
     """Validate an already-parsed document; ConfigError names ``source`` and each bad key."""
     data = versioned(data, SPEC_VERSION, source)
-    try:
-        spec = SloSpec.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"  {error_location(e['loc'], data, _SLIS)}: {_message(e)}" for e in exc.errors()]
-        raise ConfigError(f"{source}: invalid SLO spec:\n" + "\n".join(lines)) from exc
+    spec = validate_model(SloSpec, data, source, "SLO spec", _message, _SLIS)
     problems = _cross_checks(spec)
     if problems:
         raise ConfigError(f"{source}: invalid SLO spec:\n" + "\n".join(f"  {p}" for p in problems))
