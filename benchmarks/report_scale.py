@@ -73,7 +73,11 @@ def generate(root: Path, pops: int, days: int, step: int, troubled: set[int]) ->
     written = 0
     t0 = time.perf_counter()
     expected_total = samples * per_scrape
-    for lo in range(first - first % chunk, samples + 1, chunk):
+    chunks = range(first - first % chunk, samples + 1, chunk)
+    for done, lo in enumerate(chunks):
+        if done % max(1, len(chunks) // 20) == 0:
+            print(f"  backfill {done}/{len(chunks)} 2-hour blocks, {written:,} samples, "
+                  f"{time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
         ks = range(max(lo, first), min(lo + chunk, samples + 1))
         path = root / "chunk.om"
         with path.open("w", encoding="utf-8") as out:
@@ -147,6 +151,15 @@ def serve(root: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError("prometheus did not become ready")
 
 
+def prometheus_rss_mib() -> float:
+    """Peak-ish memory of the Prometheus server: its resident set now (after the queries)."""
+    text = requests.get(f"http://127.0.0.1:{PORT}/metrics", timeout=10).text
+    for line in text.splitlines():
+        if line.startswith("process_resident_memory_bytes "):
+            return round(float(line.split()[1]) / 2**20, 1)
+    return float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pops", type=int, default=2000)
@@ -163,6 +176,10 @@ def main() -> None:
         proc = serve(root)
         try:
             figures = measure(args, gen, troubled)
+            figures["prometheus_rss_mib_after_raw"] = prometheus_rss_mib()
+            print(
+                "recording the report roll-ups with promtool create-blocks-from rules", flush=True
+            )
             rules_s = backfill_rollups(root, args.days)
         finally:
             proc.terminate()
@@ -171,6 +188,7 @@ def main() -> None:
         proc = serve(root)
         try:
             figures["fleet_rollups"] = measure_rollups(args, gen)
+            figures["prometheus_rss_mib_after_rollups"] = prometheus_rss_mib()
             figures["fleet_rollups"]["promtool_rules_backfill_seconds"] = round(rules_s, 1)
         finally:
             proc.terminate()
@@ -214,6 +232,11 @@ def backfill_rollups(root: Path, days: int) -> float:
     return time.perf_counter() - t0
 
 
+def _downtime(fleet: dict[str, Any]) -> float:
+    """Downtime summed over the PoPs: the raw path's is exact, the roll-ups' an upper bound."""
+    return sum(ev.downtime_seconds or 0.0 for ev in fleet.values())
+
+
 def measure_rollups(args: argparse.Namespace, gen: dict[str, Any]) -> dict[str, Any]:
     client = PrometheusClient(f"http://127.0.0.1:{PORT}", timeout=600)
     start, end = T0, T0 + timedelta(days=args.days)
@@ -234,6 +257,7 @@ def measure_rollups(args: argparse.Namespace, gen: dict[str, Any]) -> dict[str, 
         "pops_counted_fleet_wide": stats.fleet_pops,
         "pops_counted_per_pop": len(stats.per_pop),
         "wrong_totals": len(wrong),
+        "downtime_seconds_summed": _downtime(fleet),
         "peak_rss_mib": round(_rss_mib(), 1),
     }
 
@@ -273,6 +297,7 @@ def measure(args: argparse.Namespace, gen: dict[str, Any], troubled: set[int]) -
             "peak_rss_mib": round(rss1, 1),
             "rss_before_mib": round(rss0, 1),
             "wrong_totals": len(wrong),
+            "downtime_seconds_summed": _downtime(fleet),
         },
         "naive_per_pop_loop": {
             "seconds_extrapolated": round(naive_s, 1),

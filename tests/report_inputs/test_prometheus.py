@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -127,6 +127,29 @@ def test_rollups_give_the_raw_scan_answer(prometheus_url: str, rollup_prometheus
         assert (other.good, other.total, other.issues) == (ev.good, ev.total, ev.issues)
         assert other.downtime_seconds == ev.downtime_seconds
     assert rolled["pop-a"].bad_over_time[-1][1] == len(FAILS_A)
+
+
+def test_rollups_leave_out_the_slice_before_the_window(
+    prometheus_url: str, rollup_prometheus_url: str
+) -> None:
+    """The roll-up evaluated at the window's start looks at the 5 minutes *before* it. A window
+    opening as pop-b's scrape gap closes (clean from then until the end, before the reset)
+    must not be marked suspect for the gap: the raw scan counts pop-b fleet-wide, and so must
+    the roll-ups (regression: every PoP went to the slow per-PoP path when data began, or a
+    gap ended, right before the window)."""
+    start = datetime.fromtimestamp(GAP_B[1], UTC)
+    end = datetime.fromtimestamp(RESET_B, UTC)
+    raw_stats, rolled_stats = FleetStats(), FleetStats()
+    raw = availability_fleet(prometheus_url, start, end, scrape_interval=STEP, stats=raw_stats)
+    rolled = availability_fleet(
+        rollup_prometheus_url, start, end, scrape_interval=STEP, stats=rolled_stats
+    )
+    assert rolled_stats.source.startswith("report roll-ups")
+    assert rolled_stats.per_pop == raw_stats.per_pop == []
+    assert {p: (e.good, e.total) for p, e in rolled.items()} == {
+        p: (e.good, e.total) for p, e in raw.items()
+    }
+    assert rolled["pop-b"].total == (RESET_B - GAP_B[1]) // STEP
 
 
 def test_unreachable_prometheus_is_a_config_error() -> None:
