@@ -1,6 +1,7 @@
 """Every PromQL expression of the dashboards, run against the real Prometheus of the shared
 local stack after it has scraped the real exporter (and evaluated the `edgesla rules`
-recording rules that `stack up` loads).
+recording rules that `stack up` loads), while a real `edgesla loadtest` run serves its
+/metrics on the port the stack's Prometheus scrapes as job edgesla-loadtest.
 
 Grafana's variables are substituted as a user would see them: ``$pop`` = the stack's PoP,
 ``$region`` = its region, ``$profile`` = All (``.*``), ``$__rate_interval`` = 1m,
@@ -13,10 +14,14 @@ those are marked ``parse_only`` and listed with their reasons at the end of the 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,7 +31,7 @@ from edgesla.dashboards import DASHBOARDS, dashboard_json
 from edgesla.stack.layout import Layout
 from edgesla.stack.popconfig import LOCAL_POP, LOCAL_REGION
 from tests.dashboards.queries import expressions, label_values_selector, substitute
-from tests.helpers import eventually
+from tests.helpers import EDGESLA, eventually
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
@@ -35,10 +40,6 @@ VALUES = {
     "__rate_interval": "1m", "__range": "5m",
 }  # fmt: skip
 
-_NO_GENERATOR = (
-    "parse-only: the stack's Prometheus scrapes no load generator (no edgesla-loadtest job "
-    "for `edgesla loadtest --metrics-listen`); switch on when the stack scrapes one"
-)
 _NO_APISERVER = (
     "parse-only: the local stack has no Kubernetes API server (no kube_apiserver target)"
 )
@@ -47,13 +48,6 @@ _ONE_MONGO_MEMBER = (
 )
 #: Metric name -> why expressions over it cannot return series on the local stack.
 PARSE_ONLY: dict[str, str] = {
-    conv.LOADTEST_REQUESTS_TOTAL: _NO_GENERATOR,
-    f"{conv.LOADTEST_LATENCY_SECONDS}_bucket": _NO_GENERATOR,
-    f"{conv.LOADTEST_LATENCY_SECONDS}_count": _NO_GENERATOR,
-    conv.LOADTEST_LATE_STARTS_TOTAL: _NO_GENERATOR,
-    conv.LOADTEST_TARGET_RATE: _NO_GENERATOR,
-    conv.LOADTEST_USERS: _NO_GENERATOR,
-    conv.LOADTEST_GENERATOR_CPU_RATIO: _NO_GENERATOR,
     conv.KUBE_LIVEZ_UP: _NO_APISERVER,
     conv.KUBE_READYZ_UP: _NO_APISERVER,
     conv.KUBE_READYZ_CHECK_UP: _NO_APISERVER,
@@ -108,12 +102,35 @@ def _get(layout: Layout, path: str, params: list[tuple[str, str]]) -> dict[str, 
 
 
 @pytest.fixture(scope="module")
-def scraped(stack: Layout) -> Layout:
-    """The stack, once Prometheus has rates of the exporter's series and the SLO rules."""
+def generator(stack: Layout, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A real load test on the stack for the module's lifetime, serving its /metrics where the
+    stack's Prometheus scrapes it (the PoP config's loadtest.metrics_listen); stopped after."""
+    out = tmp_path_factory.mktemp("dashboards-loadtest") / "run"
+    proc = subprocess.Popen(
+        [EDGESLA, "loadtest", "--config", str(stack.pop_config), "--duration", "10m",
+         "--rate-scale", "0.5", "--out", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # edgesla and its Locust child
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def scraped(stack: Layout, generator: None) -> Layout:
+    """The stack, once Prometheus has rates of the exporter's and the load generator's series
+    and the SLO rules."""
 
     def ready() -> bool:
         for expr in (
             f"rate({conv.PROBE_RESULTS_TOTAL}[1m])",
+            f"rate({conv.LOADTEST_REQUESTS_TOTAL}[1m])",
             conv.RULE_POP_BUDGET_REMAINING,
             conv.RULE_FLEET_ERROR_RATIO.format(window="1h"),
         ):
