@@ -21,9 +21,7 @@ RUN groupadd --gid 10001 edgesla \
     && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin edgesla
 COPY --from=build /wheels /wheels
 RUN pip install --no-index --find-links /wheels edgesla && rm -rf /wheels
-# the locustfile at a fixed path: locust --locustfile=/app/loadtests/edge_pop.py
-COPY loadtests /app/loadtests
 USER 10001:10001
-EXPOSE 9830 9831 5557 8089
+EXPOSE 9830 9831 5557
 ENTRYPOINT ["edgesla"]
 CMD ["--help"]

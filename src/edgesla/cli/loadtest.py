@@ -64,6 +64,20 @@ def _metrics_listen(listen: str | None) -> str | None:
     return listen
 
 
+#: --master: how long to wait for --expect-workers before giving up (seconds).
+_WORKERS_MAX_WAIT = 600
+
+
+def _check_worker_options(out_dir: Path | None, slo: Path | None, listen: str | None) -> None:
+    """A worker writes no results and gates nothing: those options belong to the master."""
+    for given, name in ((out_dir, "--out"), (slo, "--slo"), (listen, "--metrics-listen")):
+        if given is not None:
+            raise ConfigError(
+                f"{name}: not with --worker (the master merges the workers' results, gates "
+                f"them and serves their metrics); give {name} to the --master"
+            )
+
+
 @click.command()
 @click.option(
     "--config",
@@ -84,9 +98,9 @@ def _metrics_listen(listen: str | None) -> str | None:
 @click.option(
     "--out",
     "out_dir",
-    required=True,
     type=click.Path(path_type=Path),
-    help="Results directory; must not exist or be empty.",
+    help="Results directory; must not exist or be empty. Required, except with --worker "
+    "(the master writes the results).",
 )
 @click.option(
     "--slo",
@@ -124,10 +138,46 @@ def _metrics_listen(listen: str | None) -> str | None:
     "(edgesla_loadtest_*). Default: the PoP config's loadtest.metrics_listen, else off; "
     "'off' turns it off.",
 )
+@click.option(
+    "--master",
+    "role",
+    flag_value="master",
+    help="Distributed run: plan the users, wait for --expect-workers workers on "
+    "--master-port, run them, merge their exact histograms and write --out (Locust master).",
+)
+@click.option(
+    "--worker",
+    "role",
+    flag_value="worker",
+    help="Distributed run: connect to --master-host:--master-port and run the users the "
+    "master hands out (Locust worker). Give it the same --config, --profile, --duration, "
+    "--traffic and rate options as the master: each process derives the same schedule.",
+)
+@click.option(
+    "--expect-workers",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="--master: workers to wait for before the run starts (at most 10 minutes).",
+)
+@click.option(
+    "--master-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="--worker: the master's host name or address.",
+)
+@click.option(
+    "--master-port",
+    type=click.IntRange(1, 65535),
+    default=5557,
+    show_default=True,
+    help="--master: port to listen on for workers; --worker: the master's port.",
+)
 def loadtest(
-    config_path: Path, profile: str, duration: str, out_dir: Path, slo: Path | None,
+    config_path: Path, profile: str, duration: str, out_dir: Path | None, slo: Path | None,
     traffic: Path | None, subscribers: int | None, processes: int, arrivals: str,
-    rate_scale: float, operations: str | None, metrics_listen: str | None,
+    rate_scale: float, operations: str | None, metrics_listen: str | None, role: str | None,
+    expect_workers: int, master_host: str, master_port: int,
 ) -> None:  # fmt: skip
     """Reproduce a PoP's peak subscriber traffic against the edge stack, open-model.
 
@@ -137,7 +187,22 @@ def loadtest(
     exact histograms written to --out (format: docs/loadtest-results.md), beside Locust's
     own CSV/HTML in --out/locust/. Exit codes: 0 pass (or no --slo), 1 an objective broken,
     2 bad input or unreachable targets (nothing ran), 3 inconclusive.
+
+    \b
+    More load than one host makes: --processes N on one host, or one --master and
+    workers on many (docs/deploy.md has the Kubernetes set-up):
+      edgesla loadtest --master --expect-workers 2 --config pop.yaml --duration 1h --out run/
+      edgesla loadtest --worker --master-host HOST --config pop.yaml --duration 1h
     """
+    if role == "worker":
+        _check_worker_options(out_dir, slo, metrics_listen)
+    elif out_dir is None:
+        raise ConfigError("--out: missing; name a new or empty results directory")
+    if role == "master" and processes > 1:
+        raise ConfigError(
+            "--processes: not with --master (the master runs no users); start workers with "
+            "--worker --processes N instead"
+        )
     from loadtests.plan import endpoints_of, users_needed
     from loadtests.preflight import check_reachable
     from loadtests.profile import OPERATIONS, default_model, load_profile_file
@@ -146,8 +211,13 @@ def loadtest(
 
     seconds = _duration(duration)
     config = load_config(config_path)
-    listen = _metrics_listen(metrics_listen or config.loadtest.metrics_listen)
-    check_out_dir(out_dir)
+    listen = (
+        None
+        if role == "worker"
+        else _metrics_listen(metrics_listen or config.loadtest.metrics_listen)
+    )
+    if out_dir is not None:
+        check_out_dir(out_dir)
     if slo is not None:
         from loadtests.gate import load_gate
 
@@ -174,38 +244,64 @@ def loadtest(
     check_reachable(endpoints, users["SelfCareWebUser"] > 0, str(config_path))
     classes = [name for name, n in users.items() if n > 0]
     total = sum(users.values())
+    # Every process derives the same schedule from these (loadtests/edge_pop.py).
+    plan_args = [
+        sys.executable, "-m", "locust", "-f", str(_locustfile()),
+        # Locust runs the lead (users connect), the schedule, and a drain for the last
+        # requests to finish: edge_pop.LEAD_SECONDS and DRAIN_SECONDS
+        "--schedule-duration", f"{seconds + 1:g}s",
+        "--pop-config", str(config_path), "--load-profile", profile,
+        "--arrivals", arrivals, "--rate-scale", str(rate_scale),
+        "--operations", ",".join(wanted), "--loglevel", "WARNING",
+    ]  # fmt: skip
+    if traffic:
+        plan_args += ["--traffic", str(traffic)]
+    if subscribers:
+        plan_args += ["--subscribers", str(subscribers)]
+    if processes > 1:
+        plan_args += ["--processes", str(processes)]
+    if role == "worker":
+        err_console.print(
+            f"load test worker: profile {profile}, {format_duration(seconds)}, "
+            f"{processes} process(es); master {master_host}:{master_port}"
+        )
+        argv = [*plan_args, "--worker", "--master-host", master_host,
+                "--master-port", str(master_port), *classes]  # fmt: skip
+        raise SystemExit(subprocess.run(argv, check=False).returncode)
+    assert out_dir is not None
     with tempfile.TemporaryDirectory(prefix="edgesla-locust-") as tmp:
         argv = [
-            sys.executable, "-m", "locust", "-f", str(_locustfile()), "--headless",
-            # Locust runs the lead (users connect), the schedule, and a drain for the last
-            # requests to finish: edge_pop.LEAD_SECONDS and DRAIN_SECONDS
-            "-t", f"{seconds + 4:g}s", "--schedule-duration", f"{seconds + 1:g}s",
-            "-u", str(total), "-r", str(total),
-            "--pop-config", str(config_path), "--load-profile", profile,
-            "--arrivals", arrivals, "--rate-scale", str(rate_scale),
-            "--operations", ",".join(wanted), "--results-dir", str(out_dir),
+            *plan_args, "--headless", "-t", f"{seconds + 4:g}s",
+            "-u", str(total), "-r", str(total), "--results-dir", str(out_dir),
             "--csv", f"{tmp}/locust/stats", "--html", f"{tmp}/locust/report.html",
-            "--loglevel", "WARNING",
         ]  # fmt: skip
-        if traffic:
-            argv += ["--traffic", str(traffic)]
-        if subscribers:
-            argv += ["--subscribers", str(subscribers)]
         if slo:
             argv += ["--slo", str(slo)]
-        if processes > 1:
-            argv += ["--processes", str(processes)]
         if listen:
             argv += ["--metrics-listen", listen]
+        where = f"{processes} process(es)"
+        if role == "master":
+            argv += ["--master", "--master-bind-port", str(master_port),
+                     "--expect-workers", str(expect_workers),
+                     "--expect-workers-max-wait", str(_WORKERS_MAX_WAIT)]  # fmt: skip
+            where = f"{expect_workers} worker(s) expected on port {master_port}"
         argv += classes
         err_console.print(
             f"load test: profile {profile}, {format_duration(seconds)}, {total} users "
             f"({', '.join(f'{n} {c}' for c, n in users.items() if n)}), "
-            f"{processes} process(es); results → {out_dir}"
+            f"{where}; results → {out_dir}"
         )
         code = subprocess.run(argv, check=False).returncode
         if not (out_dir / "meta.json").exists():
-            err_console.print(f"[red]the load test did not finish (exit {code}); no results[/]")
+            hint = (
+                f" (did all {expect_workers} worker(s) connect to port {master_port} within "
+                f"{format_duration(_WORKERS_MAX_WAIT)}?)"
+                if role == "master"
+                else ""
+            )
+            err_console.print(
+                f"[red]the load test did not finish (exit {code}); no results{hint}[/]"
+            )
             raise SystemExit(exitcodes.FAILURE if code in (0, 3) else code)
         if (Path(tmp) / "locust").exists():
             shutil.copytree(Path(tmp) / "locust", out_dir / "locust", dirs_exist_ok=True)
