@@ -5,6 +5,9 @@
                   (X-Prometheus-Scrape-Timeout-Seconds minus a 0.5 s offset)
 /-/healthy        the process is alive
 /-/ready          every target has been probed once
+
+With basic auth on (--web.config.file), every path asks for it except the two health paths:
+Kubernetes' probes send no credentials, and they tell nothing but "OK".
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ __all__ = ["SCRAPE_TIMEOUT_OFFSET", "make_app"]
 
 SCRAPE_TIMEOUT_OFFSET = 0.5
 StartResponse = Callable[..., Any]
+#: Paths served without basic auth: liveness and readiness only.
+_OPEN = frozenset({"/-/healthy", "/-/ready"})
 _LANDING = """<html><head><title>edgesla exporter</title></head><body>
 <h1>edgesla exporter — PoP {pop}</h1><p><a href="/metrics">/metrics</a></p>
 <p>Targets: {targets}</p><p>Probe one now: /probe?target=NAME</p></body></html>"""
@@ -56,11 +61,11 @@ def make_app(exporter: Exporter, web: WebConfig | None = None) -> Callable[..., 
     web = web or WebConfig()
 
     def app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
-        if not web.allows(environ.get("HTTP_AUTHORIZATION")):
+        path = environ.get("PATH_INFO", "/")
+        if path not in _OPEN and not web.allows(environ.get("HTTP_AUTHORIZATION")):
             start("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="edgesla"'),
                                        ("Content-Type", "text/plain")])  # fmt: skip
             return [b"Unauthorized\n"]
-        path = environ.get("PATH_INFO", "/")
         if path == "/metrics":
             exporter.metrics.scrapes.labels(exporter.config.pop, exporter.config.region).inc()
             return _render(exporter.registry, environ, start)

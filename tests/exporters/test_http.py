@@ -97,6 +97,11 @@ def test_basic_auth_with_a_bcrypt_hash(serving: Any, tmp_path: Path) -> None:
     assert requests.get(f"{url}/metrics", timeout=5).status_code == 401
     assert requests.get(f"{url}/metrics", auth=("prom", "wrong"), timeout=5).status_code == 401
     assert requests.get(f"{url}/metrics", auth=("prom", "s3cret"), timeout=5).status_code == 200
+    for path in ("/probe?target=good", "/", "/nowhere"):
+        assert requests.get(f"{url}{path}", timeout=5).status_code == 401, path
+    # Kubernetes' liveness and readiness probes send no credentials
+    assert requests.get(f"{url}/-/healthy", timeout=5).status_code == 200
+    assert requests.get(f"{url}/-/ready", timeout=5).status_code in (200, 503)
 
 
 def test_tls_requiring_a_verified_client_certificate(
