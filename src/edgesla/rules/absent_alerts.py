@@ -8,6 +8,10 @@ quiet: the outage would be invisible. Three ways to notice:
   (the target left service discovery, or its labels changed);
 * ``EdgeslaPopAbsent`` (with ``--fleet``): a PoP of the inventory has no series at all —
   also one that never reported.
+
+One cause, one page: a dead exporter's series vanish too, so the last two stay silent while
+Prometheus still has the PoP's exporter target (its ``up`` series, 0 or 1): then
+``EdgeslaExporterDown`` is the page, or the data is coming.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ _ABSENT_FOR = "1m"
 _UP = f"up{promql.matchers(promql.equals('job', conv.JOB_EXPORTER))}"
 _SEEN = f"group by ({BY}) (max_over_time({conv.PROBE_UP}[1h]))"
 _NOW = f"group by ({BY}) ({conv.PROBE_UP})"
+#: the PoP's exporter target is still known to Prometheus (ExporterDown speaks for it)
+_TARGET = f"unless on ({BY})\n{_UP}"
 
 
 def _exporter_down() -> Alert:
@@ -53,7 +59,7 @@ def _exporter_down() -> Alert:
 def _vanished() -> Alert:
     return Alert(
         ALERT_POP_VANISHED,
-        f"{_SEEN}\nunless on ({BY})\n{_NOW}",
+        f"{_SEEN}\nunless on ({BY})\n{_NOW}\n{_TARGET}",
         {conv.LABEL_SEVERITY: "page"},
         {
             "summary": "{{ $labels.pop }}: no edgesla series any more",
@@ -71,10 +77,12 @@ def _vanished() -> Alert:
 
 
 def _absent(pop: FleetPopRef) -> Alert:
-    selector = conv.PROBE_UP + promql.matchers(promql.equals(conv.LABEL_POP, pop.name))
+    this = promql.equals(conv.LABEL_POP, pop.name)
+    selector = conv.PROBE_UP + promql.matchers(this)
+    target = "up" + promql.matchers(promql.equals("job", conv.JOB_EXPORTER), this)
     return Alert(
         ALERT_POP_ABSENT,
-        f"absent({selector})",
+        f"absent({selector})\nunless on ({conv.LABEL_POP})\n{target}",
         {conv.LABEL_POP: pop.name, conv.LABEL_REGION: pop.region, conv.LABEL_SEVERITY: "page"},
         {
             # absent() has only the labels of its equality matchers: the region is written in
