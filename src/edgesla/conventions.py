@@ -121,7 +121,7 @@ ROLLUP_INTERVAL_SECONDS: Final = 300
 ROLLUP_RESETS: Final = "pop:edgesla_probe_results_resets:sum6m"  # 6 m: overlaps, misses none
 ROLLUP_MIN_SAMPLES: Final = "pop:edgesla_probe_up_samples:min5m"  # fewest scrapes of a target
 ROLLUP_TARGETS: Final = "pop:edgesla_probe_up_series:count5m"  # targets scraped at all
-ROLLUP_DOWN_SAMPLES: Final = "pop:edgesla_probe_down_samples:max5m"  # up == 0, worst target
+ROLLUP_DOWN_SECONDS: Final = "pop:edgesla_probe_down_seconds:sum5m"  # any target up == 0
 ROLLUP_FAILURES: Final = "pop:edgesla_probe_failures:sum"  # budget-burn chart only
 
 # --- the load generator's own /metrics (`edgesla loadtest --metrics-listen`, Locust master) ---

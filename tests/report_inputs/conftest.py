@@ -7,6 +7,8 @@ Three PoPs, 15 s scrapes from T0 - 10 min to T0 + 4 h (the report window is T0 .
 * ``pop-b``: no scrape in (T0 + 1 h, T0 + 1.5 h) (the exporter kept probing), a counter
   reset (exporter restart) at T0 + 2 h, failures at ``FAILS_B``.
 * ``pop-c``: clean, no failures.
+* ``pop-d``: two targets, ``pg`` failing at ``FAILS_D_PG`` and ``mongo`` at ``FAILS_D_MONGO``
+  (overlapping): the PoP is down while either is, 7 samples (105 s), not the worst target's 5.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ WINDOW_SAMPLES = 4 * 3600 // STEP  # 960 probe runs in (T0, T0 + 4 h]
 BEFORE = 40  # samples before T0 (10 min)
 FAILS_A = frozenset({10, 11, 12, 500, 900})
 FAILS_B = frozenset({100, 300, 700})  # 300 lies in the gap: counted by the counter anyway
+FAILS_D_PG = frozenset({100, 101, 102, 103})
+FAILS_D_MONGO = frozenset({102, 103, 104, 105, 106})
 GAP_B = (START + 3600, START + 5400)
 RESET_B = START + 7200
 PORTS = range(19970, 19980)
@@ -42,9 +46,13 @@ def _latency(k: int) -> float:
     return 0.5 if k % 50 == 0 else 0.1 if k % 10 == 0 else 0.005
 
 
-def _series(pop: str, fails: frozenset[int], gap: tuple[int, int] | None, reset: int | None) -> (
-    dict[str, list[str]]
-):  # fmt: skip
+def _series(
+    pop: str,
+    fails: frozenset[int],
+    gap: tuple[int, int] | None,
+    reset: int | None,
+    target: str = "pg",
+) -> dict[str, list[str]]:
     """OpenMetrics lines per family for one PoP (k = index of the probe run; 0 at T0)."""
     out: dict[str, list[str]] = {"results": [], "up": [], "latency": []}
     counts = {"success": 0, "failure": 0}
@@ -68,7 +76,7 @@ def _series(pop: str, fails: frozenset[int], gap: tuple[int, int] | None, reset:
         for bound, n in buckets.items():
             lines[f"le{bound}"].append(f"{n} {t}")
         ups.append(f"{0 if failed else 1} {t}")
-    labels = f'pop="{pop}",region="eu",target="pg",prober="postgres_query"'
+    labels = f'pop="{pop}",region="eu",target="{target}",prober="postgres_query"'
     for result in counts:
         name = f'edgesla_probe_results_total{{{labels},result="{result}"}}'
         out["results"] += [f"{name} {line}" for line in lines[result]]
@@ -81,12 +89,14 @@ def _series(pop: str, fails: frozenset[int], gap: tuple[int, int] | None, reset:
 
 def openmetrics() -> str:
     families: dict[str, list[str]] = {"results": [], "up": [], "latency": [], "lag": []}
-    for pop, fails, gap, reset in (
-        ("pop-a", FAILS_A, None, None),
-        ("pop-b", FAILS_B, GAP_B, RESET_B),
-        ("pop-c", frozenset[int](), None, None),
+    for pop, fails, gap, reset, target in (
+        ("pop-a", FAILS_A, None, None, "pg"),
+        ("pop-b", FAILS_B, GAP_B, RESET_B, "pg"),
+        ("pop-c", frozenset[int](), None, None, "pg"),
+        ("pop-d", FAILS_D_PG, None, None, "pg"),
+        ("pop-d", FAILS_D_MONGO, None, None, "mongo"),
     ):
-        for family, lines in _series(pop, fails, gap, reset).items():
+        for family, lines in _series(pop, fails, gap, reset, target).items():
             families[family] += lines
     for origin, peer, lag in (("pg-a", "pg-b", 0.25), ("pg-b", "pg-a", 0.5)):
         name = f'edgesla_pg_replication_lag_seconds{{pop="pop-a",origin="{origin}",peer="{peer}"}}'

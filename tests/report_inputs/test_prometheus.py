@@ -8,7 +8,16 @@ import pytest
 
 from edgesla import ConfigError
 from edgesla.report.inputs import FleetStats, PrometheusClient, availability_fleet, prometheus
-from tests.report_inputs.conftest import FAILS_A, GAP_B, RESET_B, STEP, T0, WINDOW_SAMPLES
+from tests.report_inputs.conftest import (
+    FAILS_A,
+    FAILS_D_MONGO,
+    FAILS_D_PG,
+    GAP_B,
+    RESET_B,
+    STEP,
+    T0,
+    WINDOW_SAMPLES,
+)
 
 pytestmark = pytest.mark.stack
 END = T0 + timedelta(hours=4)
@@ -85,7 +94,7 @@ def test_replication_lag_is_the_worst_pair(prometheus_url: str) -> None:
 
 
 def test_pops(prometheus_url: str) -> None:
-    assert prometheus.pops(prometheus_url, T0, END) == ["pop-a", "pop-b", "pop-c"]
+    assert prometheus.pops(prometheus_url, T0, END) == ["pop-a", "pop-b", "pop-c", "pop-d"]
 
 
 def test_fleet_equals_per_pop_and_falls_back_on_trouble(prometheus_url: str) -> None:
@@ -94,12 +103,16 @@ def test_fleet_equals_per_pop_and_falls_back_on_trouble(prometheus_url: str) -> 
     fleet = availability_fleet(
         prometheus_url, T0, END, maintenance=[window], scrape_interval=STEP, stats=stats
     )
-    assert sorted(fleet) == ["pop-a", "pop-b", "pop-c"]
+    assert sorted(fleet) == ["pop-a", "pop-b", "pop-c", "pop-d"]
     assert stats.per_pop == ["pop-b"]  # reset and gap: counted on the raw samples
-    assert stats.fleet_pops == 2
+    assert stats.fleet_pops == 3
     for pop, ev in fleet.items():
         one = prometheus.availability(prometheus_url, T0, END, pop=pop, maintenance=[window])
         assert (ev.good, ev.total, ev.issues) == (one.good, one.total, one.issues)
+        # down while any target is, maintenance left out: the per-PoP path's exact figure
+        assert ev.downtime_seconds == one.downtime_seconds, pop
+    assert fleet["pop-a"].downtime_seconds == (len(FAILS_A) - 3) * STEP  # 3 in maintenance
+    assert fleet["pop-d"].downtime_seconds == len(FAILS_D_PG | FAILS_D_MONGO) * STEP
     plain = availability_fleet(prometheus_url, T0, END, pops=["pop-a", "nowhere"])
     assert plain["pop-a"].downtime_seconds == len(FAILS_A) * STEP
     assert plain["pop-a"].bad_over_time[-1][1] == len(FAILS_A)
@@ -108,8 +121,8 @@ def test_fleet_equals_per_pop_and_falls_back_on_trouble(prometheus_url: str) -> 
 
 
 def test_rollups_give_the_raw_scan_answer(prometheus_url: str, rollup_prometheus_url: str) -> None:
-    """Same counts, same PoPs sent to the exact per-PoP path, same downtime (one target a
-    PoP, so the worst target's upper bound is exact) — from roll-ups instead of raw samples."""
+    """Same counts, same PoPs sent to the exact per-PoP path, same downtime (any target
+    down, maintenance left out) — from roll-ups instead of raw samples."""
     window = (T0, T0 + timedelta(minutes=10), "db upgrade")
     raw_stats, rolled_stats = FleetStats(), FleetStats()
     raw = availability_fleet(

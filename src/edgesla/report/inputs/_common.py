@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Final
@@ -14,6 +15,7 @@ __all__ = [
     "Maintenance",
     "MaintenanceWindow",
     "excluded_issues",
+    "one_of",
     "range_ms",
     "selector",
     "target_key",
@@ -47,6 +49,11 @@ def range_ms(seconds: float) -> str:
 
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def one_of(label: str, values: Iterable[str]) -> str:
+    """A matcher ``label=~"a|b"`` selecting exactly these values (regex-escaped, quoted)."""
+    return f"{label}=~" + _quote("|".join(re.escape(v) for v in sorted(values)))
 
 
 def selector(metric: str, **labels: str) -> str:

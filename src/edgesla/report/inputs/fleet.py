@@ -12,7 +12,8 @@ counter was not reset and was scraped throughout. Both are checked fleet-wide:
 2. no reset and no scrape gap in the window (``rollups``): from the report roll-ups when
    Prometheus records them (8,640 points a PoP for 30 days, whatever the scrape rate), else
    from every raw sample (``resets``, ``count_over_time``: time grows with the scrape rate);
-   the same scan gives the downtime (worst target; maintenance not subtracted);
+   the same scan gives the downtime (any target down, as on the per-PoP path; maintenance
+   windows subtracted: ``downtime``);
 3. one ``query_range`` of the failures summed by PoP for the budget-burn charts.
 
 About ten queries (sent 4 at a time) cover the clean PoPs; only PoPs with resets, gaps or no
@@ -105,9 +106,10 @@ def availability_fleet(
     # Independent queries, sent side by side: Prometheus evaluates each on its own core.
     with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
         answers = list(pool.map(lambda job: _values(client, job[0], job[1], targets), jobs))
-        scan = rollup_scan(client, start, end, scrape_interval, LOOKBACK, targets)
+        spans = [(lo, hi) for lo, hi, _ in clipped]
+        scan = rollup_scan(client, start, end, scrape_interval, LOOKBACK, targets, spans)
         if scan is None:
-            scan = raw_scan(client, start, end, scrape_interval, LOOKBACK, targets)
+            scan = raw_scan(client, start, end, scrape_interval, LOOKBACK, targets, spans)
     stats.queries += scan.queries
     stats.source = scan.source
     at_end, at_start, up_now = answers[:3]

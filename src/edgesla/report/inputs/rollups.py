@@ -13,9 +13,8 @@ What each rule answers (``conventions.ROLLUP_*``):
 * resets: counter resets in the last 6 min (windows overlap by 1 min, so a reset between two
   evaluations is never missed; scrape intervals up to 1 min);
 * fewest samples of any target in 5 min (a gap), and how many targets had any sample;
-* samples with ``up == 0`` of the PoP's worst target in each 5 min: summed over the window this
-  is an upper bound of the worst target's downtime (the worst target may change between
-  slices), never an underestimate;
+* seconds in which any target of the PoP had ``up == 0`` (``downtime``: the exact per-PoP
+  path's definition, to a 5 s step);
 * failures summed per PoP: the budget-burn chart only, never a verdict.
 
 Each roll-up point describes the 5 minutes up to its evaluation, and a group's evaluations keep
@@ -32,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edgesla import conventions as conv
+from edgesla.report.inputs import downtime
 from edgesla.report.inputs._client import PrometheusClient
 from edgesla.report.inputs._common import range_ms
 
@@ -49,10 +49,7 @@ def rule_group() -> dict[str, Any]:
         (conv.ROLLUP_RESETS, f"sum {_BY_POP} (resets({_RESULTS}[6m]))"),
         (conv.ROLLUP_MIN_SAMPLES, f"min {_BY_POP} (count_over_time({_UP}[5m]))"),
         (conv.ROLLUP_TARGETS, f"count {_BY_POP} (count_over_time({_UP}[5m]))"),
-        (
-            conv.ROLLUP_DOWN_SAMPLES,
-            f"max {_BY_POP} (count_over_time({_UP}[5m]) - sum_over_time({_UP}[5m]))",
-        ),
+        (conv.ROLLUP_DOWN_SECONDS, downtime.down_expr(_STEP)),
         (
             conv.ROLLUP_FAILURES,
             f'sum {_BY_POP} ({_RESULTS}{{{conv.LABEL_RESULT}!="success"}})',
@@ -71,7 +68,7 @@ class Scan:
 
     #: PoPs whose counts cannot be taken from end - start (reset, gap, no cover)
     suspect: set[str] = field(default_factory=set)
-    #: seconds with up == 0 of the worst target (raw: exact; roll-ups: an upper bound)
+    #: seconds in which any target was down, maintenance left out (``downtime``)
     downtime: dict[str, float] = field(default_factory=dict)
     queries: int = 0
     source: str = "raw samples"
@@ -88,6 +85,7 @@ def raw_scan(
     scrape_interval: float,
     lookback: float,
     targets: Sequence[str] | None,
+    maintenance: Sequence[tuple[float, float]] = (),
 ) -> Scan:
     """Every raw sample of the window: exact, and as slow as the window is long."""
     scan = Scan(queries=3)
@@ -98,13 +96,25 @@ def raw_scan(
     ups = {_key(labels): v for labels, v in client.vector(f"sum_over_time({_UP}[{window}])", end)}
     expected = int((end - start) // scrape_interval)
     scan.suspect |= {_pop(labels) for labels, n in resets if n > 0 and keep(labels)}
+    down_targets: dict[str, list[float]] = {}
     for labels, n in seen:
         if not keep(labels):
             continue
         if n < expected - 1:
             scan.suspect.add(_pop(labels))
-        zeros = (n - ups.get(_key(labels), n)) * scrape_interval
-        scan.downtime[_pop(labels)] = max(scan.downtime.get(_pop(labels), 0.0), zeros)
+        zeros = n - ups.get(_key(labels), n)
+        scan.downtime.setdefault(_pop(labels), 0.0)
+        if zeros > 0:
+            down_targets.setdefault(_pop(labels), []).append(zeros * scrape_interval)
+    # One target down: its down time is the PoP's. More: when they overlapped, Prometheus says.
+    several = [pop for pop, spans in down_targets.items() if len(spans) > 1]
+    scan.downtime |= {pop: spans[0] for pop, spans in down_targets.items() if len(spans) == 1}
+    if several:
+        scan.queries += 1
+        scan.downtime |= downtime.down_seconds(
+            client, start, end, scrape_interval, pops=several, targets=targets
+        )
+    scan.queries += downtime.minus_maintenance(client, scan.downtime, maintenance, targets)
     return scan
 
 
@@ -115,6 +125,7 @@ def rollup_scan(
     scrape_interval: float,
     lookback: float,
     targets: Sequence[str] | None,
+    maintenance: Sequence[tuple[float, float]] = (),
 ) -> Scan | None:
     """The roll-ups over the window, or None when they cannot cover it (rules not loaded,
     not evaluated up to the end, or a window too short for a whole slice).
@@ -124,7 +135,9 @@ def rollup_scan(
     if targets is None:
         cover = _cover(client, start, end)
         if cover is not None:
-            return _scan(client, cover, start, end, scrape_interval, lookback)
+            scan = _scan(client, cover, start, end, scrape_interval, lookback)
+            scan.queries += downtime.minus_maintenance(client, scan.downtime, maintenance)
+            return scan
     return None
 
 
@@ -180,7 +193,7 @@ def _scan(
     resets = per_pop(f"sum_over_time({conv.ROLLUP_RESETS}[{window}])")
     fewest = per_pop(f"min_over_time({conv.ROLLUP_MIN_SAMPLES}[{window}])")
     least_targets = per_pop(f"min_over_time({conv.ROLLUP_TARGETS}[{window}])")
-    down = per_pop(f"sum_over_time({conv.ROLLUP_DOWN_SAMPLES}[{window}])")
+    down = per_pop(f"sum_over_time({conv.ROLLUP_DOWN_SECONDS}[{window}])")
     targets_now = {_pop(labels): n for labels, n in client.vector(f"count {_BY_POP} ({_UP})", end)}
     pops = set(covered) | set(targets_now)
     head = _raw_slice(client, start, cover.first - _STEP, scrape_interval, lookback, pops)
@@ -196,8 +209,8 @@ def _scan(
             or pop in tail.suspect
         ):
             scan.suspect.add(pop)
-        zeros = down.get(pop, 0) + head.downtime.get(pop, 0) + tail.downtime.get(pop, 0)
-        scan.downtime[pop] = zeros * scrape_interval
+        edges = head.downtime.get(pop, 0.0) + tail.downtime.get(pop, 0.0)
+        scan.downtime[pop] = down.get(pop, 0.0) + edges
     return scan
 
 
@@ -209,8 +222,8 @@ def _raw_slice(
     lookback: float,
     pops: set[str],
 ) -> Scan:
-    """Resets, gaps and ``up == 0`` samples (worst target) per PoP in the raw samples of
-    ``(lo, hi]``, a slice shorter than one roll-up step; ``downtime`` holds sample counts."""
+    """Resets, gaps and downtime per PoP in the raw samples of ``(lo, hi]``, a slice shorter
+    than one roll-up step."""
     out = Scan()
     if hi - lo <= 0:
         return out
@@ -218,14 +231,11 @@ def _raw_slice(
     with_lookback = range_ms(hi - lo + lookback)
     resets = client.vector(f"sum {_BY_POP} (resets({_RESULTS}[{with_lookback}]))", hi)
     fewest = client.vector(f"min {_BY_POP} (count_over_time({_UP}[{span}]))", hi)
-    zeros = client.vector(
-        f"max {_BY_POP} (count_over_time({_UP}[{span}]) - sum_over_time({_UP}[{span}]))", hi
-    )
     expected = (hi - lo) / scrape_interval
     seen = {_pop(labels): n for labels, n in fewest}
     out.suspect = {_pop(labels) for labels, n in resets if n > 0}
     out.suspect |= {pop for pop in pops if seen.get(pop, 0) < expected - 1}
-    out.downtime = {_pop(labels): n for labels, n in zeros}
+    out.downtime = downtime.down_seconds(client, lo, hi)
     return out
 
 
