@@ -21,11 +21,16 @@ each scrape still counts 15-s probe runs, so the event counts are the full-size 
 the sample count is scaled. Figures go to ``benchmarks/results/report_scale.json``.
 
     .venv/bin/python -m benchmarks.report_scale [--pops 2000] [--days 30] [--step 300]
+
+Generating the full size takes about 35 minutes; ``--keep DIR`` keeps the backfilled raw blocks
+and ``--tsdb DIR`` measures again on them (same --pops/--days/--step) without regenerating.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import resource
 import shutil
@@ -151,6 +156,29 @@ def serve(root: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError("prometheus did not become ready")
 
 
+def link_blocks(source: Path, target: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Hard-link the TSDB blocks of ``source`` into ``target`` (instant, no extra disk); the
+    generation figures a run on them reports (samples from the blocks' own meta.json)."""
+    samples = 0
+    for block in sorted(source.glob("01*")):
+        meta = block / "meta.json"
+        if not meta.exists():
+            continue
+        samples += json.loads(meta.read_text(encoding="utf-8"))["stats"]["numSamples"]
+        for path in block.rglob("*"):
+            copy = target / block.name / path.relative_to(block)
+            if path.is_dir():
+                copy.mkdir(parents=True, exist_ok=True)
+            else:
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                os.link(path, copy)
+    return {
+        "samples": samples,
+        "generate_and_backfill_seconds": None,
+        "expected_total_per_pop": args.days * 86400 // args.step * (args.step // PROBE_EVERY),
+    }
+
+
 def prometheus_rss_mib() -> float:
     """Peak-ish memory of the Prometheus server: its resident set now (after the queries)."""
     text = requests.get(f"http://127.0.0.1:{PORT}/metrics", timeout=10).text
@@ -166,13 +194,29 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--step", type=int, default=300, help="scrape interval, seconds")
     parser.add_argument("--naive-sample", type=int, default=40)
+    parser.add_argument(
+        "--keep", type=Path, help="keep the backfilled raw blocks here (for --tsdb later)"
+    )
+    parser.add_argument(
+        "--tsdb", type=Path, help="raw blocks kept by --keep: measure again, no generation"
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="edgesla-report-scale-", dir="/tmp"))
     troubled = set(random.Random(5).sample(range(args.pops), max(1, args.pops // 100)))
     try:
-        with ProcessPoolExecutor(max_workers=1) as pool:  # keeps this process's RSS clean
-            gen = pool.submit(generate, root, args.pops, args.days, args.step, troubled).result()
-        print(f"backfilled {gen['samples']:,} samples in {gen['generate_and_backfill_seconds']} s")
+        if args.tsdb:
+            gen = link_blocks(args.tsdb, root / "tsdb", args)
+            print(f"reusing {gen['samples']:,} samples backfilled earlier ({args.tsdb})")
+        else:
+            with ProcessPoolExecutor(max_workers=1) as pool:  # keeps this process's RSS clean
+                gen = pool.submit(
+                    generate, root, args.pops, args.days, args.step, troubled
+                ).result()
+            print(
+                f"backfilled {gen['samples']:,} samples in {gen['generate_and_backfill_seconds']} s"
+            )
+            if args.keep:
+                link_blocks(root / "tsdb", args.keep, args)
         proc = serve(root)
         try:
             figures = measure(args, gen, troubled)
@@ -212,7 +256,8 @@ def main() -> None:
         "note": "Prometheus' full scans (resets, count/sum_over_time) grow with samples; "
         "the roll-ups and the client side do not",
     }
-    print(f"saved {save('report_scale', {**vars(args), **gen, **figures})}")
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    print(f"saved {save('report_scale', {**options, **gen, **figures})}")
 
 
 def backfill_rollups(root: Path, days: int) -> float:
