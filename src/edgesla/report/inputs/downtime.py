@@ -39,16 +39,20 @@ def down_expr(
     pops: Iterable[str] | None = None,
     targets: Sequence[str] | None = None,
 ) -> str:
-    """Seconds down per PoP in the ``span`` seconds up to the evaluation time.
+    """Seconds down per PoP in the ``span`` seconds before the evaluation time ``t``.
 
-    The range stops 1 ms short of ``span`` so that back-to-back spans never both count the
-    step on their shared bound (Prometheus 2 closes subquery ranges at both ends).
+    A step at ``τ`` stands for ``[τ, τ + step)`` (the latest sample at ``τ`` holds until the
+    next), so the steps counted are those in ``[t - span, t)``: ``offset 1ms`` moves the
+    subquery's range to ``[t - span - 1ms, t - 1ms]``, whose ends are never on a step when
+    ``t`` is. Back-to-back spans count each step once, on Prometheus 2 (ranges closed at both
+    ends) as on 3 (left-open).
     """
     down = (
         f"min by ({conv.LABEL_POP}, {conv.LABEL_REGION}) "
         f"({conv.PROBE_UP}{_matchers(pops, targets)}) == 0"
     )
-    return f"count_over_time(({down})[{range_ms(span - 0.001)}:{range_ms(step)}]) * {step:g}"
+    subquery = f"({down})[{range_ms(span)}:{range_ms(step)}] offset 1ms"
+    return f"count_over_time({subquery}) * {step:g}"
 
 
 def down_seconds(
@@ -59,7 +63,7 @@ def down_seconds(
     pops: Iterable[str] | None = None,
     targets: Sequence[str] | None = None,
 ) -> dict[str, float]:
-    """Seconds of ``(lo, hi]`` in which each PoP was down; PoPs never down are left out."""
+    """Seconds of ``[lo, hi)`` in which each PoP was down; PoPs never down are left out."""
     if hi - lo <= 0.001:
         return {}
     expr = down_expr(hi - lo, step, pops, targets)

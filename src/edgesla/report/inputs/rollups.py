@@ -92,8 +92,14 @@ def raw_scan(
     window = range_ms(end - start)
     keep = _keep(targets)
     resets = client.vector(f"resets({_RESULTS}[{range_ms(end - start + lookback)}])", end)
-    seen = client.vector(f"count_over_time({_UP}[{window}])", end)
-    ups = {_key(labels): v for labels, v in client.vector(f"sum_over_time({_UP}[{window}])", end)}
+    # the samples of [start, end): one at the end stands for time after it (1 ms before the
+    # end, the range's ends fall between samples, whether Prometheus closes ranges or not)
+    before_end = end - 0.001
+    seen = client.vector(f"count_over_time({_UP}[{window}])", before_end)
+    ups = {
+        _key(labels): v
+        for labels, v in client.vector(f"sum_over_time({_UP}[{window}])", before_end)
+    }
     expected = int((end - start) // scrape_interval)
     scan.suspect |= {_pop(labels) for labels, n in resets if n > 0 and keep(labels)}
     down_targets: dict[str, list[float]] = {}
