@@ -111,6 +111,8 @@ def test_fleet_equals_per_pop_and_falls_back_on_trouble(prometheus_url: str) -> 
         assert (ev.good, ev.total, ev.issues) == (one.good, one.total, one.issues)
         # down while any target is, maintenance left out: the per-PoP path's exact figure
         assert ev.downtime_seconds == one.downtime_seconds, pop
+        # the budget-burn chart leaves maintenance out too
+        assert ev.bad_over_time[-1][1] == one.bad_over_time[-1][1], pop
     assert fleet["pop-a"].downtime_seconds == (len(FAILS_A) - 3) * STEP  # 3 in maintenance
     assert fleet["pop-d"].downtime_seconds == len(FAILS_D_PG | FAILS_D_MONGO) * STEP
     plain = availability_fleet(prometheus_url, T0, END, pops=["pop-a", "nowhere"])
@@ -139,7 +141,7 @@ def test_rollups_give_the_raw_scan_answer(prometheus_url: str, rollup_prometheus
         other = rolled[pop]
         assert (other.good, other.total, other.issues) == (ev.good, ev.total, ev.issues)
         assert other.downtime_seconds == ev.downtime_seconds
-    assert rolled["pop-a"].bad_over_time[-1][1] == len(FAILS_A)
+    assert rolled["pop-a"].bad_over_time[-1][1] == len(FAILS_A) - 3  # 3 in maintenance
 
 
 def test_rollups_leave_out_the_slice_before_the_window(

@@ -14,7 +14,8 @@ counter was not reset and was scraped throughout. Both are checked fleet-wide:
    from every raw sample (``resets``, ``count_over_time``: time grows with the scrape rate);
    the same scan gives the downtime (any target down, as on the per-PoP path; maintenance
    windows subtracted: ``downtime``);
-3. one ``query_range`` of the failures summed by PoP for the budget-burn charts.
+3. one ``query_range`` of the failures summed by PoP for the budget-burn charts (failures in
+   maintenance windows taken off, from the exact counts of step 1).
 
 About ten queries (sent 4 at a time) cover the clean PoPs; only PoPs with resets, gaps or no
 data cost their own raw fetch.
@@ -151,12 +152,32 @@ def availability_fleet(
             continue
         stats.fleet_pops += 1
         issues: list[DataIssue] = excluded_issues(clipped, ex_good[pop], ex_total[pop])
+        excluded_bad = {i: ex_total[pop][i] - ex_good[pop][i] for i in ex_total[pop]}
+        chart = _minus_maintenance(charts.get(pop, ()), spans, excluded_bad)
         out[pop] = AvailabilityEvidence(
             sli, pop, good[pop], total[pop], window_start, window_end,
-            bad_over_time=charts.get(pop, ()), downtime_seconds=scan.downtime.get(pop),
+            bad_over_time=chart, downtime_seconds=scan.downtime.get(pop),
             issues=tuple(issues), source=source,
         )  # fmt: skip
     return out
+
+
+def _minus_maintenance(
+    chart: tuple[tuple[datetime, float], ...],
+    spans: Sequence[tuple[float, float]],
+    excluded_bad: dict[int, int],
+) -> tuple[tuple[datetime, float], ...]:
+    """The cumulative failures without those in maintenance windows, as the per-PoP path draws
+    them: flat through a window, lowered by its failures after it."""
+    out: list[tuple[datetime, float]] = []
+    held = 0.0
+    for moment, value in chart:
+        t = moment.timestamp()
+        if not any(lo < t < hi for lo, hi in spans):
+            ended = sum(excluded_bad.get(i, 0) for i, (_, hi) in enumerate(spans) if hi <= t)
+            held = max(0.0, value - ended)
+        out.append((moment, held))
+    return tuple(out)
 
 
 def _charts(
