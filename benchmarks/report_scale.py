@@ -15,14 +15,15 @@ the 2 cores), then times, in this process:
 * increase(): one ``sum by (pop, result) (increase(x[30d]))`` query — fast but not exact;
           its largest deviation from the exact counts is reported.
 
-Scale: the full size (15 s scrapes: 3 series x 172,800 samples x 2,000 PoPs = 1.04 G samples,
-~100 GB of text) does not fit the time here; ``--step`` scrapes less often (default 300 s) while
-each scrape still counts 15-s probe runs, so the event counts are the full-size ones and only
-the sample count is scaled. Figures go to ``benchmarks/results/report_scale.json``.
+Scale: the full size (15 s scrapes: 3 series x 172,800 samples x 2,000 PoPs = 1.04 G samples)
+takes about 36 minutes to generate and backfill on 2 cores: ``--step 15``. The default,
+``--step 300``, scrapes less often for a quick run while each scrape still counts 15-s probe
+runs, so the event counts are the full-size ones and only the sample count is scaled.
+Figures go to ``benchmarks/results/report_scale.json``.
 
     .venv/bin/python -m benchmarks.report_scale [--pops 2000] [--days 30] [--step 300]
 
-Generating the full size takes about 35 minutes; ``--keep DIR`` keeps the backfilled raw blocks
+``--keep DIR`` keeps the backfilled raw blocks
 and ``--tsdb DIR`` measures again on them (same --pops/--days/--step) without regenerating.
 """
 
