@@ -51,6 +51,11 @@ def _pop_config(root: Path, apiserver: FakeApiserver, ca: Path, listen: str) -> 
     return path
 
 
+def _query(layout: Layout, expr: str) -> list[object]:
+    url = f"http://127.0.0.1:{layout.prometheus_port}/api/v1/query"
+    return list(requests.get(url, params={"query": expr}, timeout=10).json()["data"]["result"])
+
+
 def _reload(layout: Layout) -> None:
     url = f"http://127.0.0.1:{layout.prometheus_port}/-/reload"
     reply = requests.post(url, timeout=10)
@@ -64,14 +69,20 @@ def _scraped_by_the_stack(layout: Layout, target: str) -> Iterator[None]:
     config = yaml.safe_load(original)
     exporter_job = next(j for j in config["scrape_configs"] if j["job_name"] == conv.JOB_EXPORTER)
     labels = exporter_job["static_configs"][0]["labels"]
-    config["scrape_configs"].append(
-        {"job_name": JOB, "static_configs": [{"targets": [target], "labels": labels}]}
-    )
+    job = {"job_name": JOB, "static_configs": [{"targets": [target], "labels": labels}]}
+    config["scrape_configs"].append(job)
     config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     _reload(layout)
     try:
         yield
     finally:
+        # Later tests count the stack's series: they must go now. Prometheus writes stale
+        # markers for a target that leaves its job, not for a job removed from the config
+        # (its series would linger for the 5-minute lookback): empty the job first.
+        job["static_configs"] = []
+        config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        _reload(layout)
+        eventually(lambda: not _query(layout, f'{{job="{JOB}"}}'), timeout=60, interval=0.5)
         config_file.write_text(original, encoding="utf-8")
         _reload(layout)
 
