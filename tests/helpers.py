@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,13 @@ from typing import Any
 import psutil
 
 EDGESLA = str(Path(sys.executable).parent / "edgesla")
+
+
+def free_port() -> int:
+    """A loopback port free right now (bound by the OS, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def make_state_dir(prefix: str) -> Path:

@@ -10,7 +10,6 @@ exporter, its kube_apiserver prober, the scrape and every PromQL expression over
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,18 +21,12 @@ import yaml
 from edgesla import conventions as conv
 from edgesla.stack.layout import Layout
 from edgesla.stack.popconfig import LOCAL_POP, LOCAL_REGION
-from tests.helpers import EDGESLA, eventually
+from tests.helpers import EDGESLA, eventually, free_port
 from tests.probes.cp.kube_fake import FakeApiserver, make_pki
 
 __all__ = ["JOB", "recorded_apiserver_scraped"]
 
 JOB = f"{conv.JOB_EXPORTER}-recorded-apiserver"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pop_config(root: Path, apiserver: FakeApiserver, ca: Path, listen: str) -> Path:
@@ -94,7 +87,7 @@ def recorded_apiserver_scraped(layout: Layout, root: Path) -> Iterator[None]:
     pki = make_pki(root)
     apiserver = FakeApiserver()
     apiserver.start(pki)
-    listen = f"127.0.0.1:{_free_port()}"
+    listen = f"127.0.0.1:{free_port()}"
     config = _pop_config(root, apiserver, pki.ca, listen)
     with (root / "exporter.log").open("wb") as log:
         exporter = subprocess.Popen(

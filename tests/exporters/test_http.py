@@ -18,13 +18,7 @@ from exporters.exporter import Exporter
 from exporters.server import serve
 from exporters.webconfig import load_web_config
 from tests.exporters.conftest import FakeProbers, pop_config
-from tests.helpers import eventually
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.helpers import eventually, free_port
 
 
 @pytest.fixture
@@ -35,7 +29,7 @@ def serving(fakes: FakeProbers) -> Iterator[Any]:
     def start(web_file: Path | None = None, config: Any = None) -> tuple[str, Exporter]:
         core = Exporter(config or pop_config(interval="1h", timeout="2s"), fakes.map)
         web = load_web_config(web_file) if web_file else None
-        port = _free_port()
+        port = free_port()
         server, _ = serve(
             make_app(core, web), f"127.0.0.1:{port}", web.ssl_context() if web else None
         )

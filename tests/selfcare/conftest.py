@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import requests
 
 from edgesla.selfcare import build_argv
 from edgesla.stack.layout import HOST, PG_NODES, Layout
+from tests.helpers import free_port
 
 #: Outside every stack's range (19400-19790, 19800-19870), so no run collides with it.
 SELFCARE_PORT = 19795
@@ -23,13 +22,6 @@ START_TIMEOUT_SECONDS = 30.0
 
 def pg_dsns(layout: Layout) -> list[str]:
     return [f"host={HOST} port={layout.pg_port(n)} dbname=edgesla user=postgres" for n in PG_NODES]
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on (bound by the OS, then released)."""
-    with closing(socket.socket()) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def _answers(url: str) -> bool:
@@ -74,7 +66,7 @@ def selfcare_no_mongo(stack: Layout, tmp_path_factory: pytest.TempPathFactory) -
     """A second instance whose MongoDB is a closed port: the shared stack stays untouched."""
     listen = f"{HOST}:{SELFCARE_NO_MONGO_PORT}"
     argv = build_argv(
-        listen, f"mongodb://{HOST}:{closed_port()}/", pg_dsns(stack), timeout_seconds=0.5
+        listen, f"mongodb://{HOST}:{free_port()}/", pg_dsns(stack), timeout_seconds=0.5
     )
     log = tmp_path_factory.mktemp("selfcare-no-mongo") / "selfcare.log"
     yield from run_service(argv, f"http://{listen}", log)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
@@ -12,16 +11,10 @@ from edgesla.stack.layout import HOST, Layout
 from probes import postgres_query
 from probes._result import Reason
 from tests.conftest import pg
+from tests.helpers import free_port
 from tests.probes.pg.targets import dsn, query_target
 
 pytestmark = pytest.mark.stack
-
-
-def _closed_port() -> int:
-    """A loopback port nobody listens on: bound by the kernel's choice, then released."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def test_query_succeeds_and_times_execute_and_fetch(stack: Layout) -> None:
@@ -70,7 +63,7 @@ def test_tls_required_by_the_target_but_not_offered_is_a_tls_failure(stack: Layo
 
 
 def test_closed_port_is_refused_at_once() -> None:
-    target = query_target(f"host={HOST} port={_closed_port()} dbname=edgesla user=postgres")
+    target = query_target(f"host={HOST} port={free_port()} dbname=edgesla user=postgres")
     start = time.monotonic()
     result = postgres_query.probe(target, timeout=2.0)
     assert not result.success
