@@ -18,10 +18,12 @@ from edgesla import conventions as conv
 from edgesla.report.inputs._client import PrometheusClient
 from edgesla.report.inputs._common import one_of, range_ms
 
-__all__ = ["STEP_SECONDS", "down_expr", "down_seconds", "minus_maintenance"]
+__all__ = ["MIN_SPAN_SECONDS", "STEP_SECONDS", "down_expr", "down_seconds", "minus_maintenance"]
 
 #: The subquery step of the roll-ups and edge slices: scrapes up to this often resolve exactly.
 STEP_SECONDS = 5.0
+#: Spans this short or shorter hold no step: ``down_seconds`` answers them without a query.
+MIN_SPAN_SECONDS = 0.001
 
 
 def _matchers(pops: Iterable[str] | None, targets: Sequence[str] | None) -> str:
@@ -64,7 +66,7 @@ def down_seconds(
     targets: Sequence[str] | None = None,
 ) -> dict[str, float]:
     """Seconds of ``[lo, hi)`` in which each PoP was down; PoPs never down are left out."""
-    if hi - lo <= 0.001:
+    if hi - lo <= MIN_SPAN_SECONDS:
         return {}
     expr = down_expr(hi - lo, step, pops, targets)
     return {labels.get(conv.LABEL_POP, ""): v for labels, v in client.vector(expr, hi)}

@@ -189,7 +189,8 @@ def _scan(
     scrape_interval: float,
     lookback: float,
 ) -> Scan:
-    scan = Scan(queries=13, source="report roll-ups (recording rules) and raw samples at the edges")
+    # the phase (``_cover``), five roll-up reads and the targets now; the edges count theirs
+    scan = Scan(queries=7, source="report roll-ups (recording rules) and raw samples at the edges")
     window, at = cover.range(), cover.last
 
     def per_pop(expr: str) -> dict[str, float]:
@@ -217,6 +218,7 @@ def _scan(
             scan.suspect.add(pop)
         edges = head.downtime.get(pop, 0.0) + tail.downtime.get(pop, 0.0)
         scan.downtime[pop] = down.get(pop, 0.0) + edges
+    scan.queries += head.queries + tail.queries
     return scan
 
 
@@ -242,6 +244,7 @@ def _raw_slice(
     out.suspect = {_pop(labels) for labels, n in resets if n > 0}
     out.suspect |= {pop for pop in pops if seen.get(pop, 0) < expected - 1}
     out.downtime = downtime.down_seconds(client, lo, hi)
+    out.queries = 2 + (hi - lo > downtime.MIN_SPAN_SECONDS)
     return out
 
 
