@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,11 +10,12 @@ import pytest
 
 from edgesla.stack.layout import Layout
 from tests.helpers import edgesla, make_state_dir, teardown_stack
+from tests.ports import port
 
 #: Ports of the shared test stack; other tests use other bases so stacks never collide,
 #: and none collides with the demo stack's default (19400).
 #: EDGESLA_TEST_BASE_PORT moves it, so two test runs can share the machine.
-SHARED_BASE_PORT = int(os.environ.get("EDGESLA_TEST_BASE_PORT", "19500"))
+SHARED_BASE_PORT = port(0)
 SHARED_SUBSCRIBERS = 2_000
 
 

@@ -19,6 +19,7 @@ import pytest
 from edgesla.dashboards import DASHBOARDS
 from tests.dashboards.grafana_contract import GrafanaState, running_grafana
 from tests.helpers import edgesla
+from tests.ports import port
 
 COMMITTED = Path(__file__).resolve().parents[2] / "dashboards"
 TOKEN = "glsa_contract_test_token"
@@ -27,17 +28,17 @@ DATASOURCE = {
     "typeName": "Prometheus", "access": "proxy", "url": "http://prometheus:9090",
     "basicAuth": False, "isDefault": True, "jsonData": {"httpMethod": "POST"}, "readOnly": False,
 }  # fmt: skip
-#: Ports 20180-20189 for the contract server; 20199 has nothing listening (unreachable).
-PORTS = range(20180, 20190)
-NOTHING_LISTENS = "http://127.0.0.1:20199"
+#: Ports base + 680..689 for the contract server; base + 699 has nothing listening.
+PORTS = range(port(680), port(690))
+NOTHING_LISTENS = f"http://127.0.0.1:{port(699)}"
 
 
 @pytest.fixture
 def grafana() -> Iterator[tuple[str, GrafanaState]]:
     state = GrafanaState(token=TOKEN, datasources={"prom-edge": DATASOURCE})
-    for port in PORTS:
+    for candidate in PORTS:
         try:
-            with running_grafana(port, state) as url:
+            with running_grafana(candidate, state) as url:
                 yield url, state
             return
         except OSError:  # port taken: try the next one
@@ -169,8 +170,8 @@ def test_unreachable_grafana_is_exit_2(token_file: Path) -> None:
     [
         ("grafana.example.net", TOKEN, "is not an http(s) URL"),
         ("http://127.0.0.1:99999", TOKEN, "--grafana 'http://127.0.0.1:99999'"),
-        ("http://127.0.0.1:20199", "", "is empty"),
-        ("http://127.0.0.1:20199", None, "cannot read the Grafana token file"),
+        (NOTHING_LISTENS, "", "is empty"),
+        (NOTHING_LISTENS, None, "cannot read the Grafana token file"),
     ],
 )
 def test_bad_input_is_exit_2(url: str, token: str | None, message: str, tmp_path: Path) -> None:

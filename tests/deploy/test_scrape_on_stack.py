@@ -1,7 +1,7 @@
 """A real Prometheus, given the generated scrape config, scrapes a real PoP exporter.
 
-A dedicated local stack (ports 20200-20212) runs its exporter; a second Prometheus of the
-test's own (127.0.0.1:20260, its own data dir) loads only the `edgesla scrape-config` output
+A dedicated local stack (ports base + 700..712) runs its exporter; a second Prometheus of the
+test's own (base + 760, its own data dir) loads only the `edgesla scrape-config` output
 for a fleet of that one PoP, and must see it up, with the fleet's labels on every series.
 """
 
@@ -20,11 +20,12 @@ import yaml
 from edgesla.stack.layout import Layout
 from edgesla.stack.popconfig import LOCAL_POP, LOCAL_REGION
 from tests.helpers import edgesla, eventually, make_state_dir, teardown_stack
+from tests.ports import port
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
-BASE_PORT = 20200
-PROMETHEUS = "127.0.0.1:20260"
+BASE_PORT = port(700)
+PROMETHEUS = f"127.0.0.1:{port(760)}"
 
 
 @pytest.fixture(scope="module")

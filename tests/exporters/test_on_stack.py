@@ -12,6 +12,9 @@ import requests
 from edgesla.config import load_config
 from edgesla.stack.layout import Layout
 from tests.helpers import EDGESLA, edgesla, eventually
+from tests.ports import port
+
+LISTEN = port(399)
 
 pytestmark = pytest.mark.stack
 
@@ -37,13 +40,13 @@ def test_exporter_command_serves_and_stops_cleanly_on_sigterm(stack: Layout) -> 
     """`edgesla exporter` as an operator starts it: serves, then exits 0 on SIGTERM."""
     log = (stack.state_dir / "logs" / "exporter-test.log").open("wb")
     proc = subprocess.Popen(
-        [EDGESLA, "exporter", "--config", str(stack.pop_config), "--listen", "127.0.0.1:19899"],
+        [EDGESLA, "exporter", "--config", str(stack.pop_config), "--listen", f"127.0.0.1:{LISTEN}"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
 
     def ready() -> bool:
         try:
-            return requests.get("http://127.0.0.1:19899/-/ready", timeout=2).status_code == 200
+            return requests.get(f"http://127.0.0.1:{LISTEN}/-/ready", timeout=2).status_code == 200
         except requests.ConnectionError:
             assert proc.poll() is None, "exporter exited; see exporter-test.log"
             return False

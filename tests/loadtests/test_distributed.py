@@ -11,10 +11,11 @@ import pytest
 from edgesla.stack.layout import Layout
 from loadtests.results import read_results
 from tests.helpers import EDGESLA, edgesla
+from tests.ports import port
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
-MASTER_PORT = "20243"
+MASTER_PORT = str(port(743))
 
 
 def _start(*args: str) -> subprocess.Popen[str]:
@@ -32,7 +33,7 @@ def test_a_master_and_two_workers_run_one_load_test(stack: Layout, tmp_path: Pat
     workers = [_start("--worker", *plan) for _ in range(2)]
     stdout, stderr = master.communicate(timeout=180)
     assert master.returncode == 0, stdout + stderr
-    assert "2 worker(s) expected on port 20243" in stderr
+    assert f"2 worker(s) expected on port {MASTER_PORT}" in stderr
     for worker in workers:
         w_out, w_err = worker.communicate(timeout=60)
         assert worker.returncode == 0, w_out + w_err
@@ -48,7 +49,7 @@ def test_a_master_and_two_workers_run_one_load_test(stack: Layout, tmp_path: Pat
     [
         (["--out", "x"], "--out: not with --worker"),
         (["--slo", "loadtests/slo-default.yaml"], "--slo: not with --worker"),
-        (["--metrics-listen", "127.0.0.1:20244"], "--metrics-listen: not with --worker"),
+        (["--metrics-listen", f"127.0.0.1:{port(744)}"], "--metrics-listen: not with --worker"),
     ],
 )
 def test_a_worker_refuses_the_masters_options(

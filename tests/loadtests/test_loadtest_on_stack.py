@@ -13,6 +13,7 @@ from edgesla.stack.layout import Layout
 from loadtests.profile import OPERATIONS
 from loadtests.results import read_results
 from tests.helpers import edgesla
+from tests.ports import port
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
@@ -141,14 +142,14 @@ def test_master_and_worker_processes_as_documented(stack: Layout, tmp_path: Path
     out = tmp_path / "mw"
     master = subprocess.Popen(
         [sys.executable, "-m", "locust", "-f", locustfile, "--master", "--headless",
-         "--master-bind-host", "127.0.0.1", "--master-bind-port", "19897",
+         "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port(397)),
          "--expect-workers", "1", "-u", "4", "-r", "4", "-t", "10s",
          "--results-dir", str(out), *common, "CareUser"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     worker = subprocess.Popen(
         [sys.executable, "-m", "locust", "-f", locustfile, "--worker",
-         "--master-host", "127.0.0.1", "--master-port", "19897", *common, "CareUser"],
+         "--master-host", "127.0.0.1", "--master-port", str(port(397)), *common, "CareUser"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

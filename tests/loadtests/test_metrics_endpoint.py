@@ -22,6 +22,7 @@ from loadtests.histograms import Recorder
 from loadtests.metrics import GeneratorView, parse_listen, registry_for
 from loadtests.results import read_results
 from tests.helpers import EDGESLA, edgesla
+from tests.ports import port
 
 _F = TypeVar("_F", bound=Callable[..., None])
 
@@ -32,7 +33,7 @@ def on_stack(test: _F) -> _F:
     return marked
 
 
-LISTEN = "127.0.0.1:20241"
+LISTEN = f"127.0.0.1:{port(741)}"
 
 
 def _samples(text: str) -> list[tuple[str, dict[str, str], float]]:
@@ -161,7 +162,7 @@ def test_a_taken_port_is_bad_input_before_anything_runs(stack: Layout, tmp_path:
     import socket
 
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 20242))
+        taken.bind(("127.0.0.1", port(742)))
         taken.listen()
         result = edgesla(
             "loadtest",
@@ -172,10 +173,10 @@ def test_a_taken_port_is_bad_input_before_anything_runs(stack: Layout, tmp_path:
             "--out",
             str(tmp_path / "run"),
             "--metrics-listen",
-            "127.0.0.1:20242",
+            f"127.0.0.1:{port(742)}",
         )
     assert result.returncode == 2
-    assert "--metrics-listen 127.0.0.1:20242: cannot listen there" in result.stderr
+    assert f"--metrics-listen 127.0.0.1:{port(742)}: cannot listen there" in result.stderr
     assert not (tmp_path / "run").exists()
 
 

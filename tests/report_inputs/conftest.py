@@ -27,6 +27,7 @@ import requests
 import yaml
 
 from edgesla.report.inputs import rollups
+from tests.ports import port
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 START = int(T0.timestamp())
@@ -39,7 +40,7 @@ FAILS_D_PG = frozenset({100, 101, 102, 103})
 FAILS_D_MONGO = frozenset({102, 103, 104, 105, 106})
 GAP_B = (START + 3600, START + 5400)
 RESET_B = START + 7200
-PORTS = range(19970, 19980)
+PORTS = range(port(470), port(480))
 
 
 def _latency(k: int) -> float:
@@ -115,10 +116,10 @@ def openmetrics() -> str:
 
 
 def _free_port() -> int:
-    for port in PORTS:
+    for candidate in PORTS:
         with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) != 0:
-                return port
+            if sock.connect_ex(("127.0.0.1", candidate)) != 0:
+                return candidate
     raise RuntimeError(f"no free port in {PORTS.start}..{PORTS.stop - 1}")
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from edgesla import ConfigError
 from edgesla.report.inputs import FleetStats, PrometheusClient, availability_fleet, prometheus
+from tests.ports import port
 from tests.report_inputs.conftest import (
     FAILS_A,
     FAILS_D_MONGO,
@@ -168,8 +169,8 @@ def test_rollups_leave_out_the_slice_before_the_window(
 
 
 def test_unreachable_prometheus_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match=r"127\.0\.0\.1:19979.*--prometheus") as info:
-        prometheus.availability("http://127.0.0.1:19979", T0, END, pop="pop-a")
+    with pytest.raises(ConfigError, match=rf"127\.0\.0\.1:{port(479)}.*--prometheus") as info:
+        prometheus.availability(f"http://127.0.0.1:{port(479)}", T0, END, pop="pop-a")
     assert info.value.exit_code == 2
 
 

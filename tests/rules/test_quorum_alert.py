@@ -16,10 +16,11 @@ from edgesla.durations import parse_duration
 from edgesla.rules.controlplane_alerts import ALERT_QUORUM_LOST, OUTAGE_FOR
 from edgesla.stack.layout import Layout
 from tests.helpers import edgesla, eventually, make_state_dir, stack_json, teardown_stack
+from tests.ports import port
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
-BASE_PORT = 20000
+BASE_PORT = port(500)
 #: Between a member stopping and the alert firing: the exporter's next etcd probe (every
 #: 5 s on the stack, 2 s timeout on the stopped members), Prometheus' next scrape (5 s),
 #: its next rule evaluation (5 s), then the alert's for:, plus slack for a busy machine.

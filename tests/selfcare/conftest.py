@@ -13,10 +13,11 @@ import requests
 from edgesla.selfcare import build_argv
 from edgesla.stack.layout import HOST, PG_NODES, Layout
 from tests.helpers import free_port
+from tests.ports import port
 
-#: Outside every stack's range (19400-19790, 19800-19870), so no run collides with it.
-SELFCARE_PORT = 19795
-SELFCARE_NO_MONGO_PORT = 19796
+#: Outside every stack's range (tests/ports.py), so no run collides with it.
+SELFCARE_PORT = port(295)
+SELFCARE_NO_MONGO_PORT = port(296)
 START_TIMEOUT_SECONDS = 30.0
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import edgesla, make_state_dir, processes_using
+from tests.ports import port
 
 pytestmark = pytest.mark.stack
 
@@ -21,7 +22,7 @@ def test_demo_runs_the_main_job_and_ends_with_a_report_on_disk(
         "--state-dir",
         str(state_dir),
         "--base-port",
-        "19860",
+        str(port(360)),
         "--subscribers",
         "300",
         "--duration",

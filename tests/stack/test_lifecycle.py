@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from tests.helpers import edgesla, make_state_dir, processes_using
+from tests.ports import port
 
 pytestmark = pytest.mark.stack
 
@@ -45,7 +46,7 @@ def test_down_stops_every_process_it_started_and_nothing_remains(
     state_dir_factory: list[Path],
 ) -> None:
     state_dir = _new_dir(state_dir_factory, "down")
-    code, _, err = _up(state_dir, 19600)
+    code, _, err = _up(state_dir, port(100))
     assert code == 0, err
     doc = json.loads(edgesla("stack", "status", "--state-dir", str(state_dir), "--json").stdout)
     pids = [c["pid"] for c in doc["components"]]
@@ -71,18 +72,18 @@ def test_down_stops_every_process_it_started_and_nothing_remains(
 def test_port_already_taken_is_named_and_nothing_starts(state_dir_factory: list[Path]) -> None:
     state_dir = _new_dir(state_dir_factory, "port")
     with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", 19628))  # base + 8: Prometheus's port
+        squatter.bind(("127.0.0.1", port(128)))  # base + 8: Prometheus's port
         squatter.listen()
-        code, _, err = _up(state_dir, 19620)
+        code, _, err = _up(state_dir, port(120))
     assert code == 2
-    assert "port already taken: 127.0.0.1:19628 (prometheus)" in err
+    assert f"port already taken: 127.0.0.1:{port(128)} (prometheus)" in err
     assert "--base-port" in err
     _assert_nothing_left(state_dir)
 
 
 def test_missing_binary_is_named_with_how_to_get_it(state_dir_factory: list[Path]) -> None:
     state_dir = _new_dir(state_dir_factory, "nobin")
-    code, _, err = _up(state_dir, 19640, env={"EDGESLA_ETCD": "/nonexistent/etcd"})
+    code, _, err = _up(state_dir, port(140), env={"EDGESLA_ETCD": "/nonexistent/etcd"})
     assert code == 2
     assert "missing binary: EDGESLA_ETCD=/nonexistent/etcd not found" in err
     assert "etcd-server" in err
@@ -98,7 +99,7 @@ def test_postgresql_older_than_16_is_refused(state_dir_factory: list[Path], tmp_
         stub.write_text("#!/bin/sh\necho 'postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)'\n")
         stub.chmod(stub.stat().st_mode | stat.S_IXUSR)
     state_dir = _new_dir(state_dir_factory, "pg15")
-    code, _, err = _up(state_dir, 19660, env={"EDGESLA_PG_BINDIR": str(tmp_path)})
+    code, _, err = _up(state_dir, port(160), env={"EDGESLA_PG_BINDIR": str(tmp_path)})
     assert code == 2
     assert "PostgreSQL 15.18" in err
     assert "too old" in err
@@ -110,13 +111,13 @@ def test_stale_state_dir_from_a_crashed_run_is_reported_then_cleared_by_down(
     state_dir_factory: list[Path],
 ) -> None:
     state_dir = _new_dir(state_dir_factory, "stale")
-    code, _, err = _up(state_dir, 19680)
+    code, _, err = _up(state_dir, port(180))
     assert code == 0, err
     doc = json.loads(edgesla("stack", "status", "--state-dir", str(state_dir), "--json").stdout)
     for component in doc["components"]:  # the machine "crashes": every server dies at once
         os.kill(component["pid"], signal.SIGKILL)
 
-    code, _, err = _up(state_dir, 19680)
+    code, _, err = _up(state_dir, port(180))
     assert code == 2
     assert "stale state in" in err
     assert "not running" in err
@@ -124,7 +125,7 @@ def test_stale_state_dir_from_a_crashed_run_is_reported_then_cleared_by_down(
     assert edgesla("stack", "status", "--state-dir", str(state_dir)).returncode == 1
 
     assert edgesla("stack", "down", "--state-dir", str(state_dir)).returncode == 0
-    code, _, err = _up(state_dir, 19680)
+    code, _, err = _up(state_dir, port(180))
     assert code == 0, err
 
 
@@ -133,7 +134,7 @@ def test_component_failing_midway_stops_everything_already_started(
 ) -> None:
     state_dir = _new_dir(state_dir_factory, "midway")
     # the MongoDB-wire server "starts" and exits at once, after PostgreSQL and etcd are up
-    code, _, err = _up(state_dir, 19700, env={"EDGESLA_MONGO_SERVER": "/bin/false"})
+    code, _, err = _up(state_dir, port(200), env={"EDGESLA_MONGO_SERVER": "/bin/false"})
     assert code == 1
     assert "mongo exited during start-up" in err
     assert "stopping everything that was started" in err

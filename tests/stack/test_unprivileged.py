@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import port
+
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +52,8 @@ def test_an_ordinary_user_runs_the_whole_stack_life_cycle() -> None:
         assert install.returncode == 0, install.stderr[-2000:]
         state = ["--state-dir", str(home / "state")]
 
-        up = _as_user(home, f"{venv}/bin/edgesla", "stack", "up", *state, "--base-port", "19740",
+        base = str(port(240))
+        up = _as_user(home, f"{venv}/bin/edgesla", "stack", "up", *state, "--base-port", base,
                       "--subscribers", "100", "--json")  # fmt: skip
         assert up.returncode == 0, up.stderr
         assert json.loads(up.stdout)["up"] is True

@@ -1,6 +1,6 @@
 """Fixtures of the control-plane and MongoDB prober tests.
 
-* ``own_stack``: a second, private local PoP stack (ports 19840-19850) for the tests that stop
+* ``own_stack``: a second, private local PoP stack (ports base + 340..350) for the tests that stop
   etcd members; the shared ``stack`` of ``tests/conftest.py`` is never disturbed.
 * ``standalone_mongo``: a MongoDB-wire server started with ``--standalone`` (no replica set).
 * ``pki`` / ``apiserver``: the stand-in kube-apiserver of ``kube_fake`` (no real one can run
@@ -22,10 +22,11 @@ import pytest
 from edgesla.stack.layout import Layout
 from probes import mongodb_query
 from tests.helpers import edgesla, make_state_dir, teardown_stack
+from tests.ports import port
 from tests.probes.cp.kube_fake import FakeApiserver, Pki, make_pki
 
-OWN_BASE_PORT = 19840
-STANDALONE_MONGO_PORT = 19851
+OWN_BASE_PORT = port(340)
+STANDALONE_MONGO_PORT = port(355)
 
 
 def free_port() -> int:

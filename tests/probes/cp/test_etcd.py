@@ -1,7 +1,7 @@
 """etcd prober against real three-member etcd clusters on loopback.
 
 The healthy case reads the shared stack. The destructive cases stop members (SIGSTOP: the
-process hangs, as a wedged member does) of a private stack on ports 19840-19850, and resume
+process hangs, as a wedged member does) of a private stack on ports base + 340..350, and resume
 them (SIGCONT) afterwards.
 """
 

@@ -1,0 +1,30 @@
+"""Every fixed port the tests use, as an offset from one base.
+
+``EDGESLA_TEST_BASE_PORT`` (default 19500) moves all of them at once, so several test runs
+can share one machine: give each run its own base, 1,000 apart. The offsets used today lie
+in 0..799; a new test takes the next free block and says so here.
+
+    0..12     the shared stack (tests/conftest.py)
+    100..260  stack lifecycle, unprivileged, demo stacks (tests/stack)
+    295..296  the self-care service (tests/selfcare)
+    340..355  the control-plane private stack (340..352), a standalone MongoDB (355)
+    397..399  the load test's master, the exporter under test (tests/loadtests, tests/exporters)
+    420..440  benchmark stacks (benchmarks/)
+    470..479  report inputs' Prometheus (tests/report_inputs), 478: the report benchmark
+    500..512  the quorum-alert stack (tests/rules)
+    680..699  the recorded-contract Grafana (tests/dashboards)
+    700..760  the scrape-config stack and its Prometheus, load-test metrics and master
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["BASE", "port"]
+
+BASE = int(os.environ.get("EDGESLA_TEST_BASE_PORT", "19500"))
+
+
+def port(offset: int) -> int:
+    """The port ``offset`` above the base."""
+    return BASE + offset
