@@ -19,6 +19,7 @@ from edgesla import exitcodes
 from edgesla._errors import ConfigError
 from edgesla.cli.render import err_console, out_console
 from edgesla.config import load_config
+from edgesla.locations import printable
 
 __all__ = ["exporter", "probe", "probe_once"]
 
@@ -114,7 +115,8 @@ def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = F
     unknown = [n for n in names if n not in {t.name for t in config.targets}]
     if unknown:
         known = ", ".join(t.name for t in config.targets)
-        raise ConfigError(f"{config_path}: no target named {', '.join(unknown)}; known: {known}")
+        asked = ", ".join(printable(n) for n in unknown)
+        raise ConfigError(f"{config_path}: no target named {asked}; known: {known}")
     core = Exporter(config, PROBERS, {k: _settled(v) for k, v in BEATERS.items()})
     selected = [t.name for t in config.targets if not names or t.name in names]
     try:
