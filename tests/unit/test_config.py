@@ -117,3 +117,46 @@ def test_probe_command_escapes_an_unknown_target_name() -> None:
     assert result.returncode == 2
     assert "no target named x\\nerror: forged; known: subscribers-lookup" in result.stderr
     assert not any(line.startswith("error: forged") for line in result.stderr.splitlines())
+
+
+@pytest.mark.parametrize("command", ["probe", "exporter"])
+def test_commands_refuse_to_start_when_a_credential_cannot_be_read(
+    tmp_path: Path, command: str
+) -> None:
+    """Checked at start-up (exit 2, naming the target and the file); probes read them again
+    on every run, so a rotated password is still picked up."""
+    secret = tmp_path / "pg-b.password"
+    secret.write_text("x\n")
+    config = tmp_path / "pop.yaml"
+    config.write_text(
+        f"""version: 1
+pop: lab-pop-01
+region: lab
+targets:
+  - name: pg-a
+    prober: postgres_query
+    dsn: host=127.0.0.1 port=1
+    password_file: {tmp_path / "missing.password"}
+  - name: pg-mm
+    prober: postgres_replication
+    nodes:
+      - {{name: pg-a, dsn: host=127.0.0.1 port=1, password_env: EDGESLA_TEST_UNSET_VAR}}
+      - {{name: pg-b, dsn: host=127.0.0.1 port=2, password_file: {secret}}}
+  - name: kube
+    prober: kube_apiserver
+    endpoints: [https://127.0.0.1:1]
+    token_file: {tmp_path / "token"}
+"""
+    )
+    extra = ["--listen", "127.0.0.1:1"] if command == "exporter" else []
+    result = edgesla(command, "--config", str(config), *extra, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{config}: cannot start" in result.stderr
+    assert f"target 'pg-a': password_file {tmp_path / 'missing.password'}: No such" in (
+        result.stderr
+    )
+    assert "target 'pg-mm' node pg-a: password_env EDGESLA_TEST_UNSET_VAR is not set" in (
+        result.stderr
+    )
+    assert f"target 'kube': token_file {tmp_path / 'token'}: No such file" in result.stderr
+    assert "pg-b" not in result.stderr  # its file is there
