@@ -68,6 +68,8 @@ _TLS_MARKERS = ("ssl", "tls", "certificate")
 #: Server selection wraps the handshake's auth failure in its own message.
 _AUTH_MARKERS = ("authentication failed", "authenticationfailed", "'code': 18,")
 _REFUSED_MARKERS = ("refused", "no route", "unreachable", "name or service", "nodename")
+#: What a server selection error says when the server was there to refuse or drop us.
+_GONE_MARKERS = (*_REFUSED_MARKERS, "closed", "reset", "eof")
 
 MongoTarget: TypeAlias = MongoQueryTarget | MongoReplicationTarget
 Client: TypeAlias = pymongo.MongoClient[dict[str, Any]]
@@ -180,8 +182,12 @@ def reason_for(exc: BaseException) -> Reason:
             return Reason.TIMEOUT
         return Reason.REFUSED if isinstance(exc, ConnectionError) else Reason.CONFIG
     if isinstance(exc, ServerSelectionTimeoutError):
-        # Server selection always "times out"; what the servers said on the way is the cause.
-        return Reason.TIMEOUT if "timed out" in text else Reason.REFUSED
+        # Server selection always "times out"; what the servers said on the way is the cause:
+        # a refusal, a closed connection, or nothing at all (a server that accepts and never
+        # answers its hello: "No servers found yet") — that last one is a timeout.
+        if "timed out" not in text and any(m in text for m in _GONE_MARKERS):
+            return Reason.REFUSED
+        return Reason.TIMEOUT
     if isinstance(exc, PyMongoError) and exc.timeout:
         return Reason.TIMEOUT
     if isinstance(exc, ConnectionFailure):
