@@ -3,6 +3,7 @@
     postgres_pids(data_dir, postmaster_only=False)   a PostgreSQL server's processes
     pids_listening(port)                             the processes listening on a port
     frozen(pids)                                     SIGSTOP them, SIGCONT on exit
+    killed(pid, log, respawned)                      SIGKILL it, start it again on exit
     dropped(port)                                    iptables DROP to and from a port (root)
     Blackhole()                                      accepts TCP connections, never answers
     require_root(what)                               skip the test when not root
@@ -18,6 +19,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -25,7 +27,15 @@ from pathlib import Path
 import psutil
 import pytest
 
-__all__ = ["Blackhole", "dropped", "frozen", "pids_listening", "postgres_pids", "require_root"]
+__all__ = [
+    "Blackhole",
+    "dropped",
+    "frozen",
+    "killed",
+    "pids_listening",
+    "postgres_pids",
+    "require_root",
+]
 
 
 def require_root(what: str) -> None:
@@ -67,6 +77,34 @@ def frozen(pids: Sequence[int]) -> Iterator[None]:
         for pid in stopped:
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
+
+
+@contextmanager
+def killed(pid: int, log: Path, respawned: list[subprocess.Popen[bytes]]) -> Iterator[None]:
+    """SIGKILL ``pid`` (and wait for it); on exit start the same command line again, in the
+    same directory, appending to ``log``, and add the new process to ``respawned`` (the caller
+    stops and waits for it). For servers that keep their state on disk (etcd)."""
+    proc = psutil.Process(pid)
+    argv, cwd = proc.cmdline(), proc.cwd()
+    proc.kill()
+    deadline = time.monotonic() + 10
+    while _alive(proc) and time.monotonic() < deadline:  # not our child: it may stay a zombie
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        with log.open("ab") as out:
+            again = subprocess.Popen(
+                argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        respawned.append(again)
+
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _iptables(action: str, rule: list[str]) -> None:
