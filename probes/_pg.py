@@ -148,15 +148,13 @@ def run(node: PostgresNode, timeout: float, work: Callable[[Conn], T], *, ping: 
     checked = False
     for attempt in (1, 2):
         pooled = server.acquire(identity, deadline, fresh=attempt > 1)
-        keep = False
+        fired: Callable[[], bool] | None = None
         try:
+            fresh = pooled is None
             if pooled is None:
                 check_accepting(node, deadline)
                 checked = True
                 pooled = Pooled(psycopg.connect(info, autocommit=True), identity, _ms(timeout))
-                fresh = True
-            else:
-                fresh = False
             with _guarded(pooled.conn, deadline) as fired:
                 try:
                     _set_statement_timeout(pooled, timeout)
@@ -170,10 +168,9 @@ def run(node: PostgresNode, timeout: float, work: Callable[[Conn], T], *, ping: 
                     if fresh or not pooled.conn.broken or deadline.expired:
                         raise
                     continue  # a pooled connection the server dropped since: once, anew
-                finally:
-                    keep = not fired() and _reusable(pooled.conn)
-        finally:
-            server.release(pooled, keep)
+        finally:  # the alarm is cancelled by now: whether it fired is final
+            cut = fired is None or fired()  # None: never guarded, e.g. the connect failed
+            server.release(pooled, keep=pooled is not None and not cut and _reusable(pooled.conn))
         if ping and not checked:
             check_accepting(node, deadline)
         return value
