@@ -38,7 +38,7 @@ from opentelemetry import trace
 
 from edgesla.config import Target
 from exporters.otel import span_attributes, span_outcome
-from probes._deadline import Alarm, Watchdog, watchdog
+from probes._deadline import Alarm, Watchdog
 from probes._result import ProbeResult, Reason
 
 __all__ = ["DEADLINE_GRACE_SECONDS", "PROBE", "Busy", "Outcome", "ProbeFn", "Run", "Runner"]
@@ -50,6 +50,9 @@ ProbeFn = Callable[[Any, float], ProbeResult]
 PROBE = "probe"
 #: How long past its timeout a run may take before the framework records it as a timeout.
 DEADLINE_GRACE_SECONDS = 0.25
+#: The runs' deadlines get a watchdog thread of their own: recording a timeout (metrics, a
+#: log line) must never delay a driver's alarm that wakes a thread blocked on a socket.
+_DEADLINES = Watchdog("edgesla-run-deadlines")
 
 
 class Busy(Exception):
@@ -107,7 +110,7 @@ class Runner:
         self.grace = grace
         self._tracer = tracer
         self._pop = pop
-        self._alarms = alarms or watchdog()
+        self._alarms = alarms or _DEADLINES
         self._lock = threading.Condition()
         self._live = 0
         self._waiting: deque[_Waiter] = deque()
@@ -252,6 +255,7 @@ class Runner:
                 self.abandoned += 1
                 self._live -= 1
                 starts = self._grant()
+                self._lock.notify_all()
             else:
                 self.limit_reached += 1
                 starts = []

@@ -1,17 +1,17 @@
 """Deadlines of probe runs, and the one watchdog thread that acts when a deadline passes.
 
     Deadline(seconds)           a monotonic end time: ``left()``, ``expired``
-    watchdog().at(when, act)    call ``act()`` on the watchdog thread at monotonic ``when``,
-                                unless the returned Alarm is cancelled first
+    watchdog().at(when, act)    call ``act()`` on the drivers' watchdog thread at monotonic
+                                ``when``, unless the returned Alarm is cancelled first
 
 Why a watchdog and not only timeouts: a frozen server (SIGSTOP, a hung host) keeps its TCP
 connections open and its kernel still ACKs packets and answers keepalives, so a thread
 blocked reading such a socket waits forever unless someone acts on it. The drivers set
 socket timeouts where they can; where the library blocks on its own (psycopg reading a
 result), the driver arms an alarm that shuts the socket down at the deadline, which wakes
-the blocked thread at once. The exporter uses the same thread to record a run that is past
-its deadline as a timeout. One thread serves every alarm: actions must be short and must
-not block (``socket.shutdown``, setting a flag, recording a metric).
+the blocked thread at once. The exporter keeps a Watchdog of its own to record a run that is
+past its deadline as a timeout. One thread serves every alarm of a Watchdog: actions must be
+short and must not block (``socket.shutdown``, setting a flag, recording a metric).
 """
 
 from __future__ import annotations
