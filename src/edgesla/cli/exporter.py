@@ -18,7 +18,9 @@ from rich.table import Table
 from edgesla import exitcodes
 from edgesla._errors import ConfigError
 from edgesla.cli.render import err_console, out_console
-from edgesla.config import load_config
+from edgesla.config import PopConfig, load_config
+from edgesla.locations import printable
+from edgesla.secrets import source_problems
 
 __all__ = ["exporter", "probe", "probe_once"]
 
@@ -60,6 +62,8 @@ def exporter(
     Endpoints: /metrics, /probe?target=NAME (blackbox-style, honours
     X-Prometheus-Scrape-Timeout-Seconds), /-/healthy, /-/ready.
     Every series carries pop, region, target and prober labels. Stop with Ctrl-C or SIGTERM.
+    Refuses to start (exit 2) when a file or variable a target names (password, token, TLS
+    file) cannot be read.
     """
     from exporters.app import make_app
     from exporters.exporter import Exporter
@@ -69,7 +73,7 @@ def exporter(
     from probes.registry import BEATERS, PROBERS, close_all
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    config = load_config(config_path)
+    config = _load_checked(config_path)
     web = load_web_config(web_config) if web_config else None
     tracing = make_tracing(config.pop, otlp_endpoint)
     core = Exporter(config, PROBERS, BEATERS, tracer=tracing.tracer,
@@ -98,7 +102,8 @@ def exporter(
 def probe(config_path: Path, names: tuple[str, ...], as_json: bool) -> None:
     """Run every probe once, now, and print what each saw — the first debugging step.
 
-    Exit 0 when every probe succeeded, 1 when any failed, 2 on a bad config or target name.
+    Exit 0 when every probe succeeded, 1 when any failed, 2 on a bad config or target name,
+    or when a file or variable a target names (password, token, TLS) cannot be read.
     A postgres_replication target writes one heartbeat first, so its lag includes the
     short wait (0.2 s) for it to travel.
     """
@@ -110,16 +115,17 @@ def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = F
     from exporters.exporter import Exporter
     from probes.registry import BEATERS, PROBERS, close_all
 
-    config = load_config(config_path)
+    config = _load_checked(config_path)
     unknown = [n for n in names if n not in {t.name for t in config.targets}]
     if unknown:
         known = ", ".join(t.name for t in config.targets)
-        raise ConfigError(f"{config_path}: no target named {', '.join(unknown)}; known: {known}")
+        asked = ", ".join(printable(n) for n in unknown)
+        raise ConfigError(f"{config_path}: no target named {asked}; known: {known}")
     core = Exporter(config, PROBERS, {k: _settled(v) for k, v in BEATERS.items()})
     selected = [t.name for t in config.targets if not names or t.name in names]
     try:
         with ThreadPoolExecutor(max_workers=config.exporter.max_concurrency) as pool:
-            results = list(pool.map(core.probe_once, selected))
+            results = list(pool.map(lambda n: core.probe_once(n, duties_first=True), selected))
     finally:
         close_all()
     if as_json:
@@ -133,6 +139,22 @@ def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = F
         _table(config, selected, results)
     failed = sum(not r.success for r, _ in results)
     return exitcodes.FAILURE if failed else exitcodes.OK
+
+
+def _load_checked(config_path: Path) -> PopConfig:
+    """The config, once every file and variable its targets name can be read (exit 2 else).
+
+    Probes read them again on every run (a rotated password is picked up), but a typo in a
+    path should stop a deployment, not start an exporter that reports ``config`` forever.
+    """
+    config = load_config(config_path)
+    problems = source_problems(config.targets)
+    if problems:
+        lines = "\n".join(f"  {line}" for line in problems)
+        raise ConfigError(
+            f"{config_path}: cannot start: what these targets name cannot be read:\n{lines}"
+        )
+    return config
 
 
 def _settled(beat: Any) -> Any:
