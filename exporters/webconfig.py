@@ -15,19 +15,17 @@ Relative paths are relative to the web-config file. Unknown keys are errors.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ssl
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import bcrypt
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, model_validator
 
 from edgesla._errors import ConfigError
 from edgesla.yamlfile import read_yaml
+from exporters.basicauth import BasicAuth, HashingBusy
 
-__all__ = ["WebConfig", "load_web_config"]
+__all__ = ["HashingBusy", "WebConfig", "load_web_config"]
 
 ClientAuth = Literal[
     "NoClientCert", "RequestClientCert", "RequireAnyClientCert",
@@ -65,6 +63,7 @@ class TlsServerConfig(_Strict):
 class WebConfig(_Strict):
     tls_server_config: TlsServerConfig | None = None
     basic_auth_users: dict[str, str] = {}
+    _auth: BasicAuth | None = PrivateAttr(None)
 
     def ssl_context(self) -> ssl.SSLContext | None:
         tls = self.tls_server_config
@@ -80,23 +79,21 @@ class WebConfig(_Strict):
             context.load_verify_locations(cafile=str(tls.client_ca_file))
         return context
 
+    def model_post_init(self, context: Any, /) -> None:
+        self._auth = BasicAuth(self.basic_auth_users) if self.basic_auth_users else None
+
+    @property
+    def auth(self) -> BasicAuth | None:
+        """The basic-auth checker (its cache and counters), None when no users are set."""
+        return self._auth
+
     def allows(self, authorization: str | None) -> bool:
-        """Does this ``Authorization`` header pass basic auth (always, when none is set)?"""
-        if not self.basic_auth_users:
-            return True
-        if not authorization or not authorization.startswith("Basic "):
-            return False
-        try:
-            user, _, password = base64.b64decode(authorization[6:]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        hashed = self.basic_auth_users.get(user)
-        if hashed is None:
-            return False
-        try:
-            return bcrypt.checkpw(password.encode(), hashed.encode())
-        except ValueError:
-            return False
+        """Does this ``Authorization`` header pass basic auth (always, when none is set)?
+
+        Raises :class:`HashingBusy` when the credentials would need a bcrypt check and every
+        hashing place is taken (the server answers 429).
+        """
+        return self._auth is None or self._auth.check(authorization)
 
 
 def _resolve(path: Path | None, base: Path) -> Path | None:

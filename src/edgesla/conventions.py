@@ -50,6 +50,10 @@ PROBE_LAST_RUN_TIMESTAMP: Final = "edgesla_probe_last_run_timestamp_seconds"
 PROBE_RUN_DURATION_SECONDS: Final = "edgesla_probe_run_duration_seconds"
 PROBE_OVERRUNS_TOTAL: Final = "edgesla_probe_overruns_total"
 EXPORTER_SCRAPES_TOTAL: Final = "edgesla_exporter_scrapes_total"
+#: Requests that needed basic auth, by result: cached | verified | denied | busy (429).
+EXPORTER_AUTH_REQUESTS_TOTAL: Final = "edgesla_exporter_auth_requests_total"
+#: bcrypt verifications run (the dummy-hash ones for unknown users included).
+EXPORTER_AUTH_BCRYPT_CHECKS_TOTAL: Final = "edgesla_exporter_auth_bcrypt_checks_total"
 LABEL_RESULT: Final = "result"
 LABEL_REASON: Final = "reason"
 

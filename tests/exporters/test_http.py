@@ -30,17 +30,14 @@ def serving(fakes: FakeProbers) -> Iterator[Any]:
         core = Exporter(config or pop_config(interval="1h", timeout="2s"), fakes.map)
         web = load_web_config(web_file) if web_file else None
         port = free_port()
-        server, _ = serve(
-            make_app(core, web), f"127.0.0.1:{port}", web.ssl_context() if web else None
-        )
+        server = serve(make_app(core, web), f"127.0.0.1:{port}", web.ssl_context() if web else None)
         servers.append(server)
         scheme = "https" if web and web.tls_server_config else "http"
         return f"{scheme}://127.0.0.1:{port}", core
 
     yield start
     for server in servers:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def test_metrics_probe_health_and_readiness(serving: Any, fakes: FakeProbers) -> None:
