@@ -15,6 +15,7 @@ Relative paths are relative to the web-config file. Unknown keys are errors.
 
 from __future__ import annotations
 
+import os
 import ssl
 from pathlib import Path
 from typing import Any, Literal
@@ -119,11 +120,31 @@ def load_web_config(path: Path) -> WebConfig:
         base = path.parent
         tls = tls.model_copy(update={
             k: _resolve(getattr(tls, k), base) or getattr(tls, k)
-            for k in ("cert_file", "key_file", "client_ca_file")
+            for k in _TLS_FILES
         })  # fmt: skip
         config = config.model_copy(update={"tls_server_config": tls})
+        for key in _TLS_FILES:
+            _check_readable(path, key, getattr(tls, key))
         try:
             config.ssl_context()
         except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(f"{path}: tls_server_config: cannot load: {exc}") from exc
+            files = ", ".join(f"{k} {getattr(tls, k)}" for k in _TLS_FILES if getattr(tls, k))
+            raise ConfigError(
+                f"{path}: tls_server_config: cannot load {files}: {exc}; check that the key "
+                "matches the certificate and that both are PEM"
+            ) from exc
     return config
+
+
+_TLS_FILES = ("cert_file", "key_file", "client_ca_file")
+
+
+def _check_readable(path: Path, key: str, file: Path | None) -> None:
+    """Name the key and the file when a TLS file is missing or unreadable."""
+    if file is None:
+        return
+    if not file.is_file():
+        what = "is not a file" if file.exists() else "no such file"
+        raise ConfigError(f"{path}: tls_server_config.{key}: {file}: {what}")
+    if not os.access(file, os.R_OK):
+        raise ConfigError(f"{path}: tls_server_config.{key}: {file}: not readable by this user")

@@ -145,7 +145,7 @@ tls_server_config:
         ("basic_auth_users: {prom: plaintext}", "basic_auth_users.prom: not a bcrypt hash"),
         (
             "tls_server_config: {cert_file: /nope.crt, key_file: /nope.key}",
-            "tls_server_config: cannot load",
+            "tls_server_config.cert_file: /nope.crt: no such file",
         ),
         (
             "tls_server_config: {cert_file: a, key_file: b, "
