@@ -67,7 +67,7 @@ def parse_listen(listen: str) -> tuple[str, int]:
     host, _, port = listen.rpartition(":")
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"listen address {listen!r}: expected HOST:PORT, e.g. 0.0.0.0:9830")
-    return host or "0.0.0.0", int(port)  # noqa: S104 - exporters listen on all interfaces
+    return host.removeprefix("[").removesuffix("]") or "0.0.0.0", int(port)  # noqa: S104 - exporters listen on all interfaces
 
 
 class _TimedIO(socket.SocketIO):
@@ -241,7 +241,8 @@ class Server(wsgi.Server):
             self.put_conn(conn)
             # a connection that never sent anything is closed after the header timeout,
             # not the idle timeout (the selector expires it by its last_used time)
-            conn.last_used -= self.limits.idle_timeout - self.limits.header_timeout
+            if conn.last_used is not None:  # None: closed, the server is stopping
+                conn.last_used -= self.limits.idle_timeout - self.limits.header_timeout
             return
         with self._idle_lock:
             self._idle.pop(conn, None)
