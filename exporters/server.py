@@ -226,7 +226,9 @@ class Server(wsgi.Server):
         self.limits = limits
         self.max_request_header_size = limits.max_header_bytes
         self.max_request_body_size = limits.max_body_bytes
-        self.keep_alive_conn_limit = limits.max_idle_connections
+        # no cap of cheroot's (it would close a served connection instead of keeping it):
+        # put_conn enforces max_idle_connections by closing the longest-idle one
+        self.keep_alive_conn_limit = None  # type: ignore[assignment]
         self.ssl_adapter = _TlsAdapter(tls) if tls is not None else None
         self._idle: OrderedDict[_Connection, None] = OrderedDict()
         self._idle_lock = threading.Lock()
