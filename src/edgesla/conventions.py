@@ -63,6 +63,10 @@ EXPORTER_RUNS_IN_FLIGHT: Final = "edgesla_exporter_runs_in_flight"
 EXPORTER_MAX_CONCURRENCY: Final = "edgesla_exporter_max_concurrency"
 #: /probe requests answered 503 because no run place freed within half their budget.
 EXPORTER_PROBE_REJECTED_TOTAL: Final = "edgesla_exporter_probe_requests_rejected_total"
+#: Requests that needed basic auth, by result: cached | verified | denied | busy (429).
+EXPORTER_AUTH_REQUESTS_TOTAL: Final = "edgesla_exporter_auth_requests_total"
+#: bcrypt verifications run (the dummy-hash ones for unknown users included).
+EXPORTER_AUTH_BCRYPT_CHECKS_TOTAL: Final = "edgesla_exporter_auth_bcrypt_checks_total"
 LABEL_RESULT: Final = "result"
 LABEL_REASON: Final = "reason"
 

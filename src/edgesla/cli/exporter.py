@@ -19,10 +19,23 @@ from edgesla import exitcodes
 from edgesla._errors import ConfigError
 from edgesla.cli.render import err_console, out_console
 from edgesla.config import PopConfig, load_config
+from edgesla.durations import parse_duration
 from edgesla.locations import printable
 from edgesla.secrets import source_problems
 
 __all__ = ["exporter", "probe", "probe_once"]
+
+
+def _seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    """A --http-*-timeout duration ("10s", "500ms") as seconds above 0."""
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    if seconds <= 0:
+        raise click.BadParameter(f"{value!r}: must be above 0")
+    return seconds
+
 
 config_option = click.option(
     "--config", "config_path", required=True,
@@ -50,11 +63,20 @@ config_option = click.option(
     envvar="OTEL_EXPORTER_OTLP_ENDPOINT",
     help="Send a span per probe run over OTLP/HTTP to this URL (off by default).",
 )
+@click.option("--http-threads", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Requests served at once; idle connections hold no thread.")  # fmt: skip
+@click.option("--http-header-timeout", callback=_seconds, default="10s", show_default=True,
+              help="A request (and a new connection's TLS handshake) must arrive whole within "
+              "this time of its first byte, or it gets 408; also the limit of any one read or "
+              "write, and of a new connection that sends nothing.")  # fmt: skip
+@click.option("--http-idle-timeout", callback=_seconds, default="75s", show_default=True,
+              help="Close a kept-alive connection after this long without a request.")  # fmt: skip
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="info", show_default=True)  # fmt: skip
 def exporter(
     config_path: Path, listen: str | None, web_config: Path | None,
-    max_concurrency: int | None, otlp_endpoint: str | None, log_level: str,
+    max_concurrency: int | None, otlp_endpoint: str | None, http_threads: int,
+    http_header_timeout: float, http_idle_timeout: float, log_level: str,
 ) -> None:  # fmt: skip
     """Serve the PoP's metrics for Prometheus: probes run on their own schedule.
 
@@ -68,7 +90,7 @@ def exporter(
     from exporters.app import make_app
     from exporters.exporter import Exporter
     from exporters.otel import make_tracing
-    from exporters.server import serve
+    from exporters.server import Limits, serve
     from exporters.webconfig import load_web_config
     from probes.registry import BEATERS, PROBERS, close_all
 
@@ -78,8 +100,12 @@ def exporter(
     tracing = make_tracing(config.pop, otlp_endpoint)
     core = Exporter(config, PROBERS, BEATERS, tracer=tracing.tracer,
                     max_concurrency=max_concurrency)  # fmt: skip
+    if web and web.auth:
+        core.registry.register(web.auth.collector(config.pop, config.region))
     address = listen or config.exporter.listen
-    server, _ = serve(make_app(core, web), address, web.ssl_context() if web else None)
+    limits = Limits(threads=http_threads, header_timeout=http_header_timeout,
+                    idle_timeout=http_idle_timeout)  # fmt: skip
+    server = serve(make_app(core, web), address, web.ssl_context() if web else None, limits)
     scheme = "https" if web and web.tls_server_config else "http"
     logging.info("edgesla exporter for PoP %s: %d targets, serving %s://%s/metrics",
                  config.pop, len(config.targets), scheme, address)  # fmt: skip
@@ -89,7 +115,7 @@ def exporter(
     core.start()
     stopped.wait()
     logging.info("stopping")
-    server.shutdown()
+    server.stop()
     core.stop()
     close_all()
     tracing.shutdown()
