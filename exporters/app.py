@@ -70,7 +70,8 @@ def make_app(exporter: Exporter, web: WebConfig | None = None) -> Callable[..., 
             return [b"Unauthorized\n"]
         if path == "/metrics":
             exporter.metrics.scrapes.labels(exporter.config.pop, exporter.config.region).inc()
-            return _render(exporter.registry, environ, start)
+            body, content_type = exporter.page.render(environ.get("HTTP_ACCEPT", ""))
+            return _reply(start, "200 OK", body, content_type)
         if path == "/probe":
             return _probe(exporter, environ, start)
         if path == "/-/healthy":

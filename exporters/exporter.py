@@ -40,6 +40,7 @@ from prometheus_client import CollectorRegistry
 
 from edgesla.config import PopConfig, Target, interval_of, timeout_of
 from exporters.metrics import FrameworkMetrics
+from exporters.page import Page
 from exporters.runs import DEADLINE_GRACE_SECONDS, PROBE, Busy, Outcome, ProbeFn, Run, Runner
 from exporters.samples import SampleCollector
 from probes._result import ProbeResult, Reason
@@ -122,7 +123,13 @@ class Exporter:
         self._targets = {t.name: t for t in config.targets}
         places = max_concurrency or config.exporter.max_concurrency
         self.runner = Runner(places, places, self.tracer, config.pop, grace)
-        self.metrics.watch_runner(self.runner)
+        #: /metrics: the measurements rendered again only when a record changed them
+        self.page = Page()
+        cached, live = self.metrics.collectors()
+        for collector in [*cached, self.samples]:
+            self.page.add(collector)
+        for collector in [*live, self.metrics.watch_runner(self.runner)]:
+            self.page.add(collector, live=True)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._inflight: dict[tuple[str, str], Run] = {}
@@ -203,6 +210,7 @@ class Exporter:
             if job.duty == PROBE:
                 labels = self.metrics.labels(job.target.name, job.target.prober)
                 self.metrics.overruns.labels(*labels).inc()
+                self.page.changed()
                 log.warning("target %s: previous run still going; run skipped", job.target.name)
         else:  # recorded as a timeout at its deadline, and its prober has still not returned
             started = previous.started or time.monotonic()
@@ -227,6 +235,7 @@ class Exporter:
     def _duty_result(self, target: Target, duty: str, result: ProbeResult) -> None:
         key = self.metrics.labels(target.name, target.prober)
         self.samples.store(key, result, duty)
+        self.page.changed()
         with self._lock:
             duty_log = self._duty_logs.setdefault(
                 (target.name, duty), DutyLog(f"target {target.name}: background {duty}")
@@ -243,6 +252,7 @@ class Exporter:
         if timed_out:
             self.metrics.deadline_exceeded.labels(*key).inc()
         self.samples.store(key, result)
+        self.page.changed()
         with self._lock:
             was_up = self._was_up.get(target.name, False)
             self._was_up[target.name] = result.success

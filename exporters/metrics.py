@@ -89,9 +89,20 @@ class FrameworkMetrics:
         self.probe_rejected.labels(pop, region)
         self._registry = registry
 
-    def watch_runner(self, runner: Runner) -> None:
+    def watch_runner(self, runner: Runner) -> Collector:
         """Export the runner's places and abandoned runs, read at each scrape."""
-        self._registry.register(_RunnerCollector(runner, self._pop, self._region))
+        collector = _RunnerCollector(runner, self._pop, self._region)
+        self._registry.register(collector)
+        return collector
+
+    def collectors(self) -> tuple[list[Collector], list[Collector]]:
+        """(changed only by records, live): what a cached /metrics page renders how."""
+        live: list[Collector] = [self.scrapes, self.probe_rejected]
+        cached: list[Collector] = [
+            self.up, self.results, self.failures, self.reason, self.latency, self.last_success,
+            self.last_run, self.run_duration, self.overruns, self.deadline_exceeded,
+        ]  # fmt: skip
+        return cached, live
 
     def labels(self, target: str, prober: str) -> TargetLabels:
         return (self._pop, self._region, target, prober)

@@ -101,7 +101,9 @@ def exporter(
     core = Exporter(config, PROBERS, BEATERS, tracer=tracing.tracer,
                     max_concurrency=max_concurrency)  # fmt: skip
     if web and web.auth:
-        core.registry.register(web.auth.collector(config.pop, config.region))
+        auth = web.auth.collector(config.pop, config.region)
+        core.registry.register(auth)
+        core.page.add(auth, live=True)
     address = listen or config.exporter.listen
     limits = Limits(threads=http_threads, header_timeout=http_header_timeout,
                     idle_timeout=http_idle_timeout)  # fmt: skip
