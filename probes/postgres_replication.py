@@ -117,6 +117,8 @@ _UPSERT = (
 _CLOCK = "SELECT extract(epoch FROM clock_timestamp())::float8"
 #: Share of the cycle's budget (the beat's timeout) spent waiting for the beats to arrive.
 _POLL_SHARE = 0.8
+#: The least a poll gets when the writes used up the budget (one answer from a live server).
+_MIN_RUN = 0.05
 _APPLIED = (
     "SELECT origin, seq, extract(epoch FROM beat_at)::float8 FROM {table} WHERE origin = ANY(%s)"
 )
@@ -169,10 +171,8 @@ class Heartbeat:
                 self._remember(_key(target, node), written)
         names = [node.name for node in nodes]
         awaited = {n.name: w.beat for n, w in zip(nodes, writes, strict=True) if w.beat}
-        deadline = begun + _POLL_SHARE * timeout
-        reads = _each_node(
-            nodes, lambda node: _poll(node, table, timeout, deadline, names, awaited)
-        )
+        deadline, spent = begun + _POLL_SHARE * timeout, begun + timeout
+        reads = _each_node(nodes, lambda node: _poll(node, table, spent, deadline, names, awaited))
         with self._lock:
             lags = self._measure(target, reads)
             offsets = {node.name: self._clocks[_key(target, node)].best() for node in nodes}
@@ -279,13 +279,15 @@ def _write(node: PostgresNode, table: sql.Composable, timeout: float) -> _Writte
 def _poll(
     node: PostgresNode,
     table: sql.Composable,
-    timeout: float,
+    spent: float,
     deadline: float,
     names: Sequence[str],
     written: dict[str, Beat],
 ) -> _Applied:
     """Read the others' rows on ``node`` until it shows every beat of this cycle (``written``:
-    origin -> its beat) or until ``deadline``; the step grows with the beats' age."""
+    origin -> its beat) or until ``deadline``; the step grows with the beats' age. ``spent``:
+    when the cycle's budget is used up (a node frozen during the writes leaves the polls
+    almost nothing: the cycle still ends by its timeout)."""
     query = sql.SQL(_APPLIED).format(table=table)
     origins = [name for name in names if name != node.name]
     awaited = {origin: beat for origin, beat in written.items() if origin != node.name}
@@ -316,7 +318,7 @@ def _poll(
             time.sleep(max(0.0, min(poll_step(now - oldest), deadline - now)))
 
     try:
-        return _pg.run(node, timeout, work)
+        return _pg.run(node, max(_MIN_RUN, spent - time.monotonic()), work)
     except Exception as exc:  # a probe reports every failure as a result
         return _Applied(failure=(_pg.reason_for(exc), _pg.describe(exc, node.name)))
 
