@@ -55,7 +55,7 @@ CONFIG_VERSION = 1
 _PROBERS = frozenset({"postgres_query", "postgres_replication", "mongodb_query",
                       "mongodb_replication", "etcd", "kube_apiserver"})  # fmt: skip
 _NAME = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
-_MIN_HEARTBEAT_SECONDS = 0.1
+_MIN_HEARTBEAT_SECONDS = 0.05
 
 
 class _Strict(BaseModel):
