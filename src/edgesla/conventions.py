@@ -74,7 +74,8 @@ LABEL_RESULT: Final = "result"
 LABEL_REASON: Final = "reason"
 
 # postgres_replication (labels: origin, peer, node, subscription, slot, application_name)
-PG_REPLICATION_LAG_SECONDS: Final = "edgesla_pg_replication_lag_seconds"  # oldest unapplied beat
+#: Apply delay of the latest heartbeat; while one is missing, the age of the oldest missing one.
+PG_REPLICATION_LAG_SECONDS: Final = "edgesla_pg_replication_lag_seconds"
 PG_HEARTBEAT_SEQ: Final = "edgesla_pg_heartbeat_seq"
 #: Half-width of the lag's error bar (round trips; + the origin's clock offset error where the
 #: origin's clock is read; +Inf for a lower bound). Labels origin, peer.
