@@ -11,7 +11,7 @@ import pytest
 
 from edgesla.stack.layout import Layout
 from loadtests.profile import OPERATIONS
-from loadtests.results import read_results
+from loadtests.results import LOCUST_FILES, LoadTestResults, read_results
 from tests.helpers import edgesla
 from tests.ports import port
 
@@ -24,6 +24,38 @@ def _run(stack: Layout, out: Path, *extra: str) -> tuple[int, str, str]:
         "--rate-scale", "5", *extra, timeout=120,
     )  # fmt: skip
     return result.returncode, result.stdout, result.stderr
+
+
+def _reconciled(results: LoadTestResults) -> None:
+    """Every planned request of every operation is accounted for, exactly."""
+    accounting = results.accounting
+    assert accounting is not None
+    assert accounting.complete, accounting.problems
+    for name, op in results.operations.items():
+        account = accounting.operations[name]
+        assert account.planned == op.successes + op.failed + account.not_started_total, name
+        assert (account.succeeded, account.failed) == (op.successes, dict(op.failures)), name
+        assert account.unaccounted == 0, name
+        assert account.not_started["stopped"] == 0, name
+    assert all(w.final_report for w in accounting.workers)
+
+
+def _locust_counts(out: Path) -> dict[str, int]:
+    with (out / "locust" / "stats_stats.csv").open() as f:
+        return {row["Name"]: int(row["Request Count"]) for row in csv.DictReader(f)
+                if row["Name"] != "Aggregated"}  # fmt: skip
+
+
+def _people_output(stderr: str) -> None:
+    """What a person sees on stderr: progress lines, no tables, no tracebacks."""
+    assert "Traceback" not in stderr, stderr
+    assert "Error" not in stderr, stderr
+    assert "# reqs" not in stderr  # Locust's stats table
+    assert "Response time percentiles" not in stderr
+    assert "\r" not in stderr  # not a terminal: plain lines
+    lines = [line for line in stderr.splitlines() if line.startswith("load test ")]
+    assert lines, stderr
+    assert " done | " in lines[-1]
 
 
 def _gate(tmp_path: Path, text: str) -> Path:
@@ -44,9 +76,13 @@ def test_every_operation_runs_and_results_are_written(stack: Layout, tmp_path: P
         summary = op.response.summary()
         assert summary.p99 is not None
         assert summary.p99 >= op.service.summary().p99  # type: ignore[operator]
-    assert (out / "locust" / "report.html").exists()
+    assert sorted(p.name for p in (out / "locust").iterdir()) == sorted(LOCUST_FILES)
+    assert _locust_counts(out) == {name: op.requests for name, op in results.operations.items()}
     assert "response = from the intended start" in stdout
+    assert "accounting: every planned request is accounted for" in stdout
     assert results.meta.profile == "peak"
+    _reconciled(results)
+    _people_output(stderr)
 
 
 def test_gate_exit_codes(stack: Layout, tmp_path: Path) -> None:
@@ -62,20 +98,31 @@ def test_gate_exit_codes(stack: Layout, tmp_path: Path) -> None:
 
 
 def test_two_processes_merge_histograms_exactly(stack: Layout, tmp_path: Path) -> None:
+    """Formerly flaky (a whole operation missing): a worker could get its first "spawn"
+    before Locust had fired ``init`` in it, and the master wrote the results from whatever
+    worker statistics arrived in Locust's 0.5 s after "quit". Now every worker's final report
+    is waited for, and every planned request reconciled."""
     out = tmp_path / "two"
     code, stdout, stderr = _run(stack, out, "--processes", "2", "--operations",
                                 "care_lookup,selfcare_http")  # fmt: skip
     assert code == 0, stdout + stderr
     results = read_results(out)
     ours = {name: op.requests for name, op in results.operations.items() if op.requests}
-    with (out / "locust" / "stats_stats.csv").open() as f:
-        locust = {row["Name"]: int(row["Request Count"]) for row in csv.DictReader(f)
-                  if row["Name"] != "Aggregated"}  # fmt: skip
     assert set(ours) == {"care_lookup", "selfcare_http"}
-    assert ours == locust  # every request of both workers reached the master's histograms
+    assert ours == _locust_counts(out)  # Locust's own statistics got every request too
     assert sum(g.processes for g in results.meta.generators) == 2
     for op in results.operations.values():
         assert op.response.summary().count == op.successes
+    _reconciled(results)
+    accounting = results.accounting
+    assert accounting is not None
+    assert len(accounting.workers) == 2
+    # the master's plan (regenerated from the seed) is the sum of the workers' plans
+    assert accounting.planned == sum(w.planned or 0 for w in accounting.workers)
+    assert sum(sum(w.shares.values()) for w in accounting.workers) == sum(
+        accounting.shares_planned.values()
+    )
+    _people_output(stderr)
 
 
 @pytest.mark.parametrize(
@@ -157,6 +204,8 @@ def test_master_and_worker_processes_as_documented(stack: Layout, tmp_path: Path
         assert master.returncode == 0, err[-2000:]
     finally:
         worker.wait(timeout=30)
-    op = read_results(out).operations["care_lookup"]
+    results = read_results(out)
+    op = results.operations["care_lookup"]
     assert op.requests > 0
     assert op.response.summary().count == op.successes
+    _reconciled(results)
