@@ -14,6 +14,8 @@ in 0..799; a new test takes the next free block and says so here.
     500..512  the quorum-alert stack (tests/rules)
     680..699  the recorded-contract Grafana (tests/dashboards)
     700..760  the scrape-config stack and its Prometheus, load-test metrics and master
+    890..899  load-test masters, their /metrics, a listener: a killed worker, network namespaces
+              (tests/loadtests/test_distributed.py, test_namespaces.py)
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@ the self-care service on uvicorn), through Locust as a user runs it."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -11,8 +10,9 @@ import pytest
 
 from edgesla.stack.layout import Layout
 from loadtests.profile import OPERATIONS
-from loadtests.results import LOCUST_FILES, LoadTestResults, read_results
+from loadtests.results import LOCUST_FILES, read_results
 from tests.helpers import edgesla
+from tests.loadtests.checks import locust_counts, people_output, reconciled
 from tests.ports import port
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -24,38 +24,6 @@ def _run(stack: Layout, out: Path, *extra: str) -> tuple[int, str, str]:
         "--rate-scale", "5", *extra, timeout=120,
     )  # fmt: skip
     return result.returncode, result.stdout, result.stderr
-
-
-def _reconciled(results: LoadTestResults) -> None:
-    """Every planned request of every operation is accounted for, exactly."""
-    accounting = results.accounting
-    assert accounting is not None
-    assert accounting.complete, accounting.problems
-    for name, op in results.operations.items():
-        account = accounting.operations[name]
-        assert account.planned == op.successes + op.failed + account.not_started_total, name
-        assert (account.succeeded, account.failed) == (op.successes, dict(op.failures)), name
-        assert account.unaccounted == 0, name
-        assert account.not_started["stopped"] == 0, name
-    assert all(w.final_report for w in accounting.workers)
-
-
-def _locust_counts(out: Path) -> dict[str, int]:
-    with (out / "locust" / "stats_stats.csv").open() as f:
-        return {row["Name"]: int(row["Request Count"]) for row in csv.DictReader(f)
-                if row["Name"] != "Aggregated"}  # fmt: skip
-
-
-def _people_output(stderr: str) -> None:
-    """What a person sees on stderr: progress lines, no tables, no tracebacks."""
-    assert "Traceback" not in stderr, stderr
-    assert "Error" not in stderr, stderr
-    assert "# reqs" not in stderr  # Locust's stats table
-    assert "Response time percentiles" not in stderr
-    assert "\r" not in stderr  # not a terminal: plain lines
-    lines = [line for line in stderr.splitlines() if line.startswith("load test ")]
-    assert lines, stderr
-    assert " done | " in lines[-1]
 
 
 def _gate(tmp_path: Path, text: str) -> Path:
@@ -77,17 +45,19 @@ def test_every_operation_runs_and_results_are_written(stack: Layout, tmp_path: P
         assert summary.p99 is not None
         assert summary.p99 >= op.service.summary().p99  # type: ignore[operator]
     assert sorted(p.name for p in (out / "locust").iterdir()) == sorted(LOCUST_FILES)
-    assert _locust_counts(out) == {name: op.requests for name, op in results.operations.items()}
+    assert locust_counts(out) == {name: op.requests for name, op in results.operations.items()}
     assert "response = from the intended start" in stdout
     assert "accounting: every planned request is accounted for" in stdout
     assert results.meta.profile == "peak"
-    _reconciled(results)
-    _people_output(stderr)
+    reconciled(results)
+    people_output(stderr)
 
 
 def test_gate_exit_codes(stack: Layout, tmp_path: Path) -> None:
+    # 1 ms is broken whatever the box does; on a busy shared box a run of ~14 requests can
+    # see a late start or two, which the default 1 % would call "generator-limited" (exit 3)
     strict = _gate(tmp_path, "version: 1\noperations: {care_lookup: {p99: 1ms}}\n"
-                   "defaults: {p99: 1ms}\n")  # fmt: skip
+                   "defaults: {p99: 1ms}\nmax_late_start_ratio: 0.5\n")  # fmt: skip
     code, stdout, stderr = _run(stack, tmp_path / "strict", "--slo", str(strict),
                                 "--operations", "care_lookup")  # fmt: skip
     assert code == 1, stdout + stderr
@@ -109,20 +79,14 @@ def test_two_processes_merge_histograms_exactly(stack: Layout, tmp_path: Path) -
     results = read_results(out)
     ours = {name: op.requests for name, op in results.operations.items() if op.requests}
     assert set(ours) == {"care_lookup", "selfcare_http"}
-    assert ours == _locust_counts(out)  # Locust's own statistics got every request too
+    assert ours == locust_counts(out)  # Locust's own statistics got every request too
     assert sum(g.processes for g in results.meta.generators) == 2
     for op in results.operations.values():
         assert op.response.summary().count == op.successes
-    _reconciled(results)
-    accounting = results.accounting
-    assert accounting is not None
-    assert len(accounting.workers) == 2
-    # the master's plan (regenerated from the seed) is the sum of the workers' plans
-    assert accounting.planned == sum(w.planned or 0 for w in accounting.workers)
-    assert sum(sum(w.shares.values()) for w in accounting.workers) == sum(
-        accounting.shares_planned.values()
-    )
-    _people_output(stderr)
+    reconciled(results)
+    assert results.accounting is not None
+    assert len(results.accounting.workers) == 2
+    people_output(stderr)
 
 
 @pytest.mark.parametrize(
@@ -208,4 +172,4 @@ def test_master_and_worker_processes_as_documented(stack: Layout, tmp_path: Path
     op = results.operations["care_lookup"]
     assert op.requests > 0
     assert op.response.summary().count == op.successes
-    _reconciled(results)
+    reconciled(results)
