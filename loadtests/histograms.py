@@ -31,9 +31,10 @@ the histogram's bracket ``at_least <= count <= at_most`` (one bucket wide).
 
 Merging is exact: ``Recorder.encode()`` gives a JSON-safe dict (each histogram in HdrHistogram's
 compressed base64 form, plus the counts), and ``Recorder.merge(encoded)`` adds it. A Locust
-worker sends ``recorder.drain()`` (encode and reset) in ``events.report_to_master`` under a key
-of ``data``; the master merges it in ``events.worker_report``. Recording everything in one
-recorder and merging the drained pieces of many give identical counts and percentiles.
+worker sends its whole ``recorder.encode()`` in its live and final reports (loadtests/wire.py);
+the master merges the newest one of every worker. Recording everything in one recorder and
+merging the pieces of many (``drain()``: encode and reset) give identical counts and
+percentiles.
 """
 
 from __future__ import annotations

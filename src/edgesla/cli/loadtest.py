@@ -160,7 +160,8 @@ def _run_locust(argv: list[str]) -> int:
     "role",
     flag_value="master",
     help="Distributed run: plan the users, wait for --expect-workers workers on "
-    "--master-port, run them, merge their exact histograms and write --out (Locust master).",
+    "--master-port, run them, merge their exact histograms and write --out (Locust master). "
+    "It runs no users itself, so it does not check that it reaches the targets.",
 )
 @click.option(
     "--worker",
@@ -175,7 +176,8 @@ def _run_locust(argv: list[str]) -> int:
     type=click.IntRange(1),
     default=1,
     show_default=True,
-    help="--master: workers to wait for before the run starts (at most 10 minutes).",
+    help="--master: workers to wait for before the run starts (at most 10 minutes), and "
+    "whose final reports the run waits for at its end (a missing one: exit 3, INCOMPLETE).",
 )
 @click.option(
     "--master-host",
