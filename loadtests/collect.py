@@ -20,7 +20,7 @@ from loadtests.accounting import (
     RunAccounting,
     WorkerAccount,
 )
-from loadtests.histograms import Recorder
+from loadtests.histograms import Recorder, Totals
 from loadtests.ledger import STOPPED, ShareKey, planned_requests, share_seed, sum_counts
 from loadtests.openmodel import RateFn
 from loadtests.plan import USER_CLASSES
@@ -28,7 +28,7 @@ from loadtests.results import GeneratorHost
 from loadtests.timeline import DRAIN_SECONDS, FINAL_REPORT_WAIT_SECONDS
 from loadtests.wire import FinalReport, LiveReport
 
-__all__ = ["Collector", "PlanView", "WorkerState", "requests_in"]
+__all__ = ["Collector", "PlanView", "WorkerState"]
 
 _Counts = Mapping[str, Mapping[str, int]]  # operation -> reason -> count
 
@@ -165,6 +165,13 @@ class Collector:
             self._merged = merged
         return self._merged
 
+    def totals(self) -> Totals:
+        """Requests, failures, late starts so far, from the newest reports (nothing decoded)."""
+        reports = [w.final or w.live for w in self.workers.values()]
+        return Totals.of(
+            op for r in reports if r is not None for op in r.recorder["operations"].values()
+        )
+
     def live_rate(self) -> float | None:
         """Requests/s achieved so far: each worker's requests over its own elapsed time."""
         total, seen = 0.0, False
@@ -175,7 +182,8 @@ class Collector:
             elapsed = report.closed_at if isinstance(report, FinalReport) else report.elapsed
             if elapsed is None or elapsed <= 0:
                 continue
-            total += requests_in(report.recorder) / min(elapsed, self._duration or elapsed)
+            requests = Totals.of(report.recorder["operations"].values()).requests
+            total += requests / min(elapsed, self._duration or elapsed)
             seen = True
         return total if seen else None
 
@@ -369,9 +377,3 @@ def _operations(
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     return f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
-
-
-def requests_in(encoded: Mapping[str, Any]) -> int:
-    """Requests (successes and failures) in a ``Recorder.encode()``, without decoding it."""
-    ops = encoded.get("operations", {})
-    return sum(op["successes"] + sum(op["failures"].values()) for op in ops.values())

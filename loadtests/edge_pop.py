@@ -30,6 +30,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner
 from prometheus_client import make_wsgi_app
 
+from edgesla import EdgeslaError
 from loadtests.metrics import GeneratorView, parse_listen, registry_for
 from loadtests.outcome import conclude
 from loadtests.profile import OPERATIONS, PROFILE_KINDS
@@ -132,7 +133,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
         return  # e.g. `locust --help`
     try:
         run = create_run(environment)
-    except ValueError as exc:
+    except (ValueError, EdgeslaError) as exc:
         sys.exit(f"edgesla: {exc}")
     for cls in (CareUser, BillingUser, SelfCareWebUser):
         cls.fixed_count = run.plan.users[cls.__name__]

@@ -179,6 +179,9 @@ class LoadTestRun:
             runner.register_message(MSG_FINAL, self.on_final_message)
 
     def on_test_start(self) -> None:
+        if self.role != "master":
+            # before the schedule's clock starts: sampling can take a while on a busy box
+            self.plan.subscriber_ids = sample_subscriber_ids(self.plan)
         now = time.perf_counter()
         self.schedule_start = now + LEAD_SECONDS
         self.plan.started = self.schedule_start
@@ -193,7 +196,6 @@ class LoadTestRun:
             for worker in runner.clients.all:
                 self.collector.expect(worker.id)  # type: ignore[union-attr]
         else:
-            self.plan.subscriber_ids = sample_subscriber_ids(self.plan)
             self.monitor.start()
             gevent.spawn(self._finish_when_due, end + LATE_AFTER_SECONDS)
         if self.collector is not None:
@@ -297,6 +299,7 @@ class LoadTestRun:
         now = self.elapsed()
         for share in self.shares:
             left = share.close(now if now is not None else -LEAD_SECONDS, note)
+            gevent.sleep(0)  # a run cut short counts the rest of each schedule: let others run
             if left is None:
                 continue
             arrival, actual = left
@@ -391,13 +394,11 @@ class LoadTestRun:
         if self.collector is None:
             raise RuntimeError("progress is shown by the master or a local run")
         if self.role == "local":
-            results = self.recorder.results()
-            requests = sum(r.requests for r in results.values())
+            totals = self.recorder.totals()
             span = min(elapsed or 0.0, self.plan.duration)
-            rate = requests / span if span > 0 else None
+            rate = totals.requests / span if span > 0 else None
         else:
-            results = self.collector.merged().results()
-            requests = sum(r.requests for r in results.values())
+            totals = self.collector.totals()
             rate = self.collector.live_rate()
         target = None
         if elapsed is not None and elapsed > 0:
@@ -413,9 +414,9 @@ class LoadTestRun:
         return Progress(
             elapsed=elapsed,
             duration=self.plan.duration,
-            requests=requests,
-            failures=sum(r.failed for r in results.values()),
-            late=sum(r.late_starts for r in results.values()),
+            requests=totals.requests,
+            failures=totals.failures,
+            late=totals.late_starts,
             rate=rate,
             target_rate=target,
             workers=(
