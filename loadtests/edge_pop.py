@@ -24,6 +24,7 @@ import logging
 import sys
 from typing import Any
 
+import gevent
 from gevent.pywsgi import WSGIServer
 from locust import events
 from locust.env import Environment
@@ -35,6 +36,7 @@ from loadtests.metrics import GeneratorView, parse_listen, registry_for
 from loadtests.outcome import conclude
 from loadtests.profile import OPERATIONS, PROFILE_KINDS
 from loadtests.run import LoadTestRun, create_run, is_load_test, maybe_run, wait_for_run
+from loadtests.timeline import METRICS_LINGER_SECONDS
 from loadtests.users import BillingUser, CareUser, SelfCareWebUser
 
 __all__ = ["BillingUser", "CareUser", "SelfCareWebUser"]
@@ -162,6 +164,8 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
     run.on_quitting()
     if run.collector is not None:
         environment.process_exit_code = conclude(run)
+        if run.options.metrics_listen:
+            gevent.sleep(METRICS_LINGER_SECONDS)  # the final counts, for a last scrape
 
 
 def _listen(hook: Any, listener: Any) -> None:

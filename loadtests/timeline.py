@@ -21,6 +21,7 @@ __all__ = [
     "DRAIN_SECONDS",
     "FINAL_REPORT_WAIT_SECONDS",
     "LEAD_SECONDS",
+    "METRICS_LINGER_SECONDS",
     "run_time_bound",
 ]
 
@@ -32,6 +33,9 @@ DRAIN_SECONDS: Final = 3.0
 #: Seconds the master waits, after the drain, for a worker's final report before it names the
 #: worker missing and the run INCOMPLETE.
 FINAL_REPORT_WAIT_SECONDS: Final = 10.0
+#: With ``--metrics-listen``: seconds /metrics stays up after the results are written, so a
+#: scraper can read the final counts (the run itself ends as soon as the last report is in).
+METRICS_LINGER_SECONDS: Final = 3.0
 
 
 def run_time_bound(schedule_seconds: float) -> float:
