@@ -31,9 +31,10 @@ the histogram's bracket ``at_least <= count <= at_most`` (one bucket wide).
 
 Merging is exact: ``Recorder.encode()`` gives a JSON-safe dict (each histogram in HdrHistogram's
 compressed base64 form, plus the counts), and ``Recorder.merge(encoded)`` adds it. A Locust
-worker sends ``recorder.drain()`` (encode and reset) in ``events.report_to_master`` under a key
-of ``data``; the master merges it in ``events.worker_report``. Recording everything in one
-recorder and merging the drained pieces of many give identical counts and percentiles.
+worker sends its whole ``recorder.encode()`` in its live and final reports (loadtests/wire.py);
+the master merges the newest one of every worker. Recording everything in one recorder and
+merging the pieces of many (``drain()``: encode and reset) give identical counts and
+percentiles.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ __all__ = [
     "OperationStats",
     "OverThreshold",
     "Recorder",
+    "Totals",
     "check_operation_name",
     "decode_operation",
     "normalize_cause",
@@ -246,6 +248,26 @@ class OperationResult:
         return (self.response if kind == "response" else self.service).over(threshold_seconds)
 
 
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """All operations' requests, failures and late starts together."""
+
+    requests: int = 0
+    failures: int = 0
+    late_starts: int = 0
+
+    @classmethod
+    def of(cls, operations: Iterable[Mapping[str, Any]]) -> Totals:
+        """From encoded operations (``OperationStats.encode()``, or just its counters)."""
+        requests = failures = late = 0
+        for op in operations:
+            failed = sum(op["failures"].values())
+            requests += op["successes"] + failed
+            failures += failed
+            late += op["late_starts"]
+        return cls(requests, failures, late)
+
+
 _MIDPOINTS: list[Any] = []
 
 
@@ -331,6 +353,14 @@ class OperationStats:
             at_or_below=monotonic,
             sum_seconds=total_us / 1_000_000,
         )
+
+    def encode_counts(self) -> dict[str, Any]:
+        """The counters of ``encode()``, without the histograms."""
+        return {
+            "successes": self.successes,
+            "failures": self.failures,
+            "late_starts": self.late_starts,
+        }
 
     def encode(self) -> dict[str, Any]:
         """JSON-safe form; ``merge`` of it into an empty OperationStats gives this one back."""
@@ -562,6 +592,12 @@ class Recorder:
         _midpoints_us()  # computed once, outside the lock
         with self._lock:
             return {name: s.cumulative(kind, bounds_us) for name, s in sorted(self._ops.items())}
+
+    def totals(self) -> Totals:
+        """Requests, failures and late starts of all operations: cheap (no histogram is read),
+        for a progress line. ``results()`` walks every bucket (about 100 ms)."""
+        with self._lock:
+            return Totals.of(s.encode_counts() for s in self._ops.values())
 
     def results(self) -> dict[str, OperationResult]:
         """A consistent read-only snapshot: operation name -> OperationResult."""

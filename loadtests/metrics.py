@@ -14,7 +14,9 @@ generator processes. Nothing is recorded twice; a scrape reads a snapshot
     edgesla_loadtest_generator_cpu_ratio                   busiest generator process, 0..1
 
 Every series also carries pop, region and profile. With workers, counts reach the master with
-each worker report (every few seconds), so the master's numbers trail the workers' slightly.
+each worker report (every few seconds), so the master's numbers trail the workers' slightly;
+the final reports bring them to the results' counts, which /metrics serves for
+``METRICS_LINGER_SECONDS`` after the results are written (loadtests/timeline.py).
 """
 
 from __future__ import annotations

@@ -1,32 +1,42 @@
 """What one load-test process needs to run: rates, users, endpoints, the recorder.
 
 Built once per Locust process (master, workers and local runs alike) from the same command
-line, so every process derives the same plan; ``current_plan()`` hands it to the users.
+line (``plan_from_options``), so every process derives the same plan; it lives on the run
+object hung on the Locust environment (``loadtests.run.run_of``), where the users find it.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
+
+import pymongo
 
 from edgesla._errors import ConfigError
-from edgesla.config import MongoQueryTarget, PopConfig, PostgresReplicationTarget
+from edgesla.config import MongoQueryTarget, PopConfig, PostgresReplicationTarget, load_config
+from edgesla.durations import parse_duration
 from edgesla.secrets import read_password
 from loadtests.histograms import Recorder
 from loadtests.openmodel import RateFn, peak_rates
+from loadtests.profile import default_model, load_profile_file
+from loadtests.rates import expected_counts, mean_rates, rate_fn
+from loadtests.timeline import LEAD_SECONDS
 
 __all__ = [
     "USER_CLASSES",
     "Endpoints",
     "RunPlan",
-    "current_plan",
+    "RunRates",
+    "build_rates",
     "endpoints_of",
-    "install_plan",
+    "plan_from_options",
+    "sample_subscriber_ids",
+    "schedule_seconds",
     "users_needed",
 ]
 
@@ -95,6 +105,7 @@ class RunPlan:
     #: mean rate of each operation over the run (its target rates in the results)
     target_rates: Mapping[str, float] = field(default_factory=dict)
     pop: str | None = None
+    region: str = ""
     recorder: Recorder = field(default_factory=Recorder)
     #: perf_counter() of the run's start in this process; schedules count from here
     started: float = field(default_factory=time.perf_counter)
@@ -128,17 +139,79 @@ class RunPlan:
         return random.choice(self.subscriber_ids)
 
 
-_plan: RunPlan | None = None
-_lock = threading.Lock()
+@dataclass(frozen=True)
+class RunRates:
+    """The run's target: rates over time, their means, and the arrivals expected so far."""
+
+    rates: RateFn
+    #: mean rate of each operation with traffic over the run (the run's target rates)
+    means: Mapping[str, float]
+    #: expected arrivals of all operations in [0, t] (the integral of ``rates``)
+    expected: Callable[[float], float]
 
 
-def install_plan(plan: RunPlan) -> None:
-    global _plan
-    with _lock:
-        _plan = plan
+def build_rates(options: Any, duration: float) -> RunRates:
+    """The rates of the run from the load-test options (loadtests/edge_pop.py)."""
+    overrides: dict[str, object] = {"load.kind": options.load_profile}
+    if options.subscribers:
+        overrides["pop.subscribers"] = options.subscribers
+    model = (load_profile_file(Path(options.traffic), overrides) if options.traffic
+             else default_model(overrides))  # fmt: skip
+    wanted = {op.strip() for op in options.operations.split(",") if op.strip()}
+    base = rate_fn(model.pop, model.load, duration)
+    scale = float(options.rate_scale)
+
+    def rates(t: float) -> dict[str, float]:
+        return {op: r * scale for op, r in base(t).items() if op in wanted}
+
+    def expected(t: float) -> float:
+        until = min(max(t, 0.0), duration)
+        counts = expected_counts(model.pop, model.load, duration, until=until)
+        return sum(n * scale for op, n in counts.items() if op in wanted)
+
+    means = {op: r * scale for op, r in mean_rates(model.pop, model.load, duration).items()
+             if op in wanted and r > 0}  # fmt: skip
+    return RunRates(rates, means, expected)
 
 
-def current_plan() -> RunPlan:
-    if _plan is None:
-        raise RuntimeError("no load-test plan installed: run through loadtests/edge_pop.py")
-    return _plan
+def schedule_seconds(options: Any) -> float:
+    """The schedule's length: --schedule-duration, else the run time, minus the lead.
+
+    Worker processes are not told the run time (the master stops them), so distributed runs
+    pass --schedule-duration to every process; ``edgesla loadtest`` always does. ValueError
+    when there is no schedule to play.
+    """
+    if options.schedule_duration:
+        run_time = parse_duration(options.schedule_duration)
+    else:
+        run_time = float(getattr(options, "run_time", None) or 0)
+    if run_time <= LEAD_SECONDS:
+        raise ValueError(
+            f"the open-model schedule needs a run time over {LEAD_SECONDS:g}s: add "
+            "-t/--run-time (and for --processes/--worker: --schedule-duration, the same value)"
+        )
+    return run_time - LEAD_SECONDS
+
+
+def plan_from_options(options: Any) -> tuple[RunPlan, RunRates]:
+    """This process's plan, from its load-test options (the PoP config is read here)."""
+    duration = schedule_seconds(options)
+    config = load_config(Path(options.pop_config))
+    run_rates = build_rates(options, duration)
+    users = users_needed(run_rates.rates, duration, options.max_user_rate)
+    plan = RunPlan(
+        run_rates.rates, duration, options.arrivals, users,
+        endpoints_of(config, options.pop_config), target_rates=run_rates.means, pop=config.pop,
+        region=config.region,
+    )  # fmt: skip
+    return plan, run_rates
+
+
+def sample_subscriber_ids(plan: RunPlan, limit: int = 20_000) -> tuple[str, ...]:
+    """Subscriber ids to pick requests from: a random sample of the PoP's subscriber store."""
+    client: pymongo.MongoClient[dict[str, Any]]
+    with pymongo.MongoClient(plan.mongo_uri, serverSelectionTimeoutMS=5000) as client:
+        coll: Any = client[plan.mongo_database][plan.mongo_collection]
+        docs = coll.aggregate([{"$sample": {"size": limit}},
+                               {"$project": {"subscriber.id": 1, "_id": 0}}]).to_list()  # fmt: skip
+    return tuple(d["subscriber"]["id"] for d in docs if "subscriber" in d)

@@ -1,10 +1,15 @@
-"""The load-test results directory (``format: edgesla-loadtest/1``): written once, then read.
+"""The load-test results directory (``format: edgesla-loadtest/2``): written once, then read.
 
 Layout (``docs/loadtest-results.md`` is the reference)::
 
     OUT/
-      meta.json              the run: profile, target rates, times, generators, health;
-                             written last, so its presence means the directory is complete
+      meta.json              the run: profile, target rates, times, generators, health, and
+                             whether it is complete; written last, so its presence means the
+                             directory is complete
+      accounting.json        every planned request per operation (succeeded, failed, not
+                             started, unaccounted) and every expected worker's final report
+                             (loadtests.accounting); absent only for results built without a
+                             ledger (``complete: null``)
       operations/<op>.json   per operation: counts, failures by cause, late starts, and the
                              response-time and service-time HdrHistograms (exact, mergeable)
       summary.json           derived per-operation figures (percentiles, rates, error ratio)
@@ -18,8 +23,10 @@ An existing non-empty ``OUT`` is refused; call ``check_out_dir`` before the run 
 user learns it in a second, not after the test.
 
 Reading is strict: ``read_results`` checks the format version and every file, and raises
-``ConfigError`` (exit 2) naming the file and what is wrong. The operations' histograms are the
-source of truth; ``summary.json`` is a convenience for people and ``jq``.
+``ConfigError`` (exit 2) naming the file and what is wrong. It also refuses an INCOMPLETE run
+(a worker's final report missing, requests unaccounted for) unless ``allow_incomplete=True``:
+such results must never back a pass. The operations' histograms are the source of truth;
+``summary.json`` is a convenience for people and ``jq``.
 """
 
 from __future__ import annotations
@@ -36,19 +43,23 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from pydantic import ValidationError
+
 import edgesla
 from edgesla import ConfigError
+from loadtests.accounting import RunAccounting
 from loadtests.histograms import (
-    LatencySummary,
     OperationResult,
     OperationStats,
     Recorder,
     check_operation_name,
     decode_operation,
 )
+from loadtests.summary import FORMAT, format_summary, summarize, utc_text
 
 __all__ = [
     "FORMAT",
+    "LOCUST_FILES",
     "GeneratorHealth",
     "GeneratorHost",
     "LoadTestResults",
@@ -60,7 +71,13 @@ __all__ = [
     "write_results",
 ]
 
-FORMAT: Final = "edgesla-loadtest/1"
+#: what the runner writes into ``locust/`` (loadtests/locust_files.py): Locust's own files
+LOCUST_FILES: Final = (
+    "stats_stats.csv",
+    "stats_failures.csv",
+    "stats_exceptions.csv",
+    "report.html",
+)
 _FIX_PATH: Final = "pass the --out directory of a finished `edgesla loadtest` run"
 
 
@@ -143,6 +160,13 @@ class LoadTestResults:
     path: Path
     meta: RunMeta
     operations: Mapping[str, OperationResult]
+    #: where every planned request went (accounting.json); None for results built by hand
+    accounting: RunAccounting | None = None
+
+    @property
+    def complete(self) -> bool | None:
+        """True: every planned request and worker is accounted for; None: no ledger kept."""
+        return None if self.accounting is None else self.accounting.complete
 
     def achieved_rate(self, op: str) -> float | None:
         """Requests (successful or not) per second of the run; None for a zero-length run."""
@@ -165,13 +189,15 @@ def check_out_dir(out_dir: Path) -> None:
         raise ConfigError(f"{out_dir}: exists and is not a directory; choose another --out path")
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+_utc = utc_text
 
 
-def _meta_json(meta: RunMeta, operations: list[str]) -> dict[str, Any]:
+def _meta_json(
+    meta: RunMeta, operations: list[str], accounting: RunAccounting | None
+) -> dict[str, Any]:
     return {
         "format": FORMAT,
+        "complete": None if accounting is None else accounting.complete,
         "profile": meta.profile,
         "pop": meta.pop,
         "target_rates_per_second": dict(sorted(meta.target_rates.items())),
@@ -192,119 +218,25 @@ def _meta_json(meta: RunMeta, operations: list[str]) -> dict[str, Any]:
     }
 
 
-def _latency_json(summary: LatencySummary) -> dict[str, Any]:
-    return {
-        "count": summary.count,
-        "p50": summary.p50,
-        "p90": summary.p90,
-        "p99": summary.p99,
-        "p99_9": summary.p99_9,
-        "max": summary.max,
-    }
-
-
-def summarize(meta: RunMeta, operations: Mapping[str, OperationResult]) -> dict[str, Any]:
-    """The content of ``summary.json``: derived, per-operation figures in seconds."""
-    elapsed = meta.elapsed_seconds
-    out: dict[str, Any] = {}
-    for name, op in sorted(operations.items()):
-        thresholds = sorted(op.exact_over["response"])
-        out[name] = {
-            "target_rate_per_second": meta.target_rates.get(name),
-            "achieved_rate_per_second": op.requests / elapsed if elapsed > 0 else None,
-            "requests": op.requests,
-            "successes": op.successes,
-            "failures": op.failed,
-            "failures_by_cause": dict(op.failures),
-            "error_ratio": op.error_ratio,
-            "late_starts": op.late_starts,
-            "response_time_seconds": _latency_json(op.response.summary()),
-            "service_time_seconds": _latency_json(op.service.summary()),
-            "over_threshold": {
-                f"{t / 1e6:g}": {
-                    kind: {"count": (o := op.over(t / 1e6, kind)).at_least, "of": o.total}
-                    for kind in ("response", "service")
-                }
-                for t in thresholds
-            },
-        }
-    return {"format": FORMAT, "elapsed_seconds": elapsed, "operations": out}
-
-
-def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.3f}"
-
-
-def format_summary(meta: RunMeta, operations: Mapping[str, OperationResult]) -> str:
-    """The human summary (``summary.txt``), also what the runner prints at the end."""
-    hosts = ", ".join(f"{g.host} ({g.processes} proc)" for g in meta.generators)
-    pop = f", PoP {meta.pop}" if meta.pop else ""
-    lines = [
-        f"edgesla load test: profile {meta.profile}{pop}",
-        f"{_utc(meta.started_at)} .. {_utc(meta.ended_at)} ({meta.elapsed_seconds:.1f} s of "
-        f"{meta.duration_seconds:g} s planned); generators: {hosts}",
-    ]
-    health = meta.health
-    if health.ok:
-        lines.append("generator health: ok")
-    else:
-        problems = [
-            *(["CPU saturated"] if health.cpu_saturated else []),
-            *(["too few users"] if health.too_few_users else []),
-        ]
-        lines.append(
-            f"generator health: WARNING {', '.join(problems)}: latencies and late starts "
-            "may be the load generator's, not the target's"
-        )
-    lines += [f"  note: {note}" for note in health.notes]
-    lines.append("")
-    header = (
-        f"{'operation':<24} {'target/s':>9} {'achieved/s':>10} {'requests':>9} {'errors':>8} "
-        f"{'late':>6}  {'kind':<8} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} {'p99.9 ms':>9} "
-        f"{'max ms':>9}"
-    )
-    lines.append(header)
-    elapsed = meta.elapsed_seconds
-    for name, op in sorted(operations.items()):
-        target = meta.target_rates.get(name)
-        achieved = op.requests / elapsed if elapsed > 0 else None
-        cells = (
-            f"{name:<24} {'-' if target is None else f'{target:.1f}':>9} "
-            f"{'-' if achieved is None else f'{achieved:.1f}':>10} {op.requests:>9} "
-            f"{op.failed:>8} {op.late_starts:>6}"
-        )
-        for kind, dist in (("response", op.response), ("service", op.service)):
-            s = dist.summary()
-            figures = " ".join(f"{_ms(v):>9}" for v in (s.p50, s.p90, s.p99, s.p99_9, s.max))
-            lines.append(f"{cells}  {kind:<8} {figures}")
-            cells = " " * len(cells)
-    lines.append("")
-    lines.append("response = from the intended start (includes waiting for a late start);")
-    lines.append("service = from the actual start. Percentiles: successful requests, <0.1 % high.")
-    for name, op in sorted(operations.items()):
-        if op.failures:
-            causes = ", ".join(f"{cause} {n}" for cause, n in op.failures.items())
-            lines.append(f"failures of {name}: {causes}")
-        for t in sorted(op.exact_over["response"]):
-            over = op.over(t / 1e6)
-            share = over.share_at_least
-            pct = "-" if share is None else f"{share:.3%}"
-            lines.append(f"{name}: {over.at_least} of {over.total} over {t / 1000:g} ms ({pct})")
-    return "\n".join(lines) + "\n"
-
-
 def _write_json(path: Path, content: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(content, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def write_results(
-    out_dir: Path, meta: RunMeta, recorder: Recorder, *, locust_dir: Path | None = None
+    out_dir: Path,
+    meta: RunMeta,
+    recorder: Recorder,
+    *,
+    locust_dir: Path | None = None,
+    accounting: RunAccounting | None = None,
 ) -> Path:
     """Write the results directory all at once; returns ``out_dir``.
 
     Every operation of ``meta.target_rates`` gets a file, even with no requests, so missing
-    data shows. ``locust_dir`` (Locust's CSV/HTML, written elsewhere during the run) is copied
-    to ``locust/``. ConfigError when ``out_dir`` exists and is not empty, or cannot be written.
+    data shows. ``locust_dir`` (Locust's CSV/HTML, written elsewhere) is copied to ``locust/``.
+    ``accounting`` (the runner always passes it) goes to ``accounting.json``; its succeeded
+    and failed counts must be the recorder's. ConfigError when ``out_dir`` exists and is not
+    empty, or cannot be written; ValueError when the accounting disagrees with the recorder.
     """
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
@@ -312,6 +244,9 @@ def write_results(
     for op in meta.target_rates:
         encoded.setdefault(op, OperationStats(recorder.thresholds_us).encode())
     names = sorted(encoded)
+    operations = {name: decode_operation(name, encoded[name]) for name in names}
+    if accounting is not None and (problem := _disagreement(accounting, operations)):
+        raise ValueError(f"the accounting disagrees with the recorder: {problem}")
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
@@ -324,10 +259,13 @@ def write_results(
         for name in names:
             content = {"format": FORMAT, "operation": name, **encoded[name]}
             _write_json(staging / "operations" / f"{name}.json", content)
-        operations = {name: decode_operation(name, encoded[name]) for name in names}
-        _write_json(staging / "summary.json", summarize(meta, operations))
-        (staging / "summary.txt").write_text(format_summary(meta, operations), encoding="utf-8")
-        _write_json(staging / "meta.json", _meta_json(meta, names))  # last: marks completion
+        if accounting is not None:
+            content = {"format": FORMAT, **accounting.model_dump(mode="json")}
+            _write_json(staging / "accounting.json", content)
+        _write_json(staging / "summary.json", summarize(meta, operations, accounting))
+        text = format_summary(meta, operations, accounting)
+        (staging / "summary.txt").write_text(text, encoding="utf-8")
+        _write_json(staging / "meta.json", _meta_json(meta, names, accounting))  # last
         staging.rename(out_dir)  # atomic; replaces only an absent or empty directory
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -338,6 +276,23 @@ def write_results(
             ) from exc
         raise
     return out_dir
+
+
+def _disagreement(
+    accounting: RunAccounting, operations: Mapping[str, OperationResult]
+) -> str | None:
+    """Why ``accounting`` does not describe ``operations`` (None when it does)."""
+    if missing := sorted(set(operations) - set(accounting.operations)):
+        return f"operations {missing} have no account"
+    for name, account in accounting.operations.items():
+        op = operations.get(name)
+        succeeded, failed = (op.successes, dict(op.failures)) if op else (0, {})
+        if (account.succeeded, account.failed) != (succeeded, failed):
+            return (
+                f"{name}: accounted {account.succeeded} succeeded, failed {account.failed}; "
+                f"recorded {succeeded} succeeded, failed {failed}"
+            )
+    return None
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -370,7 +325,8 @@ def _load_json(path: Path) -> dict[str, Any]:
 
 _META_KEYS: Final = frozenset(
     {
-        "format", "profile", "pop", "target_rates_per_second", "duration_seconds", "started_at",
+        "format", "complete", "profile", "pop", "target_rates_per_second", "duration_seconds",
+        "started_at",
         "ended_at", "generators", "command_line", "generator_health", "edgesla_version",
         "locust_version", "operations",
     }
@@ -432,6 +388,8 @@ def _parse_meta(data: Mapping[str, Any]) -> tuple[RunMeta, list[str]]:
     unknown, missing = sorted(set(data) - _META_KEYS), sorted(_META_KEYS - set(data))
     if unknown or missing:
         raise ValueError(f"unknown keys {unknown}, missing keys {missing}")
+    if data["complete"] is not None and not isinstance(data["complete"], bool):
+        raise ValueError(f"complete: expected true, false or null, got {data['complete']!r}")
     rates = _of(data["target_rates_per_second"], dict, "target_rates_per_second")
     pop = data["pop"]
     meta = RunMeta(
@@ -457,8 +415,38 @@ def _parse_meta(data: Mapping[str, Any]) -> tuple[RunMeta, list[str]]:
     return meta, names
 
 
-def read_results(path: Path) -> LoadTestResults:
-    """Read and validate a results directory; ConfigError naming the file and the problem."""
+def _read_accounting(
+    path: Path, complete: object, operations: Mapping[str, OperationResult]
+) -> RunAccounting | None:
+    if complete is None:
+        if path.exists():
+            raise ConfigError(f"{path}: present, but meta.json says complete: null; {_FIX_PATH}")
+        return None
+    content = _load_json(path)
+    try:
+        accounting = RunAccounting.model_validate(
+            {k: v for k, v in content.items() if k != "format"}
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "".join(f"{part}: " for part in (".".join(map(str, first["loc"])),) if part)
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{path}: {where}{message}; {_FIX_PATH}") from exc
+    if accounting.complete is not complete:
+        raise ConfigError(
+            f"{path}: complete is {accounting.complete}, meta.json says {complete}; {_FIX_PATH}"
+        )
+    if problem := _disagreement(accounting, operations):
+        raise ConfigError(f"{path}: {problem}; {_FIX_PATH}")
+    return accounting
+
+
+def read_results(path: Path, *, allow_incomplete: bool = False) -> LoadTestResults:
+    """Read and validate a results directory; ConfigError naming the file and the problem.
+
+    An INCOMPLETE run (``meta.json`` ``complete: false``) is refused unless
+    ``allow_incomplete``: its results must not back a verdict, only explain what went wrong.
+    """
     path = Path(path)
     if not path.is_dir():
         what = "is not a directory" if path.exists() else "does not exist"
@@ -487,7 +475,14 @@ def read_results(path: Path) -> LoadTestResults:
             operations[name] = decode_operation(name, encoded)
         except ValueError as exc:
             raise ConfigError(f"{op_path}: {exc}") from exc
+    accounting = _read_accounting(path / "accounting.json", data["complete"], operations)
     _load_json(path / "summary.json")
     if not (path / "summary.txt").is_file():
         raise ConfigError(f"{path / 'summary.txt'}: missing; {_FIX_PATH}")
-    return LoadTestResults(path, meta, MappingProxyType(operations))
+    if accounting is not None and not accounting.complete and not allow_incomplete:
+        raise ConfigError(
+            f"{path}: the load test is INCOMPLETE, so its results cannot back a verdict: "
+            + "; ".join(accounting.problems)
+            + f" (details: {path / 'summary.txt'}); run the load test again"
+        )
+    return LoadTestResults(path, meta, MappingProxyType(operations), accounting)

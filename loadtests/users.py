@@ -12,6 +12,11 @@ Every request is timed with ``time.perf_counter()`` and reported twice: to Locus
 statistics (service time, so its UI and CSV stay meaningful) and to the exact recorder
 (latency from the intended start and service time, failures by cause, late starts).
 A pymongo cursor is lazy: lookups consume it inside the timed section.
+
+Each user runs one share of the schedule (``loadtests.ledger.Share``), which counts every
+arrival it issues, so none can vanish: a request that raises is a failure with the exception's
+name as its cause, and a user that cannot connect stops its share (its requests are counted
+as not started, and the run as INCOMPLETE).
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ from locust import User, task
 from locust.contrib.fasthttp import FastHttpSession
 from pymongo.errors import PyMongoError
 
-from loadtests.openmodel import LATE_AFTER_SECONDS, ArrivalSchedule
-from loadtests.plan import RunPlan, current_plan
+from loadtests.ledger import Share
+from loadtests.openmodel import LATE_AFTER_SECONDS
+from loadtests.plan import RunPlan
+from loadtests.run import LoadTestRun, run_of
 
 __all__ = ["BillingUser", "CareUser", "SelfCareWebUser"]
 
@@ -51,20 +58,31 @@ class OpenModelUser(User):
         return 0.0
 
     def on_start(self) -> None:
-        self.plan: RunPlan = current_plan()
-        users = self.plan.users[type(self).__name__]
-        self.schedule = ArrivalSchedule(
-            self.plan.rates,
-            self.OPERATIONS,
-            1 / users,
-            self.plan.duration,
-            kind=self.plan.arrivals,
-            seed=random.getrandbits(32),
-        )
+        self.loadtest: LoadTestRun = run_of(self.environment)
+        self.plan: RunPlan = self.loadtest.plan
+        self.share: Share = self.loadtest.new_share(type(self).__name__, self.OPERATIONS)
+        try:
+            self.connect()
+        except Exception as exc:
+            self.share.stop(
+                self.loadtest.elapsed() or 0.0,
+                f"{type(self).__name__} could not connect ({type(exc).__name__}: {exc})",
+            )
+            raise
+
+    def on_stop(self) -> None:
+        self.share.stop(self.loadtest.elapsed() or 0.0, "Locust stopped the user")
+        self.disconnect()
+
+    def connect(self) -> None:
+        """Open this user's client(s); an exception stops its share of the schedule."""
+
+    def disconnect(self) -> None:
+        """Close this user's client(s)."""
 
     @task
     def next_request(self) -> None:
-        arrival = self.schedule.next()
+        arrival = self.share.next()
         if arrival is None:  # this user's share of the run is done
             gevent.sleep(1.0)
             return
@@ -73,8 +91,15 @@ class OpenModelUser(User):
         if delay > 0:
             gevent.sleep(delay)
         actual = time.perf_counter()
-        cause = self.perform(arrival.operation)
+        if not self.share.begin(actual - self.plan.started, actual):
+            return  # past the schedule's end: counted as not started (late)
+        try:
+            cause = self.perform(arrival.operation)
+        except Exception as exc:  # an unmapped client error, or a bug: still a failed request
+            cause = type(exc).__name__
         end = time.perf_counter()
+        if not self.share.end():
+            return  # the ledger closed meanwhile and counted it as unfinished
         self.plan.recorder.record(
             arrival.operation,
             intended,
@@ -104,8 +129,7 @@ class MongoUser(OpenModelUser):
     abstract = True
     REQUEST_TYPE = "mongodb"
 
-    def on_start(self) -> None:
-        super().on_start()
+    def connect(self) -> None:
         self.mongo: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
             self.plan.mongo_uri,
             maxPoolSize=2,
@@ -116,8 +140,9 @@ class MongoUser(OpenModelUser):
         db = self.mongo[self.plan.mongo_database]
         self.subscribers = db[self.plan.mongo_collection]
 
-    def on_stop(self) -> None:
-        self.mongo.close()
+    def disconnect(self) -> None:
+        if hasattr(self, "mongo"):  # connect() may have failed
+            self.mongo.close()
 
 
 def _mongo_cause(exc: PyMongoError) -> str:
@@ -129,8 +154,8 @@ def _mongo_cause(exc: PyMongoError) -> str:
 class CareUser(MongoUser):
     OPERATIONS = ("care_lookup", "session_start", "session_stop", "device_change")
 
-    def on_start(self) -> None:
-        super().on_start()
+    def connect(self) -> None:
+        super().connect()
         self.open_sessions: list[tuple[str, str]] = []
         self._ops: dict[str, Callable[[str], None]] = {
             "care_lookup": self._lookup,
@@ -189,17 +214,18 @@ class PostgresUser(OpenModelUser):
     abstract = True
     REQUEST_TYPE = "postgresql"
 
-    def on_start(self) -> None:
-        super().on_start()
-        self.masters = [
+    masters: tuple[psycopg.Connection[Any], ...] = ()  # until connect() succeeds
+
+    def connect(self) -> None:
+        self.masters = tuple(
             psycopg.connect(
                 dsn, autocommit=True, connect_timeout=5, application_name="edgesla-loadtest"
             )
             for dsn in self.plan.pg_dsns
-        ]
+        )
         self._next_master = itertools.cycle(range(len(self.masters)))
 
-    def on_stop(self) -> None:
+    def disconnect(self) -> None:
         for conn in self.masters:
             conn.close()
 
@@ -231,8 +257,7 @@ class SelfCareHttpUser(OpenModelUser):
     REQUEST_TYPE = "http"
     CLIENT_REPORTS = True
 
-    def on_start(self) -> None:
-        super().on_start()
+    def connect(self) -> None:
         self.http = FastHttpSession(
             self.plan.selfcare_url,
             self.environment.events.request,

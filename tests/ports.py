@@ -18,6 +18,8 @@ in 0..799; a new test takes the next free block and says so here.
               (tests/chaos/test_probe_faults.py)
     820..836  the exporter HTTP benchmark (benchmarks/exporter_http.py): its stack 820..832,
               edgesla exporters 833..834, postgres_exporters 835..836
+    890..899  load-test masters, their /metrics, a listener: a killed worker, network namespaces
+              (tests/loadtests/test_distributed.py, test_namespaces.py)
 """
 
 from __future__ import annotations

@@ -4,18 +4,29 @@ stack, as the Kubernetes master Job and worker Deployment run it (deploy/kuberne
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from edgesla import ConfigError
 from edgesla.stack.layout import Layout
 from loadtests.results import read_results
-from tests.helpers import EDGESLA, edgesla
+from tests.helpers import EDGESLA, edgesla, eventually
+from tests.loadtests.checks import (
+    locust_child,
+    people_output,
+    reconciled,
+    requests_served,
+    stop,
+)
 from tests.ports import port
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 MASTER_PORT = str(port(743))
+KILL_MASTER_PORT = str(port(893))
+KILL_METRICS = f"127.0.0.1:{port(894)}"
 
 
 def _start(*args: str) -> subprocess.Popen[str]:
@@ -42,6 +53,50 @@ def test_a_master_and_two_workers_run_one_load_test(stack: Layout, tmp_path: Pat
     assert sum(g.processes for g in results.meta.generators) == 2
     assert sum(op.requests for op in results.operations.values()) > 0
     assert f"results: {out}" in stdout
+    reconciled(results)
+    people_output(stderr)
+
+
+def test_a_worker_killed_mid_run_makes_the_run_incomplete_naming_it(
+    stack: Layout, tmp_path: Path
+) -> None:
+    """SIGKILL on one worker's Locust process while the run is under way: its final report
+    never comes, and the master says so (exit 3, never a pass) instead of writing a
+    result without its requests."""
+    plan = ["--config", str(stack.pop_config), "--duration", "12s", "--rate-scale", "5",
+            "--master-port", KILL_MASTER_PORT]  # fmt: skip
+    out = tmp_path / "run"
+    master = _start("--master", "--expect-workers", "2", "--out", str(out),
+                    "--metrics-listen", KILL_METRICS, *plan)  # fmt: skip
+    workers = [_start("--worker", *plan) for _ in range(2)]
+    try:
+        victim = locust_child(workers[1])
+        # the run is under way, and the workers' live reports (every 3 s) reach the master
+        eventually(lambda: requests_served(KILL_METRICS) > 0, timeout=120, interval=0.5)
+        time.sleep(4)
+        victim.kill()
+        # bounded: the schedule's rest, the drain, then the wait for final reports
+        stdout, stderr = master.communicate(timeout=180)
+    finally:
+        for worker in workers:
+            stop(worker)
+    assert master.returncode == 3, stdout + stderr
+    assert "INCOMPLETE (exit 3): not every planned request is accounted for:" in stderr
+    named = [line for line in stderr.splitlines() if f"pid {victim.pid}," in line]
+    assert any("sent no final report" in line for line in named), stderr
+    assert "INCOMPLETE: these results cannot back a verdict" in stdout  # the summary
+    assert "Traceback" not in stderr
+    with pytest.raises(ConfigError, match="the load test is INCOMPLETE"):
+        read_results(out)
+    results = read_results(out, allow_incomplete=True)
+    accounting = results.accounting
+    assert accounting is not None
+    assert not accounting.complete
+    missing = [w for w in accounting.workers if not w.final_report]
+    assert [w.pid for w in missing] == [victim.pid]
+    assert [w.final_report for w in accounting.workers].count(True) == 1
+    # what the victim had not reported yet is unaccounted for, not silently gone
+    assert sum(op.unaccounted for op in accounting.operations.values()) > 0
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ the self-care service on uvicorn), through Locust as a user runs it."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -11,8 +10,9 @@ import pytest
 
 from edgesla.stack.layout import Layout
 from loadtests.profile import OPERATIONS
-from loadtests.results import read_results
+from loadtests.results import LOCUST_FILES, read_results
 from tests.helpers import edgesla
+from tests.loadtests.checks import locust_counts, people_output, reconciled
 from tests.ports import port
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -44,14 +44,20 @@ def test_every_operation_runs_and_results_are_written(stack: Layout, tmp_path: P
         summary = op.response.summary()
         assert summary.p99 is not None
         assert summary.p99 >= op.service.summary().p99  # type: ignore[operator]
-    assert (out / "locust" / "report.html").exists()
+    assert sorted(p.name for p in (out / "locust").iterdir()) == sorted(LOCUST_FILES)
+    assert locust_counts(out) == {name: op.requests for name, op in results.operations.items()}
     assert "response = from the intended start" in stdout
+    assert "accounting: every planned request is accounted for" in stdout
     assert results.meta.profile == "peak"
+    reconciled(results)
+    people_output(stderr)
 
 
 def test_gate_exit_codes(stack: Layout, tmp_path: Path) -> None:
+    # 1 ms is broken whatever the box does; on a busy shared box a run of ~14 requests can
+    # see a late start or two, which the default 1 % would call "generator-limited" (exit 3)
     strict = _gate(tmp_path, "version: 1\noperations: {care_lookup: {p99: 1ms}}\n"
-                   "defaults: {p99: 1ms}\n")  # fmt: skip
+                   "defaults: {p99: 1ms}\nmax_late_start_ratio: 0.5\n")  # fmt: skip
     code, stdout, stderr = _run(stack, tmp_path / "strict", "--slo", str(strict),
                                 "--operations", "care_lookup")  # fmt: skip
     assert code == 1, stdout + stderr
@@ -62,20 +68,25 @@ def test_gate_exit_codes(stack: Layout, tmp_path: Path) -> None:
 
 
 def test_two_processes_merge_histograms_exactly(stack: Layout, tmp_path: Path) -> None:
+    """Formerly flaky (a whole operation missing): a worker could get its first "spawn"
+    before Locust had fired ``init`` in it, and the master wrote the results from whatever
+    worker statistics arrived in Locust's 0.5 s after "quit". Now every worker's final report
+    is waited for, and every planned request reconciled."""
     out = tmp_path / "two"
     code, stdout, stderr = _run(stack, out, "--processes", "2", "--operations",
                                 "care_lookup,selfcare_http")  # fmt: skip
     assert code == 0, stdout + stderr
     results = read_results(out)
     ours = {name: op.requests for name, op in results.operations.items() if op.requests}
-    with (out / "locust" / "stats_stats.csv").open() as f:
-        locust = {row["Name"]: int(row["Request Count"]) for row in csv.DictReader(f)
-                  if row["Name"] != "Aggregated"}  # fmt: skip
     assert set(ours) == {"care_lookup", "selfcare_http"}
-    assert ours == locust  # every request of both workers reached the master's histograms
+    assert ours == locust_counts(out)  # Locust's own statistics got every request too
     assert sum(g.processes for g in results.meta.generators) == 2
     for op in results.operations.values():
         assert op.response.summary().count == op.successes
+    reconciled(results)
+    assert results.accounting is not None
+    assert len(results.accounting.workers) == 2
+    people_output(stderr)
 
 
 @pytest.mark.parametrize(
@@ -157,6 +168,8 @@ def test_master_and_worker_processes_as_documented(stack: Layout, tmp_path: Path
         assert master.returncode == 0, err[-2000:]
     finally:
         worker.wait(timeout=30)
-    op = read_results(out).operations["care_lookup"]
+    results = read_results(out)
+    op = results.operations["care_lookup"]
     assert op.requests > 0
     assert op.response.summary().count == op.successes
+    reconciled(results)

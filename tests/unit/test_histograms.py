@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from loadtests.histograms import Bucket, LatencyDistribution, OperationResult, Recorder
+from loadtests.histograms import Bucket, LatencyDistribution, OperationResult, Recorder, Totals
 
 
 def _summaries(result: OperationResult) -> tuple[object, ...]:
@@ -223,3 +223,18 @@ def test_merge_rejects_malformed_input_and_changes_nothing() -> None:
     with pytest.raises(ValueError, match="differ from this recorder's"):
         Recorder(thresholds=(0.05,)).merge(source.encode())
     assert target.results() == before
+
+
+def test_totals_are_the_results_counters_without_reading_a_histogram() -> None:
+    recorder = Recorder()
+    recorder.record("care_lookup", 0.0, 0.0, 0.004, ok=True)
+    recorder.record("care_lookup", 0.0, 0.1, 0.25, ok=True, late=True)
+    recorder.record("billing_write", 0.0, 0.0, 0.5, ok=False, cause="timeout")
+    results = recorder.results().values()
+    assert recorder.totals() == Totals(
+        requests=sum(r.requests for r in results),
+        failures=sum(r.failed for r in results),
+        late_starts=sum(r.late_starts for r in results),
+    )
+    assert recorder.totals() == Totals(3, 1, 1)
+    assert Totals.of(recorder.encode()["operations"].values()) == recorder.totals()

@@ -10,6 +10,7 @@ import pytest
 
 import loadtests.results as results_module
 from edgesla import ConfigError
+from loadtests.accounting import OperationAccount, RunAccounting, WorkerAccount
 from loadtests.histograms import Recorder
 from loadtests.results import (
     FORMAT,
@@ -77,6 +78,10 @@ def test_round_trip(written: Path, tmp_path: Path) -> None:
         "summary.txt",
     ]
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no partial sibling left
+    # built without a ledger (as the report's tests do): no accounting, and it says so
+    assert results.accounting is None
+    assert results.complete is None
+    assert json.loads((written / "meta.json").read_text())["complete"] is None
 
 
 def test_summary_files(written: Path) -> None:
@@ -185,13 +190,13 @@ def test_missing_empty_and_foreign_directories(tmp_path: Path) -> None:
 
 def test_wrong_format_version(written: Path) -> None:
     meta = json.loads((written / "meta.json").read_text())
-    meta["format"] = "edgesla-loadtest/2"
+    meta["format"] = "edgesla-loadtest/1"  # before the accounting: refused, not guessed at
     (written / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(ConfigError) as info:
         read_results(written)
     assert str(info.value) == (
-        f"{written / 'meta.json'}: format: expected 'edgesla-loadtest/1', got "
-        "'edgesla-loadtest/2'; written by another tool or an incompatible edgesla version "
+        f"{written / 'meta.json'}: format: expected 'edgesla-loadtest/2', got "
+        "'edgesla-loadtest/1'; written by another tool or an incompatible edgesla version "
         "(read it with the edgesla version that wrote it)"
     )
 
@@ -250,3 +255,126 @@ def test_invalid_json(written: Path) -> None:
     (written / "summary.json").write_text("{")
     with pytest.raises(ConfigError, match=r"summary.json: not valid JSON"):
         read_results(written)
+
+
+# --- the accounting (accounting.json) ------------------------------------------------------
+
+
+def _account(planned: int, succeeded: int, failed: dict[str, int], late: int = 0) -> (
+    OperationAccount
+):  # fmt: skip
+    unaccounted = planned - succeeded - sum(failed.values()) - late
+    return OperationAccount(
+        planned=planned, succeeded=succeeded, failed=failed,
+        not_started={"late": late, "stopped": 0}, unaccounted=unaccounted,
+    )  # fmt: skip
+
+
+def _accounting(problems: tuple[str, ...] = (), lookup_planned: int = 3004) -> RunAccounting:
+    worker = WorkerAccount(
+        id="gen-a_1f2e", index=0, host="gen-a", pid=4242, final_report=not problems,
+        shares={"CareUser": 2}, planned=None if problems else 3004, problems=list(problems),
+    )  # fmt: skip
+    return RunAccounting(
+        complete=not problems,
+        problems=list(problems),
+        schedule_seed=7,
+        shares_planned={"CareUser": 2},
+        expected_workers=1,
+        drain_seconds=3.0,
+        final_report_wait_seconds=10.0,
+        workers=[worker],
+        operations={
+            "care_lookup": _account(lookup_planned, 3001, {"timeout": 1}, late=2),
+            "device_provision": _account(0, 0, {}),
+        },
+    )
+
+
+def test_the_accounting_round_trips_and_is_summarized(tmp_path: Path) -> None:
+    out = write_results(tmp_path / "run", _meta(), _recorder(), accounting=_accounting())
+    results = read_results(out)
+    assert results.accounting == _accounting()
+    assert results.complete is True
+    assert json.loads((out / "meta.json").read_text())["complete"] is True
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["complete"] is True
+    lookup = summary["operations"]["care_lookup"]
+    assert (lookup["planned"], lookup["not_started"], lookup["unaccounted"]) == (
+        3004, {"late": 2, "stopped": 0}, 0,
+    )  # fmt: skip
+    text = (out / "summary.txt").read_text()
+    assert "accounting: every planned request is accounted for" in text
+    assert (
+        "care_lookup: 3004 planned = 3001 succeeded + 1 failed + 2 not started (late 2, stopped 0)"
+    ) in text
+    assert "INCOMPLETE" not in text
+
+
+def test_an_incomplete_run_is_refused_unless_asked_for(tmp_path: Path) -> None:
+    problem = "worker 0 (host gen-a, pid 4242, id gen-a_1f2e): sent no final report"
+    accounting = _accounting((problem,), lookup_planned=3010)
+    out = write_results(tmp_path / "run", _meta(), _recorder(), accounting=accounting)
+    text = (out / "summary.txt").read_text()
+    assert text.splitlines()[1] == (
+        "INCOMPLETE: these results cannot back a verdict (exit 3); what is missing:"
+    )
+    assert f"  - {problem}" in text
+    assert "care_lookup: 3010 planned = 3001 succeeded + 1 failed + 2 not started " in text
+    assert "6 UNACCOUNTED" in text
+    with pytest.raises(ConfigError) as info:
+        read_results(out)
+    assert str(info.value).startswith(
+        f"{out}: the load test is INCOMPLETE, so its results cannot back a verdict: {problem}"
+    )
+    assert info.value.exit_code == 2
+    results = read_results(out, allow_incomplete=True)
+    assert results.complete is False
+    assert results.accounting is not None
+    assert results.accounting.workers[0].name == "worker 0 (host gen-a, pid 4242, id gen-a_1f2e)"
+
+
+def test_an_accounting_that_disagrees_with_the_histograms_is_not_written(tmp_path: Path) -> (
+    None
+):  # fmt: skip
+    right = _accounting()
+    wrong = right.model_copy(
+        update={
+            "operations": {
+                **right.operations,
+                "care_lookup": _account(3004, 3000, {"timeout": 1}, late=3),
+            }
+        }
+    )
+    with pytest.raises(ValueError, match="care_lookup: accounted 3000 succeeded"):
+        write_results(tmp_path / "run", _meta(), _recorder(), accounting=wrong)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"complete": False, "problems": ["lost"]}, "complete is False, meta.json says True"),
+        ({"complete": False}, "complete is False but problems are []"),
+        ({"operations": {}}, "operations ['care_lookup', 'device_provision'] have no account"),
+        ({"expected_workers": -1}, "expected_workers: Input should be greater than or equal"),
+    ],
+)
+def test_a_tampered_accounting_is_refused(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    out = write_results(tmp_path / "run", _meta(), _recorder(), accounting=_accounting())
+    path = out / "accounting.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **change}))
+    with pytest.raises(ConfigError) as info:
+        read_results(out)
+    assert str(info.value).startswith(f"{path}: ")
+    assert message in str(info.value)
+
+
+def test_an_operation_account_must_add_up() -> None:
+    with pytest.raises(ValueError, match=r"planned 10 != succeeded 5 \+ failed 1"):
+        OperationAccount(
+            planned=10, succeeded=5, failed={"timeout": 1},
+            not_started={"late": 1, "stopped": 0}, unaccounted=0,
+        )  # fmt: skip

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -78,6 +76,25 @@ def _check_worker_options(out_dir: Path | None, slo: Path | None, listen: str | 
             )
 
 
+#: After Ctrl-C, seconds Locust may take to close its ledger and write what it has.
+_INTERRUPT_GRACE = 30
+
+
+def _run_locust(argv: list[str]) -> int:
+    """Run Locust and return its exit code. On Ctrl-C (which Locust receives too, from the
+    terminal) wait for it to write its INCOMPLETE results instead of killing it at once."""
+    proc = subprocess.Popen(argv)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        err_console.print("interrupted: the load test writes what it has (INCOMPLETE) …")
+        try:
+            return proc.wait(timeout=_INTERRUPT_GRACE)
+        except (KeyboardInterrupt, subprocess.TimeoutExpired):
+            proc.kill()
+            return proc.wait()
+
+
 @click.command()
 @click.option(
     "--config",
@@ -143,7 +160,8 @@ def _check_worker_options(out_dir: Path | None, slo: Path | None, listen: str | 
     "role",
     flag_value="master",
     help="Distributed run: plan the users, wait for --expect-workers workers on "
-    "--master-port, run them, merge their exact histograms and write --out (Locust master).",
+    "--master-port, run them, merge their exact histograms and write --out (Locust master). "
+    "It runs no users itself, so it does not check that it reaches the targets.",
 )
 @click.option(
     "--worker",
@@ -158,7 +176,8 @@ def _check_worker_options(out_dir: Path | None, slo: Path | None, listen: str | 
     type=click.IntRange(1),
     default=1,
     show_default=True,
-    help="--master: workers to wait for before the run starts (at most 10 minutes).",
+    help="--master: workers to wait for before the run starts (at most 10 minutes), and "
+    "whose final reports the run waits for at its end (a missing one: exit 3, INCOMPLETE).",
 )
 @click.option(
     "--master-host",
@@ -185,8 +204,10 @@ def loadtest(
     Requests start at the traffic model's arrival times; latency is measured from the
     intended start (no coordinated omission) and service time from the actual start, into
     exact histograms written to --out (format: docs/loadtest-results.md), beside Locust's
-    own CSV/HTML in --out/locust/. Exit codes: 0 pass (or no --slo), 1 an objective broken,
-    2 bad input or unreachable targets (nothing ran), 3 inconclusive.
+    own CSV/HTML in --out/locust/. Every planned request is accounted for (succeeded,
+    failed, not started); a worker whose final report does not arrive makes the run
+    INCOMPLETE. Exit codes: 0 pass (or no --slo), 1 an objective broken, 2 bad input or
+    unreachable targets (nothing ran), 3 inconclusive or INCOMPLETE (never a pass).
 
     \b
     More load than one host makes: --processes N on one host, or one --master and
@@ -208,6 +229,7 @@ def loadtest(
     from loadtests.profile import OPERATIONS, default_model, load_profile_file
     from loadtests.rates import check_run, rate_fn
     from loadtests.results import check_out_dir
+    from loadtests.timeline import LEAD_SECONDS, run_time_bound
 
     seconds = _duration(duration)
     config = load_config(config_path)
@@ -241,15 +263,15 @@ def loadtest(
 
     users = users_needed(rates, schedule_seconds, 10.0)
     endpoints = endpoints_of(config, str(config_path))
-    check_reachable(endpoints, users["SelfCareWebUser"] > 0, str(config_path))
+    if role != "master":  # the master runs no users: the workers check their own reach
+        check_reachable(endpoints, users["SelfCareWebUser"] > 0, str(config_path))
     classes = [name for name, n in users.items() if n > 0]
     total = sum(users.values())
     # Every process derives the same schedule from these (loadtests/edge_pop.py).
     plan_args = [
         sys.executable, "-m", "locust", "-f", str(_locustfile()),
-        # Locust runs the lead (users connect), the schedule, and a drain for the last
-        # requests to finish: edge_pop.LEAD_SECONDS and DRAIN_SECONDS
-        "--schedule-duration", f"{seconds + 1:g}s",
+        # the lead (users connect) and the schedule; loadtests/timeline.py
+        "--schedule-duration", f"{seconds + LEAD_SECONDS:g}s",
         "--pop-config", str(config_path), "--load-profile", profile,
         "--arrivals", arrivals, "--rate-scale", str(rate_scale),
         "--operations", ",".join(wanted), "--loglevel", "WARNING",
@@ -267,44 +289,38 @@ def loadtest(
         )
         argv = [*plan_args, "--worker", "--master-host", master_host,
                 "--master-port", str(master_port), *classes]  # fmt: skip
-        raise SystemExit(subprocess.run(argv, check=False).returncode)
+        raise SystemExit(_run_locust(argv))
     assert out_dir is not None
-    with tempfile.TemporaryDirectory(prefix="edgesla-locust-") as tmp:
-        argv = [
-            *plan_args, "--headless", "-t", f"{seconds + 4:g}s",
-            "-u", str(total), "-r", str(total), "--results-dir", str(out_dir),
-            "--csv", f"{tmp}/locust/stats", "--html", f"{tmp}/locust/report.html",
-        ]  # fmt: skip
-        if slo:
-            argv += ["--slo", str(slo)]
-        if listen:
-            argv += ["--metrics-listen", listen]
-        where = f"{processes} process(es)"
-        if role == "master":
-            argv += ["--master", "--master-bind-port", str(master_port),
-                     "--expect-workers", str(expect_workers),
-                     "--expect-workers-max-wait", str(_WORKERS_MAX_WAIT)]  # fmt: skip
-            where = f"{expect_workers} worker(s) expected on port {master_port}"
-        argv += classes
-        err_console.print(
-            f"load test: profile {profile}, {format_duration(seconds)}, {total} users "
-            f"({', '.join(f'{n} {c}' for c, n in users.items() if n)}), "
-            f"{where}; results → {out_dir}"
+    argv = [
+        *plan_args, "--headless", "--only-summary", "-t", f"{run_time_bound(seconds):g}s",
+        "-u", str(total), "-r", str(total), "--results-dir", str(out_dir),
+    ]  # fmt: skip
+    if slo:
+        argv += ["--slo", str(slo)]
+    if listen:
+        argv += ["--metrics-listen", listen]
+    where = f"{processes} process(es)"
+    if role == "master":
+        argv += ["--master", "--master-bind-port", str(master_port),
+                 "--expect-workers", str(expect_workers),
+                 "--expect-workers-max-wait", str(_WORKERS_MAX_WAIT)]  # fmt: skip
+        where = f"{expect_workers} worker(s) expected on port {master_port}"
+    argv += classes
+    err_console.print(
+        f"load test: profile {profile}, {format_duration(seconds)}, {total} users "
+        f"({', '.join(f'{n} {c}' for c, n in users.items() if n)}), "
+        f"{where}; results → {out_dir}"
+    )
+    code = _run_locust(argv)
+    if not (out_dir / "meta.json").exists():
+        hint = (
+            f" (did all {expect_workers} worker(s) connect to port {master_port} within "
+            f"{format_duration(_WORKERS_MAX_WAIT)}?)"
+            if role == "master"
+            else ""
         )
-        code = subprocess.run(argv, check=False).returncode
-        if not (out_dir / "meta.json").exists():
-            hint = (
-                f" (did all {expect_workers} worker(s) connect to port {master_port} within "
-                f"{format_duration(_WORKERS_MAX_WAIT)}?)"
-                if role == "master"
-                else ""
-            )
-            err_console.print(
-                f"[red]the load test did not finish (exit {code}); no results{hint}[/]"
-            )
-            raise SystemExit(exitcodes.FAILURE if code in (0, 3) else code)
-        if (Path(tmp) / "locust").exists():
-            shutil.copytree(Path(tmp) / "locust", out_dir / "locust", dirs_exist_ok=True)
+        err_console.print(f"[red]the load test did not finish (exit {code}); no results{hint}[/]")
+        raise SystemExit(exitcodes.FAILURE if code in (0, 3) else code)
     click.echo((out_dir / "summary.txt").read_text(encoding="utf-8"))
     click.echo(f"results: {out_dir}")
     raise SystemExit(code)
