@@ -14,6 +14,10 @@ in 0..799; a new test takes the next free block and says so here.
     500..512  the quorum-alert stack (tests/rules)
     680..699  the recorded-contract Grafana (tests/dashboards)
     700..760  the scrape-config stack and its Prometheus, load-test metrics and master
+    840..852  the replication chaos stack (tests/chaos/test_replication_faults.py), 853: its
+              delay proxy (on 127.0.0.2)
+    854..866  the stack-operations stack (tests/stack/test_operations.py)
+    867..879  the soak benchmark's stack (benchmarks/soak.py, default --base-port)
 """
 
 from __future__ import annotations
