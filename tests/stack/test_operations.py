@@ -137,6 +137,31 @@ def test_an_operation_without_a_stack_says_how_to_start_one(tmp_path: Path) -> N
     assert list(tmp_path.iterdir()) == [tmp_path / "stack.lock"]  # nothing else was made
 
 
+def test_no_stack_recorded_but_a_process_in_its_data_dir_nothing_is_deleted_or_signalled(
+    state_dir_factory: list[Path],
+) -> None:
+    state_dir = make_state_dir("ops-orphan")
+    state_dir_factory.append(state_dir)
+    data = state_dir / "data" / "pg-a"
+    data.mkdir(parents=True)
+    (data / "PG_VERSION").write_text("18\n")
+    orphan = subprocess.Popen(["sleep", "300"], cwd=data)
+    try:
+        up = edgesla("stack", "up", "--state-dir", str(state_dir), "--base-port", str(BASE_PORT))
+        assert up.returncode == 2, up.stdout + up.stderr
+        assert f"pid {orphan.pid} (sleep 300)" in up.stderr
+        assert "Nothing was deleted or started" in up.stderr
+        down = edgesla("stack", "down", "--state-dir", str(state_dir))
+        assert down.returncode == 1, down.stdout + down.stderr
+        assert "nothing to stop" in down.stdout
+        assert f"pid {orphan.pid} (sleep 300)" in down.stderr
+        assert orphan.poll() is None
+        assert (data / "PG_VERSION").exists()
+    finally:
+        orphan.kill()
+        orphan.wait(10)
+
+
 def test_start_of_a_running_component_is_a_no_op_with_a_message(ops_stack: Layout) -> None:
     pid = _component(ops_stack.state_dir, "mongo")["pid"]
     result = _stack("start", "mongo", ops_stack.state_dir)

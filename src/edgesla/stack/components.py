@@ -170,7 +170,8 @@ def check(
         state = STATE_UP if up else STATE_DOWN
     else:
         up, detail = False, _down(component, found)
-        state = STATE_STOPPED if component.stopped and found.foreign is None else STATE_DOWN
+        on_purpose = component.stopped and found.foreign is None and not found.hidden
+        state = STATE_STOPPED if on_purpose else STATE_DOWN
     return ComponentStatus(
         component.name, component.kind, component.address, component.url,
         found.pid, up, state, detail,

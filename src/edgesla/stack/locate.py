@@ -63,7 +63,7 @@ class Identity:
     port: int
     #: The process's command line or working directory must lie in one of these.
     paths: tuple[Path, ...]
-    #: ... or its command line must hold every one of these tokens (self-care: no data dir).
+    #: ... or its command line must hold every one of these arguments (self-care: no data dir).
     tokens: tuple[str, ...] = ()
     #: PostgreSQL: the data dir, whose postmaster.pid names the postmaster.
     pg_data: Path | None = None
@@ -158,10 +158,12 @@ def is_server_of(proc: psutil.Process, ident: Identity) -> bool:
             return False
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return False
-    if ident.tokens and all(any(t in arg for arg in cmdline) for t in ident.tokens):
+    if ident.tokens and all(token in cmdline for token in ident.tokens):
         return True
     if ident.pg_data is not None and _postmaster_pid(ident.pg_data) == proc.pid:
-        return True
+        # a postmaster.pid left by a crash may name a PID some other program has since
+        with contextlib.suppress(psutil.Error):
+            return proc.name() == "postgres"
     return bool(ident.paths) and _names_a_path(cmdline, cwd, _resolved(ident.paths), exact=True)
 
 

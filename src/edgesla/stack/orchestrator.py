@@ -121,9 +121,6 @@ def up(
         state = read_state(layout.state_file)
         if state is not None:
             return _existing(layout, state)
-        binaries = find_binaries()
-        check_ports_free(layout)
-        run_as = postgres.ensure_run_as(layout.data_dir)
         if running := in_data_dirs(layout):
             listed = ", ".join(f"pid {p.pid} ({_describe(p)})" for p in running)
             raise PreflightError(
@@ -131,6 +128,9 @@ def up(
                 f"dir: {listed}. Nothing was deleted or started. Stop them (`kill PID`), then "
                 "run `edgesla stack up` again."
             )
+        binaries = find_binaries()
+        check_ports_free(layout)
+        run_as = postgres.ensure_run_as(layout.data_dir)
         shutil.rmtree(layout.data_dir, ignore_errors=True)  # leftovers of an unrecorded run
         layout.log_dir.mkdir(parents=True, exist_ok=True)
         state = StackState(layout.base_port, str(layout.pop_config.resolve()), run_as)
@@ -197,8 +197,9 @@ def _start_all(
 
 def down(layout: Layout) -> DownResult:
     """Stop what runs the stack's components (found by port and data dir, or by the recorded
-    PID), and anything else still running in its data dirs; delete the data and the state only
-    once no process runs there any more."""
+    PID) and any other server of their data dirs; delete the data and the state only once no
+    process runs in the data dirs any more (one that only sits there is named, not signalled).
+    """
     with locked(layout.state_dir):
         state = read_state(layout.state_file)
         if state is None:  # nothing is known to be ours: signal nothing, delete nothing
