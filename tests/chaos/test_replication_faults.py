@@ -46,6 +46,12 @@ PROXY_PORT = port(853)
 SUBSCRIBERS = 500
 THRESHOLD = DEFAULT_LAG_THRESHOLD_SECONDS
 PROBE_INTERVAL = 5.0  # the stack's pop.yaml default
+HEARTBEAT_INTERVAL = 1.0  # postgres_replication's default
+#: What counts as healthy here. The exported lag is the age of the newest applied beat, which
+#: reads up to one heartbeat interval over the true delay and can sit at ~1.03 s for minutes on
+#: a healthy stack (issue 11, item 2; reworked on another branch). So "healthy" is under the
+#: threshold plus one heartbeat interval; the figures also say when it fell under the threshold.
+HEALTHY_LAG = THRESHOLD + HEARTBEAT_INTERVAL
 #: Generous: /metrics renders stored results and must not wait on a fault; the machine is
 #: shared by several test runs, so only a pile-up (a scrape waiting on a database) fails this.
 METRICS_P99_BOUND = 2.0
@@ -101,10 +107,10 @@ def _pairs() -> list[tuple[str, str]]:
 
 
 def _healthy(scrape: Scrape) -> bool:
-    """The replication target is up and every pair's lag is under the threshold."""
+    """The replication target is up and every pair's lag is under HEALTHY_LAG."""
     lags = [_lag(scrape, o, p) for o, p in _pairs()]
     up = scrape.value(conv.PROBE_UP, target="pg-multimaster") == 1.0
-    return up and all(lag is not None and lag < THRESHOLD for lag in lags)
+    return up and all(lag is not None and lag < HEALTHY_LAG for lag in lags)
 
 
 def _wait_healthy(scraper: Scraper, timeout: float = 90.0) -> None:
@@ -131,11 +137,11 @@ def _first(scrapes: list[Scrape], predicate: Callable[[Scrape], bool], since: fl
 
 
 def _stays_above(scrapes: list[Scrape], origin: str, peer: str, since: float) -> float | None:
-    """Seconds from ``since`` to the scrape from which the pair's lag stays over the threshold
-    (the lag also flickers over it when healthy: the first crossing proves nothing)."""
+    """Seconds from ``since`` to the scrape from which the pair's lag stays over HEALTHY_LAG
+    (it may flicker over the threshold when healthy: the first crossing proves nothing)."""
     at = None
     for s in scrapes:
-        over = (_lag(s, origin, peer) or 0.0) > THRESHOLD
+        over = (_lag(s, origin, peer) or 0.0) > HEALTHY_LAG
         at = (at if at is not None else s.at) if over else None
     return None if at is None else round(at - since, 2)
 
@@ -282,10 +288,14 @@ def test_partition_between_masters_is_seen_and_both_converge_after_heal(
     detection = {f"{o}->{p}": _stays_above(during, o, p, cut) for o, p in _pairs()}
     peak = {f"{o}->{p}": max((_lag(s, o, p) or 0) for s in during) for o, p in _pairs()}
     reasons = _reasons(during, "pg-multimaster")
-    below = {  # the lag falls back once fresh beats arrive again
-        f"{o}->{p}": _first(after, lambda s, o=o, p=p: (_lag(s, o, p) or 0) < THRESHOLD, healed)
-        for o, p in _pairs()
-    }
+
+    def back_under(bound: float) -> dict[str, float | None]:  # once fresh beats arrive again
+        return {
+            f"{o}->{p}": _first(after, lambda s, o=o, p=p: (_lag(s, o, p) or 0) < bound, healed)
+            for o, p in _pairs()
+        }
+
+    below, below_threshold = back_under(HEALTHY_LAG), back_under(THRESHOLD)
     recovery = _first(after, _healthy, healed)
     figures = {
         "hold_s": hold,
@@ -293,7 +303,8 @@ def test_partition_between_masters_is_seen_and_both_converge_after_heal(
         "peak_lag_s": {k: round(v, 2) for k, v in peak.items()},
         "failure_reasons_during_cut": reasons,
         "replication_target_up_share_during_cut": _up_share(during, "pg-multimaster"),
-        "lag_under_threshold_after_heal_s": below,
+        "lag_healthy_after_heal_s": below,
+        "lag_under_threshold_after_heal_s": below_threshold,
         "exporter_healthy_after_heal_s": recovery,
         "rows_converged_s": round(converged - healed, 2),
         **_metrics_figures(scraper, cut, healed),
