@@ -20,6 +20,10 @@ in 0..799; a new test takes the next free block and says so here.
               edgesla exporters 833..834, postgres_exporters 835..836
     890..899  load-test masters, their /metrics, a listener: a killed worker, network namespaces
               (tests/loadtests/test_distributed.py, test_namespaces.py)
+    840..852  the replication chaos stack (tests/chaos/test_replication_faults.py), 853: its
+              delay proxy (on 127.0.0.2)
+    854..866  the stack-operations stack (tests/stack/test_operations.py)
+    867..879  the soak benchmark's stack (benchmarks/soak.py, default --base-port)
 """
 
 from __future__ import annotations

@@ -61,6 +61,19 @@ def test_an_ordinary_user_runs_the_whole_stack_life_cycle() -> None:
             pid = next(c["pid"] for c in json.loads(up.stdout)["components"] if c["name"] == name)
             assert Path(f"/proc/{pid}").stat().st_uid == nobody.pw_uid
         assert _as_user(home, f"{venv}/bin/edgesla", "stack", "status", *state).returncode == 0
+        # fault drills work unprivileged too: processes are found by port and data dir
+        edgesla = f"{venv}/bin/edgesla"
+        restart = _as_user(home, edgesla, "stack", "restart", "pg-a", *state, "--json")
+        assert restart.returncode == 0, restart.stdout + restart.stderr
+        assert json.loads(restart.stdout)["component"]["state"] == "up"
+        stop = _as_user(home, edgesla, "stack", "stop", "etcd2", *state)
+        assert stop.returncode == 0, stop.stderr
+        status = _as_user(home, edgesla, "stack", "status", *state, "--json")
+        assert status.returncode == 1
+        etcd2 = next(c for c in json.loads(status.stdout)["components"] if c["name"] == "etcd2")
+        assert etcd2["state"] == "stopped"
+        start = _as_user(home, edgesla, "stack", "start", "etcd2", *state)
+        assert start.returncode == 0, start.stdout + start.stderr
         down = _as_user(home, f"{venv}/bin/edgesla", "stack", "down", *state)
         assert down.returncode == 0, down.stderr
     finally:

@@ -38,5 +38,6 @@ def stack_table(statuses: list[ComponentStatus], title: str) -> None:
         table.add_column(column, no_wrap=column != "detail")
     for s in statuses:
         state = "[green]up[/]" if s.up else "[bold red]DOWN[/]"
-        table.add_row(s.name, s.kind, s.address, str(s.pid), state, s.detail)
+        pid = "-" if s.pid is None else str(s.pid)
+        table.add_row(s.name, s.kind, s.address, pid, state, s.detail)
     out_console.print(table)

@@ -1,7 +1,8 @@
-"""``edgesla stack up | status | down``."""
+"""``edgesla stack up | status | down | stop | start | restart``."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from edgesla import exitcodes
 from edgesla.cli.options import base_port_option, json_option, layout_of, state_dir_option
 from edgesla.cli.render import err_console, print_json, stack_document, stack_table
-from edgesla.stack import orchestrator
+from edgesla.stack import control, orchestrator
 from edgesla.stack.orchestrator import DEFAULT_SUBSCRIBERS
 
 __all__ = ["stack", "stack_up"]
@@ -24,6 +25,10 @@ def stack() -> None:
     Components: two PostgreSQL masters (pg-a, pg-b) in bi-directional logical replication
     with last-write-wins, a MongoDB-wire server with N synthetic subscribers, a three-member
     etcd cluster, and Prometheus scraping etcd and the PoP's exporter.
+
+    \b
+    Fault drills: `stack stop NAME`, `stack start NAME`, `stack restart NAME` act on one
+    component (pg-a, pg-b, etcd1..etcd3, mongo, prometheus, selfcare, exporter).
     """
 
 
@@ -71,7 +76,13 @@ def up_command(state_dir: Path, base_port: int, subscribers: int, as_json: bool)
 @state_dir_option
 @json_option
 def status_command(state_dir: Path, as_json: bool) -> None:
-    """Ask every component a real query. Exit 0 when all answer, 1 otherwise."""
+    """Ask every component a real query. Exit 0 when all answer, 1 otherwise.
+
+    The process of each component is found by its port and data dir, not only by the PID
+    recorded at start, so a component restarted by hand is seen as it is. A component
+    stopped with `stack stop` is DOWN, "stopped (edgesla stack stop)" (`--json`: state
+    "stopped").
+    """
     layout = layout_of(state_dir)
     statuses = orchestrator.status(layout)
     if statuses is None:
@@ -95,9 +106,11 @@ def status_command(state_dir: Path, as_json: bool) -> None:
 @state_dir_option
 @json_option
 def down_command(state_dir: Path, as_json: bool) -> None:
-    """Stop exactly the processes `stack up` started (by PID), and wait for them to exit.
+    """Stop every component, wait for it to exit, then remove the stack's data.
 
-    Exit 1 when a process could not be stopped; its PID is reported and the state is kept.
+    A component is found by its port and data dir (so one restarted by hand is stopped too),
+    or by its recorded PID. The data is removed only once no process runs in the data dirs.
+    Exit 1 when a process could not be stopped or still runs there; the state is then kept.
     """
     layout = layout_of(state_dir)
     if not as_json:
@@ -106,13 +119,94 @@ def down_command(state_dir: Path, as_json: bool) -> None:
     if as_json:
         print_json({
             "state_dir": str(layout.state_dir), "had_stack": result.had_stack,
-            "stopped": result.stopped,
+            "stopped": result.stopped, "not_running": result.not_running,
             "not_stopped": [{"name": n, "pid": p} for n, p in result.not_stopped],
+            "data_kept_for": [{"pid": p, "command": c} for p, c in result.kept_for],
         })  # fmt: skip
     elif not result.had_stack:
         click.echo(f"no stack recorded in {layout.state_dir}; nothing to stop")
+        for pid, command in result.kept_for:
+            click.secho(
+                f"but pid {pid} ({command}) runs in {layout.data_dir}: not started by a stack "
+                "recorded here, so neither stopped nor deleted; stop it by hand", fg="red",
+                err=True,
+            )  # fmt: skip
     else:
         click.echo(f"stopped: {', '.join(result.stopped) or 'nothing'}")
+        if result.not_running:
+            click.echo(f"not running, nothing to stop: {', '.join(result.not_running)}")
         for name, pid in result.not_stopped:
             click.secho(f"could not stop {name} (pid {pid}); stop it by hand", fg="red", err=True)
-    raise SystemExit(exitcodes.FAILURE if result.not_stopped else exitcodes.OK)
+        for pid, command in result.kept_for:
+            click.secho(
+                f"data kept: pid {pid} ({command}) still runs in {layout.data_dir}; stop it, "
+                "then run `edgesla stack down` again", fg="red", err=True,
+            )  # fmt: skip
+    raise SystemExit(exitcodes.OK if result.ok else exitcodes.FAILURE)
+
+
+_NAME = click.argument("name", metavar="NAME")
+
+
+def _report(result: control.OperationResult, as_json: bool, code: int) -> None:
+    if as_json:
+        print_json({
+            "name": result.name, "changed": result.changed, "message": result.message,
+            "component": asdict(result.status),
+        })  # fmt: skip
+    else:
+        click.echo(result.message)
+        stack_table([result.status], "")
+    raise SystemExit(code)
+
+
+@stack.command("stop")
+@_NAME
+@state_dir_option
+@json_option
+def stop_command(name: str, state_dir: Path, as_json: bool) -> None:
+    """Stop one component NAME and record it as stopped on purpose.
+
+    NAME as `stack status` lists it: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, prometheus,
+    selfcare, exporter.
+
+    `stack status` then shows it DOWN, "stopped (edgesla stack stop)", and exits 1 until
+    `stack start NAME`. Stopping a component that does not run changes nothing. Exit 0 when
+    it no longer runs.
+    """
+    result = control.stop(layout_of(state_dir), name)
+    _report(result, as_json, exitcodes.OK)
+
+
+@stack.command("start")
+@_NAME
+@state_dir_option
+@json_option
+def start_command(name: str, state_dir: Path, as_json: bool) -> None:
+    """Start one component NAME again on its existing data, and wait until it answers.
+
+    NAME as `stack status` lists it: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, prometheus,
+    selfcare, exporter.
+
+    A component that already runs is left alone (the message says so). Exit 0 when it runs
+    and is healthy, 1 when it runs but is not healthy yet (the detail says why) or did not
+    come up.
+    """
+    result = control.start(layout_of(state_dir), name)
+    _report(result, as_json, exitcodes.OK if result.status.up else exitcodes.FAILURE)
+
+
+@stack.command("restart")
+@_NAME
+@state_dir_option
+@json_option
+def restart_command(name: str, state_dir: Path, as_json: bool) -> None:
+    """Stop one component NAME (whatever process runs it now), start it again, wait for it.
+
+    NAME as `stack status` lists it: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, prometheus,
+    selfcare, exporter.
+
+    Exit 0 when it runs and is healthy again, 1 otherwise.
+    """
+    result = control.restart(layout_of(state_dir), name)
+    _report(result, as_json, exitcodes.OK if result.status.up else exitcodes.FAILURE)

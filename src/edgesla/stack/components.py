@@ -1,4 +1,14 @@
-"""What each kind of component is, how to ask it whether it answers, how to wait for it."""
+"""What each kind of component is, how to start it, how to ask it whether it answers, how
+to wait for it.
+
+Two questions, asked of the server itself:
+
+    answers(...)   it serves its protocol at all (``stack start`` waits for this): PostgreSQL
+                   answers ``SELECT 1``, etcd answers ``/health`` (true or false), the
+                   exporter is ready, the self-care service answers ``/healthz``
+    check(...)     it is healthy (``stack status``): PostgreSQL replicates, etcd has a
+                   leader, every exporter target is up, every self-care backend is up
+"""
 
 from __future__ import annotations
 
@@ -7,20 +17,49 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from edgesla._errors import StartupError
 from edgesla.stack import etcd, exporter, mongo, postgres, prometheus, selfcare
-from edgesla.stack.layout import HOST, Layout
+from edgesla.stack.binaries import Binaries
+from edgesla.stack.layout import (
+    HOST,
+    KIND_ETCD,
+    KIND_EXPORTER,
+    KIND_MONGO,
+    KIND_POSTGRES,
+    KIND_PROMETHEUS,
+    KIND_SELFCARE,
+    Layout,
+)
+from edgesla.stack.locate import Found, locate
+from edgesla.stack.popconfig import LOCAL_POP, LOCAL_REGION
 from edgesla.stack.processes import ProcessRecord, is_running
 from edgesla.stack.state import Component
 
-__all__ = ["ComponentStatus", "check", "describe", "wait_ready"]
+__all__ = [
+    "KIND_ETCD",
+    "KIND_EXPORTER",
+    "KIND_MONGO",
+    "KIND_POSTGRES",
+    "KIND_PROMETHEUS",
+    "KIND_SELFCARE",
+    "STATE_DOWN",
+    "STATE_STOPPED",
+    "STATE_UP",
+    "ComponentStatus",
+    "answers",
+    "check",
+    "describe",
+    "launch",
+    "wait_ready",
+]
 
-KIND_POSTGRES = "postgresql"
-KIND_MONGO = "mongodb"
-KIND_ETCD = "etcd"
-KIND_PROMETHEUS = "prometheus"
-KIND_SELFCARE = "selfcare"
-KIND_EXPORTER = "exporter"
+STATE_UP = "up"
+STATE_DOWN = "down"
+#: Stopped on purpose with ``edgesla stack stop``: down, and meant to be.
+STATE_STOPPED = "stopped"
+STOPPED_DETAIL = "stopped (edgesla stack stop)"
 
 
 @dataclass(frozen=True)
@@ -29,8 +68,10 @@ class ComponentStatus:
     kind: str
     address: str
     url: str
-    pid: int
+    #: The PID of the process running it now (found by port and data dir), None if none runs.
+    pid: int | None
     up: bool
+    state: str  # STATE_UP | STATE_DOWN | STATE_STOPPED
     detail: str
 
 
@@ -66,15 +107,74 @@ def _probe(layout: Layout, component: Component) -> tuple[bool, str]:
     return prometheus.check(layout)
 
 
-def check(layout: Layout, component: Component) -> ComponentStatus:
-    """Is the process ours and alive, and does the server answer a real query?"""
-    if is_running(component.process):
+def launch(layout: Layout, component: Component, binaries: Binaries, run_as: str | None) -> (
+    ProcessRecord
+):  # fmt: skip
+    """Start one component again on its existing data (``stack start | restart``)."""
+    if component.kind == KIND_POSTGRES:
+        return postgres.start(layout, component.name, binaries, run_as)
+    if component.kind == KIND_ETCD:
+        return etcd.start(layout, component.name, binaries)
+    if component.kind == KIND_MONGO:
+        return mongo.start(layout, binaries)
+    if component.kind == KIND_SELFCARE:
+        return selfcare.start(layout)
+    if component.kind == KIND_EXPORTER:
+        return exporter.start(layout)
+    return prometheus.start(layout, binaries, LOCAL_POP, LOCAL_REGION)
+
+
+def answers(layout: Layout, component: Component) -> tuple[bool, str]:
+    """Does the server serve its protocol at all (healthy or not)?"""
+    if component.kind == KIND_POSTGRES:
+        return postgres.ping(layout, component.name)
+    if component.kind == KIND_ETCD:
+        return etcd.answers(layout, component.name)
+    if component.kind == KIND_SELFCARE:
+        return selfcare.answers(layout)
+    if component.kind == KIND_EXPORTER:
+        return exporter.ready(layout)
+    return _probe(layout, component)
+
+
+def _down(component: Component, found: Found) -> str:
+    recorded = component.process.pid
+    if found.foreign is not None:
+        try:
+            what = " ".join(found.foreign.cmdline())[:80]
+        except psutil.Error:  # it may exit while we look
+            what = "?"
+        return (
+            f"not running; its port {component.address} is held by another program "
+            f"(pid {found.foreign.pid}: {what})"
+        )
+    if found.hidden:
+        return f"not running; its port {component.address} is held by another user's process"
+    if component.stopped:
+        return STOPPED_DETAIL
+    return f"not running (recorded pid {recorded} is gone, and nothing serves its port)"
+
+
+def check(
+    layout: Layout, component: Component, ports: dict[int, int | None] | None = None
+) -> ComponentStatus:
+    """Which process runs the component now (by port and data dir), and does it answer?
+
+    ``ports`` (from ``locate.listeners()``) saves a scan when checking many components.
+    """
+    found = locate(layout, component, ports)
+    if found.process is not None:
         up, detail = _probe(layout, component)
+        if found.pid != component.process.pid:
+            detail += f" (pid {found.pid}, not the recorded {component.process.pid})"
+        state = STATE_UP if up else STATE_DOWN
     else:
-        up, detail = False, f"process {component.process.pid} is not running"
+        up, detail = False, _down(component, found)
+        on_purpose = component.stopped and found.foreign is None and not found.hidden
+        state = STATE_STOPPED if on_purpose else STATE_DOWN
     return ComponentStatus(
         component.name, component.kind, component.address, component.url,
-        component.process.pid, up, detail,
+        found.pid, up, state, detail,
     )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from edgesla.stack.http import get_json
 from edgesla.stack.layout import ETCD_MEMBERS, HOST, Layout
 from edgesla.stack.processes import ProcessRecord, spawn
 
-__all__ = ["check", "client_url", "start"]
+__all__ = ["answers", "check", "client_url", "start"]
 
 
 def client_url(layout: Layout, member: str) -> str:
@@ -48,3 +48,14 @@ def check(layout: Layout, member: str) -> tuple[bool, str]:
         return False, f"no answer: {type(exc).__name__}"
     healthy = status == 200 and isinstance(body, dict) and body.get("health") == "true"
     return healthy, "healthy, has leader" if healthy else f"unhealthy (HTTP {status}: {body})"
+
+
+def answers(layout: Layout, member: str) -> tuple[bool, str]:
+    """The member serves ``/health`` at all, true or false (without quorum it says false)."""
+    try:
+        status, body = get_json(f"{client_url(layout, member)}/health")
+    except requests.RequestException as exc:
+        return False, f"no answer: {type(exc).__name__}"
+    if not isinstance(body, dict) or "health" not in body:
+        return False, f"HTTP {status}, not an etcd /health answer"
+    return True, f"answers (health {body['health']})"

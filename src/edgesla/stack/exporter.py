@@ -10,7 +10,7 @@ import requests
 from edgesla.stack.layout import HOST, Layout
 from edgesla.stack.processes import ProcessRecord, spawn
 
-__all__ = ["check", "start", "url"]
+__all__ = ["check", "ready", "start", "url"]
 
 
 def url(layout: Layout) -> str:
@@ -35,3 +35,12 @@ def check(layout: Layout) -> tuple[bool, str]:
     ups = [ln for ln in body.splitlines() if ln.startswith("edgesla_probe_up{")]
     up = sum(ln.endswith(" 1.0") for ln in ups)
     return up == len(ups), f"{up}/{len(ups)} targets up"
+
+
+def ready(layout: Layout) -> tuple[bool, str]:
+    """Serving, with every target probed once (up or not)."""
+    try:
+        status = requests.get(f"{url(layout)}/-/ready", timeout=2).status_code
+    except requests.RequestException as exc:
+        return False, f"no answer: {type(exc).__name__}"
+    return status == 200, "ready" if status == 200 else "first probes still running"

@@ -6,12 +6,32 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_BASE_PORT", "HOST", "Layout", "default_state_dir"]
+__all__ = [
+    "COMPONENT_NAMES",
+    "DEFAULT_BASE_PORT",
+    "HOST",
+    "REPLICATION_HOST",
+    "Layout",
+    "default_state_dir",
+]
 
 HOST = "127.0.0.1"
+#: The PostgreSQL masters also listen here, and their subscriptions connect to each other
+#: through this address only (127.0.0.0/8 is all loopback on Linux): a packet filter rule on
+#: it cuts the replication link and nothing else — the exporter and clients use HOST.
+REPLICATION_HOST = "127.0.0.2"
 DEFAULT_BASE_PORT = 19400
 ETCD_MEMBERS = ("etcd1", "etcd2", "etcd3")
 PG_NODES = ("pg-a", "pg-b")
+#: Every component, in the order `stack up` starts them and `stack status` lists them.
+COMPONENT_NAMES = (*PG_NODES, *ETCD_MEMBERS, "mongo", "prometheus", "selfcare", "exporter")
+
+KIND_POSTGRES = "postgresql"
+KIND_MONGO = "mongodb"
+KIND_ETCD = "etcd"
+KIND_PROMETHEUS = "prometheus"
+KIND_SELFCARE = "selfcare"
+KIND_EXPORTER = "exporter"
 
 
 def default_state_dir() -> Path:
@@ -26,6 +46,7 @@ class Layout:
     offset  component          offset  component
     0       pg-a               5-7     etcd1-3 peer
     1       pg-b               8       prometheus
+            (pg-a and pg-b also on REPLICATION_HOST, for the replication link only)
     2-4     etcd1-3 client     9       mongo
     10      exporter (the PoP's edgesla exporter, scraped by Prometheus)
     11      selfcare (the customer-self-care demo service, HTTP)
@@ -86,7 +107,7 @@ class Layout:
         return self.base_port + 12
 
     def ports_to_bind(self) -> dict[int, str]:
-        """Every port the stack listens on, with the component that needs it."""
+        """Every port the stack listens on (on HOST), with the component that needs it."""
         ports = {self.pg_port(n): n for n in PG_NODES}
         for m in ETCD_MEMBERS:
             ports[self.etcd_client_port(m)] = f"{m} (client)"

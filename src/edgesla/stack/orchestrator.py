@@ -1,11 +1,21 @@
-"""``edgesla stack up | status | down``: start, inspect and stop the local PoP stack."""
+"""``edgesla stack up | status | down``: start, inspect and stop the local PoP stack.
+
+Which process runs a component is always found anew, by its port and data dir
+(``edgesla.stack.locate``): the recorded PID is only a hint, so a component restarted by hand
+is seen as running, and ``down`` stops it too. ``down`` deletes the data only once no process
+runs in the data dirs any more. ``stack stop | start | restart NAME`` live in ``control``.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+
+import psutil
 
 from edgesla._errors import EdgeslaError, PreflightError, StartupError
 from edgesla.config import dump_config
@@ -24,11 +34,19 @@ from edgesla.stack.components import (
     wait_ready,
 )
 from edgesla.stack.layout import ETCD_MEMBERS, PG_NODES, Layout
+from edgesla.stack.locate import (
+    in_data_dirs,
+    listeners,
+    live_records,
+    record_of,
+    servers,
+    stop_signal_for,
+)
 from edgesla.stack.popconfig import LOCAL_POP, LOCAL_REGION, stack_pop_config
 from edgesla.stack.preflight import check_ports_free, locked
-from edgesla.stack.processes import ProcessRecord, is_running, stop_all
+from edgesla.stack.processes import ProcessRecord, stop_all
 from edgesla.stack.seed import subscriber_rows
-from edgesla.stack.state import StackState, read_state, write_state
+from edgesla.stack.state import Component, StackState, read_state, write_state
 
 __all__ = ["DownResult", "Progress", "UpResult", "down", "status", "up"]
 
@@ -46,9 +64,19 @@ class UpResult:
 
 @dataclass(frozen=True)
 class DownResult:
+    #: Components (and, as "pid N (name)", other processes in the data dirs) that ran and
+    #: were stopped by this command.
     stopped: list[str] = field(default_factory=list)
+    #: Components that were not running (stopped before, or died): nothing to stop.
+    not_running: list[str] = field(default_factory=list)
     not_stopped: list[tuple[str, int]] = field(default_factory=list)
+    #: Processes still in the data dirs at the end: the data and the state file are kept.
+    kept_for: list[tuple[int, str]] = field(default_factory=list)
     had_stack: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return not self.not_stopped and not self.kept_for
 
 
 def status(layout: Layout) -> list[ComponentStatus] | None:
@@ -57,14 +85,17 @@ def status(layout: Layout) -> list[ComponentStatus] | None:
     if state is None:
         return None
     layout = Layout(layout.state_dir, state.base_port)
-    return [check(layout, c) for c in state.components]
+    ports = listeners()
+    return [check(layout, c, ports) for c in state.components]
 
 
 def _existing(layout: Layout, state: StackState) -> UpResult:
-    statuses = [check(Layout(layout.state_dir, state.base_port), c) for c in state.components]
-    dead = [s for s in statuses if not is_running(_record(state, s.name))]
+    ports, layout = listeners(), Layout(layout.state_dir, state.base_port)
+    statuses = [check(layout, c, ports) for c in state.components]
+    stopped = {c.name for c in state.components if c.stopped}
+    dead = [s for s in statuses if s.pid is None and s.name not in stopped]
     if not state.ready or dead:
-        listed = ", ".join(f"{s.name} (pid {s.pid})" for s in dead) or "start-up never finished"
+        listed = ", ".join(s.name for s in dead) or "start-up never finished"
         raise PreflightError(
             f"stale state in {layout.state_dir}: a stack was recorded there but is not running "
             f"({listed}); it was probably left by a crashed or interrupted run. Run "
@@ -74,8 +105,11 @@ def _existing(layout: Layout, state: StackState) -> UpResult:
     return UpResult(statuses, state.pop_config, already_running=True)
 
 
-def _record(state: StackState, name: str) -> ProcessRecord:
-    return next(c.process for c in state.components if c.name == name)
+def _describe(proc: psutil.Process) -> str:
+    try:
+        return " ".join(proc.cmdline())[:100] or proc.name()
+    except psutil.Error:
+        return "?"
 
 
 def up(
@@ -87,6 +121,13 @@ def up(
         state = read_state(layout.state_file)
         if state is not None:
             return _existing(layout, state)
+        if running := in_data_dirs(layout):
+            listed = ", ".join(f"pid {p.pid} ({_describe(p)})" for p in running)
+            raise PreflightError(
+                f"no stack is recorded in {layout.state_dir}, but processes run in its data "
+                f"dir: {listed}. Nothing was deleted or started. Stop them (`kill PID`), then "
+                "run `edgesla stack up` again."
+            )
         binaries = find_binaries()
         check_ports_free(layout)
         run_as = postgres.ensure_run_as(layout.data_dir)
@@ -155,20 +196,49 @@ def _start_all(
 
 
 def down(layout: Layout) -> DownResult:
-    """Stop exactly the recorded processes; clear the state once all of them are gone."""
+    """Stop what runs the stack's components (found by port and data dir, or by the recorded
+    PID) and any other server of their data dirs; delete the data and the state only once no
+    process runs in the data dirs any more (one that only sits there is named, not signalled).
+    """
     with locked(layout.state_dir):
         state = read_state(layout.state_file)
-        if state is None:
-            return DownResult(had_stack=False)
-        left = stop_all([c.process for c in state.components])
-        left_pids = {r.pid for r in left}
-        result = DownResult(
-            stopped=[c.name for c in state.components if c.process.pid not in left_pids],
-            not_stopped=[
-                (c.name, c.process.pid) for c in state.components if c.process.pid in left_pids
-            ],
-        )
-        if not left:
+        if state is None:  # nothing is known to be ours: signal nothing, delete nothing
+            running = [(p.pid, _describe(p)) for p in in_data_dirs(layout)]
+            return DownResult(kept_for=running, had_stack=False)
+        layout = Layout(layout.state_dir, state.base_port)
+        ports = listeners()
+        found = {c.name: live_records(layout, c, ports) for c in state.components}
+        left = {r.pid for r in stop_all([r for rs in found.values() for r in rs])}
+        stopped = [n for n, rs in found.items() if rs and not {r.pid for r in rs} & left]
+        not_running = [n for n, rs in found.items() if not rs]
+        not_stopped = [(n, r.pid) for n, rs in found.items() for r in rs if r.pid in left]
+        stopped += _stop_strays(layout, state.components, left)
+        kept = [(p.pid, _describe(p)) for p in _settled(layout)]
+        if not kept and not not_stopped:
             layout.state_file.unlink(missing_ok=True)
             shutil.rmtree(layout.data_dir, ignore_errors=True)
-        return result
+        return DownResult(stopped, not_running, not_stopped, kept)
+
+
+def _settled(layout: Layout, timeout: float = 5.0) -> list[psutil.Process]:
+    """The processes in the data dirs once they had ``timeout`` to go (a postmaster's
+    backends exit on their own when it is gone); empty when all went."""
+    deadline = time.monotonic() + timeout
+    while (running := in_data_dirs(layout)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return running
+
+
+def _stop_strays(layout: Layout, components: list[Component], skip: set[int]) -> list[str]:
+    """Stop any other server of a component's data dir: one started there by hand that serves
+    no port of the stack (a second postmaster cannot, but an etcd on another port can). A
+    process merely *using* a data dir (a shell in it, an editor) is never signalled."""
+    strays = []
+    for proc in servers(layout, components):
+        if proc.pid in skip:
+            continue
+        with contextlib.suppress(psutil.Error):
+            record = record_of(proc, stop_signal_for(proc))
+            strays.append((record, f"pid {proc.pid} ({proc.name()})"))
+    left = {r.pid for r in stop_all([r for r, _ in strays])}
+    return [name for r, name in strays if r.pid not in left]

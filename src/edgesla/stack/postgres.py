@@ -2,6 +2,14 @@
 
 initdb and postgres refuse to run as root: when edgesla runs as root, the servers run as
 the system user ``edgesla-pg`` (created once); as an ordinary user they run as that user.
+
+**The replication link.** Each master listens on 127.0.0.1 (clients, the exporter) and on
+``REPLICATION_HOST`` (127.0.0.2); the subscriptions connect to each other through the
+latter only, so a fault drill can cut or slow exactly the link between the masters (a packet
+filter rule on 127.0.0.2:PORT, a proxy) while every client still reaches both nodes. Both
+ends notice a dead link within 10 s (``wal_sender_timeout``, ``wal_receiver_timeout``, and
+the subscriber's ``tcp_user_timeout`` of 5 s): the apply worker exits and is retried every
+5 s (``wal_retrieve_retry_interval``), each attempt bounded to 5 s.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import psycopg
 from edgesla import conventions as conv
 from edgesla._errors import PreflightError, StartupError
 from edgesla.stack.binaries import Binaries
-from edgesla.stack.layout import HOST, PG_NODES, Layout
+from edgesla.stack.layout import HOST, PG_NODES, REPLICATION_HOST, Layout
 from edgesla.stack.processes import ProcessRecord, spawn
 
 __all__ = [
@@ -33,8 +41,10 @@ __all__ = [
     "init_and_start",
     "ping",
     "prepare_database",
+    "replication_dsn",
     "seed",
     "setup_replication",
+    "start",
 ]
 
 PG_SYSTEM_USER = "edgesla-pg"
@@ -42,7 +52,7 @@ SUPERUSER = "postgres"
 
 _CONF = """
 # --- edgesla local PoP stack ---
-listen_addresses = '{host}'
+listen_addresses = '{host},{replication_host}'
 port = {port}
 unix_socket_directories = ''
 wal_level = logical
@@ -51,6 +61,7 @@ max_replication_slots = 10
 max_logical_replication_workers = 8
 max_worker_processes = 16
 wal_sender_timeout = 10s
+wal_receiver_timeout = 10s
 wal_receiver_status_interval = 1s
 track_commit_timestamp = on
 fsync = off
@@ -63,6 +74,19 @@ log_min_messages = warning
 
 def dsn(layout: Layout, node: str, dbname: str = conv.PG_DATABASE) -> str:
     return f"host={HOST} port={layout.pg_port(node)} dbname={dbname} user={SUPERUSER}"
+
+
+def replication_dsn(layout: Layout, node: str) -> str:
+    """How a peer's subscription reaches ``node``: through the replication address only.
+
+    ``tcp_user_timeout`` (5 s) bounds both a connection whose packets go unanswered and a
+    connection attempt: the apply worker's walreceiver connects asynchronously and ignores
+    ``connect_timeout``, so without it a reconnect behind a cut link hangs in TCP's SYN
+    retries (up to two minutes) and notices a healed link only at its next backed-off SYN.
+    """
+    return dsn(layout, node).replace(f"host={HOST} ", f"host={REPLICATION_HOST} ", 1) + (
+        " tcp_user_timeout=5000"
+    )
 
 
 def connect(layout: Layout, node: str, dbname: str = conv.PG_DATABASE) -> psycopg.Connection:
@@ -124,10 +148,17 @@ def init_and_start(
         log,
     )  # fmt: skip
     with (data / "postgresql.conf").open("a", encoding="utf-8") as conf:
-        conf.write(_CONF.format(host=HOST, port=layout.pg_port(node)))
+        conf.write(
+            _CONF.format(host=HOST, replication_host=REPLICATION_HOST, port=layout.pg_port(node))
+        )
+    return start(layout, node, binaries, run_as)
+
+
+def start(layout: Layout, node: str, binaries: Binaries, run_as: str | None) -> ProcessRecord:
+    """Start the postmaster of ``node`` on its existing data directory."""
     return spawn(
-        [str(binaries.pg_bin_dir / "postgres"), "-D", str(data)],
-        log,
+        [str(binaries.pg_bin_dir / "postgres"), "-D", str(layout.data_dir / node)],
+        layout.log_dir / f"{node}.log",
         user=run_as,
         stop_signal=signal.SIGINT,  # "fast" shutdown: roll back sessions, checkpoint, exit
     )
@@ -166,7 +197,7 @@ def setup_replication(layout: Layout) -> None:
             with connect(layout, peer) as conn:
                 conn.execute(
                     f"CREATE SUBSCRIPTION {subscription_name(origin, peer)} "
-                    f"CONNECTION '{dsn(layout, origin)}' PUBLICATION {_pub(origin)} "
+                    f"CONNECTION '{replication_dsn(layout, origin)}' PUBLICATION {_pub(origin)} "
                     "WITH (origin = none, copy_data = false)"
                 )
 

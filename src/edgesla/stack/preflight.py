@@ -11,23 +11,32 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from edgesla._errors import PreflightError
-from edgesla.stack.layout import HOST, Layout
+from edgesla.stack.layout import HOST, PG_NODES, REPLICATION_HOST, Layout
 
 __all__ = ["check_ports_free", "locked"]
 
 
 def check_ports_free(layout: Layout) -> None:
-    """PreflightError naming every port on 127.0.0.1 the stack needs that is already taken."""
+    """PreflightError naming every address the stack needs that is already taken: its ports
+    on 127.0.0.1, and the masters' ports on the replication address."""
+    wanted = [(HOST, port, name) for port, name in sorted(layout.ports_to_bind().items())]
+    wanted += [(REPLICATION_HOST, layout.pg_port(n), f"{n} (replication)") for n in PG_NODES]
     taken = []
-    for port, component in sorted(layout.ports_to_bind().items()):
+    for host, port, component in wanted:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                sock.bind((HOST, port))
+                sock.bind((host, port))
             except OSError as exc:
+                if exc.errno == errno.EADDRNOTAVAIL:
+                    raise PreflightError(
+                        f"{host} is not a local address on this machine; the stack needs it "
+                        f"for {component}. On Linux all of 127.0.0.0/8 is loopback; elsewhere "
+                        f"add it (`ifconfig lo0 alias {host}`). Nothing was started."
+                    ) from exc
                 if exc.errno != errno.EADDRINUSE:
                     raise
-                taken.append(f"{HOST}:{port} ({component})")
+                taken.append(f"{host}:{port} ({component})")
     if taken:
         first, last = min(layout.ports_to_bind()), max(layout.ports_to_bind())
         raise PreflightError(

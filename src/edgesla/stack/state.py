@@ -1,7 +1,10 @@
 """The stack's state file (``stack.json``): what was started, where, under which PID.
 
-Written atomically after every process start, so a crash mid-way still leaves a record
-of every process that might be running, and ``edgesla stack down`` can stop them.
+Written atomically after every process start (and every ``stack stop | start | restart``),
+so a crash mid-way still leaves a record of every process that might be running, and
+``edgesla stack down`` can stop them. The recorded PID is a hint, not the truth: a component
+restarted by hand runs under another PID, and ``edgesla.stack.locate`` finds it by port and
+data dir.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from edgesla._errors import StackError
 from edgesla.stack.processes import ProcessRecord
 
-__all__ = ["Component", "StackState", "read_state", "write_state"]
+__all__ = ["Component", "StackState", "read_state", "replace_component", "write_state"]
 
 STATE_VERSION = 1
 
@@ -29,6 +32,8 @@ class Component:
     url: str
     process: ProcessRecord
     log: str
+    #: Stopped on purpose (``edgesla stack stop``): `status` says so, `up` is not "stale".
+    stopped: bool = False
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -53,6 +58,11 @@ class StackState:
             "ready": self.ready,
             "components": [c.as_json() for c in self.components],
         }
+
+
+def replace_component(state: StackState, updated: Component) -> None:
+    """Put ``updated`` in the place of the component of the same name."""
+    state.components = [updated if c.name == updated.name else c for c in state.components]
 
 
 def write_state(path: Path, state: StackState) -> None:
@@ -84,6 +94,7 @@ def read_state(path: Path) -> StackState | None:
                 url=c["url"],
                 process=ProcessRecord(**c["process"]),
                 log=c["log"],
+                stopped=bool(c.get("stopped", False)),  # absent in files of older versions
             )
             for c in data["components"]
         ]
