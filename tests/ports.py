@@ -2,7 +2,7 @@
 
 ``EDGESLA_TEST_BASE_PORT`` (default 19500) moves all of them at once, so several test runs
 can share one machine: give each run its own base, 1,000 apart. The offsets used today lie
-in 0..799; a new test takes the next free block and says so here.
+in 0..899; a new test takes the next free block and says so here.
 
     0..12     the shared stack (tests/conftest.py)
     100..260  stack lifecycle, unprivileged, demo stacks (tests/stack)
@@ -18,12 +18,12 @@ in 0..799; a new test takes the next free block and says so here.
               (tests/chaos/test_probe_faults.py)
     820..836  the exporter HTTP benchmark (benchmarks/exporter_http.py): its stack 820..832,
               edgesla exporters 833..834, postgres_exporters 835..836
-    890..899  load-test masters, their /metrics, a listener: a killed worker, network namespaces
-              (tests/loadtests/test_distributed.py, test_namespaces.py)
     840..852  the replication chaos stack (tests/chaos/test_replication_faults.py), 853: its
               delay proxy (on 127.0.0.2)
     854..866  the stack-operations stack (tests/stack/test_operations.py)
     867..879  the soak benchmark's stack (benchmarks/soak.py, default --base-port)
+    890..899  load-test masters, their /metrics, a listener: a killed worker, network namespaces
+              (tests/loadtests/test_distributed.py, test_namespaces.py)
 """
 
 from __future__ import annotations
