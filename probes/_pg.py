@@ -43,6 +43,7 @@ on every run (never from the DSN, never logged; a rotated password gets new conn
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import re
@@ -72,6 +73,7 @@ __all__ = [
     "NotAnswering",
     "check_accepting",
     "close_all",
+    "connect",
     "conninfo",
     "describe",
     "reason_for",
@@ -154,7 +156,7 @@ def run(node: PostgresNode, timeout: float, work: Callable[[Conn], T], *, ping: 
             if pooled is None:
                 check_accepting(node, deadline)
                 checked = True
-                pooled = Pooled(psycopg.connect(info, autocommit=True), identity, _ms(timeout))
+                pooled = Pooled(connect(info), identity, _ms(timeout))
             with _guarded(pooled.conn, deadline) as fired:
                 try:
                     _set_statement_timeout(pooled, timeout)
@@ -175,6 +177,23 @@ def run(node: PostgresNode, timeout: float, work: Callable[[Conn], T], *, ping: 
             check_accepting(node, deadline)
         return value
     raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+def connect(info: str) -> Conn:
+    """A new autocommit connection; nothing of a failed attempt stays open.
+
+    A failed attempt's half-open libpq connection is held by psycopg's connect frame, which
+    the raised exception's traceback keeps alive, in a reference cycle: its socket stays open
+    until a garbage collection, and a server that was frozen makes a session of it when it
+    wakes (the soak benchmark saw the exporter's fds and pg-b's idle sessions grow by about
+    two a freeze). So the traceback is dropped and the cycle collected at once.
+    """
+    try:
+        return psycopg.connect(info, autocommit=True)
+    except psycopg.Error as exc:
+        failure = exc.with_traceback(None)
+    gc.collect()
+    raise failure
 
 
 def _reusable(conn: Conn) -> bool:

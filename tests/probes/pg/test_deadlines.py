@@ -6,14 +6,17 @@ in a ``finally``; the stack's own exporter sees a short outage and recovers.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import psycopg
 import pytest
 
 from edgesla.stack.layout import HOST, Layout
-from probes import _pgpool, postgres_query, postgres_replication
+from probes import _pg, _pgpool, postgres_query, postgres_replication
 from probes._result import Reason
 from tests.chaos.faults import Blackhole, frozen, postgres_pids, require_root
 from tests.conftest import pg
@@ -93,6 +96,22 @@ def test_a_frozen_postmaster_alone_is_not_available(stack: Layout, root: None) -
     assert "accepts TCP but did not answer" in result.detail
     assert took < TIMEOUT + SLACK
     eventually(lambda: postgres_query.probe(target, 2.0).success, timeout=10)
+
+
+def test_a_connect_that_times_out_leaves_no_socket_open(stack: Layout, root: None) -> None:
+    """psycopg keeps a failed attempt's half-open connection alive in a reference cycle; left to
+    the garbage collector, its socket stays open and the woken server makes a session of it
+    (the soak benchmark saw the exporter's fds and pg-b's sessions grow with every freeze)."""
+    info = dsn(stack, "pg-b") + " connect_timeout=2 application_name=edgesla-connect-test"
+    with frozen(postgres_pids(stack.data_dir / "pg-b", postmaster_only=True)):
+        gc.collect()
+        before = len(list(Path("/proc/self/fd").iterdir()))
+        for _ in range(2):
+            with pytest.raises(psycopg.errors.ConnectionTimeout):
+                _pg.connect(info)
+        assert len(list(Path("/proc/self/fd").iterdir())) == before
+    time.sleep(1)  # the woken postmaster would start sessions for sockets left open
+    assert sessions(stack, "pg-b", "edgesla-connect-test") == 0
 
 
 def test_a_frozen_node_fails_the_replication_probe_and_its_heartbeat_in_time(
