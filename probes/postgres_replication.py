@@ -157,6 +157,14 @@ class Heartbeat:
         self._ledgers: defaultdict[_Key, Ledger] = defaultdict(Ledger)
         self._clocks: defaultdict[_Key, OffsetFilter] = defaultdict(OffsetFilter)
         self._lock = threading.Lock()
+        #: target name -> (monotonic time, (origin, peer) -> lag seconds) of the last cycle
+        self._latest: dict[str, tuple[float, dict[tuple[str, str], float]]] = {}
+
+    def recent_lags(self, target: PostgresReplicationTarget) -> dict[tuple[str, str], float]:
+        """The lags the last cycle measured, if it ran within three heartbeat intervals."""
+        with self._lock:
+            when, lags = self._latest.get(target.name, (-math.inf, {}))
+        return lags if time.monotonic() - when <= 3 * target.heartbeat_interval else {}
 
     def __call__(self, target: PostgresReplicationTarget, timeout: float) -> ProbeResult:
         """Write a beat on every node, then measure every pair; never raises."""
@@ -176,6 +184,10 @@ class Heartbeat:
         with self._lock:
             lags = self._measure(target, reads)
             offsets = {node.name: self._clocks[_key(target, node)].best() for node in nodes}
+            self._latest[target.name] = (
+                time.monotonic(),
+                {pair: lag.seconds for pair, (_, lag) in lags.items() if lag is not None},
+            )
         latency = time.perf_counter() - start
         samples = [Sample(conv.PG_HEARTBEAT_INTERVAL_SECONDS, target.heartbeat_interval)]
         for name, offset in offsets.items():
@@ -380,6 +392,11 @@ def _probe(target: PostgresReplicationTarget, timeout: float) -> ProbeResult:
     latency = time.perf_counter() - start
     names = [node.name for node in target.nodes]
     problems = _problems(names, views)
+    problems += [
+        f"replication stalled: {origin}→{peer} lag {lag:.1f}s over max_lag {target.max_lag:g}s"
+        for (origin, peer), lag in sorted(beat.recent_lags(target).items())
+        if lag > target.max_lag
+    ]
     samples = tuple(sample for view in views for sample in view.samples)
     detail = "; ".join([_summary(names, views), *problems])
     failed = next((view.failure for view in views if view.failure), None)

@@ -106,6 +106,19 @@ class PostgresReplicationTarget(_TargetBase):
     nodes: tuple[PostgresNode, ...] = Field(min_length=2)
     heartbeat_table: str = "public.repl_heartbeat"
     heartbeat_interval: Duration = 0.5
+    #: The probe fails (``unhealthy``: replication stalled) while any pair's lag, as the
+    #: heartbeat last measured it, is over this: a cut link whose apply workers still run.
+    max_lag: Duration = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _max_lag_above_the_beats(self) -> PostgresReplicationTarget:
+        if self.max_lag < 2 * self.heartbeat_interval:
+            raise ValueError(
+                f"max_lag {format_duration(self.max_lag)} is below two heartbeat intervals "
+                f"({format_duration(2 * self.heartbeat_interval)}): a healthy lag would fail "
+                "the probe; raise max_lag (default 10s)"
+            )
+        return self
 
     @field_validator("heartbeat_interval")
     @classmethod

@@ -18,7 +18,7 @@ import pytest
 from edgesla.config import PostgresReplicationTarget
 from edgesla.stack.layout import Layout
 from probes._result import ProbeResult, Reason
-from probes.postgres_replication import Heartbeat
+from probes.postgres_replication import Heartbeat, beat, probe
 from tests.helpers import eventually
 from tests.probes.pg.targets import (
     SUB_ON_B,
@@ -166,3 +166,25 @@ def test_a_missing_row_is_a_growing_lower_bound_and_unhealthy(
     assert lag(later, b, a) is not None  # the other direction is measured as usual
     recovered = eventually(lambda: healthy(heartbeat, private), timeout=30, interval=0.1)
     assert math.isfinite(lag_error(recovered, a, b) or math.inf)
+
+
+def test_a_stall_past_max_lag_fails_the_probe_while_the_apply_workers_run(
+    pg_b: psycopg.Connection, private: PostgresReplicationTarget
+) -> None:
+    """A cut or blocked link keeps every apply worker running (a PID set, reconnecting): only
+    the lag shows it. Past ``max_lag`` the probe fails, so the target's availability shows the
+    outage. Here pg-b's apply of the heartbeat rows is blocked by a lock that still lets the
+    probe read them."""
+    target = private.model_copy(update={"max_lag": 1.0})
+    eventually(lambda: healthy(beat, target), timeout=20, interval=0.1)
+    assert probe(target, 2.0).success
+    with pg_b.transaction():
+        pg_b.execute("LOCK TABLE public.repl_heartbeat IN EXCLUSIVE MODE")
+        eventually(lambda: a_to_b(beat(target, BUDGET), target) > 1.5, timeout=20, interval=0.2)
+        result = probe(target, 2.0)
+    assert not result.success
+    assert result.reason is Reason.UNHEALTHY, result.detail
+    assert "replication stalled" in result.detail
+    assert "not running" not in result.detail  # the workers run: only the lag tells
+    eventually(lambda: healthy(beat, target), timeout=20, interval=0.2)
+    assert probe(target, 2.0).success
