@@ -52,10 +52,11 @@ def cli() -> None:
       edgesla stack up       start a miniature PoP on 127.0.0.1 (PostgreSQL x2, MongoDB-wire,
                              etcd x3, Prometheus) and write its PoP config
       edgesla stack status   is every component answering?
+      edgesla stack restart pg-b   (stop | start | restart NAME: fault drills)
       edgesla probe --config .edgesla/pop.yaml      run every probe once and show the results
       edgesla exporter --config .edgesla/pop.yaml   serve /metrics for Prometheus
       edgesla loadtest --config .edgesla/pop.yaml --profile peak --duration 5m --out DIR
-      edgesla report --prometheus URL --loadtest DIR --out DIR   the SLA report
+      edgesla report --prometheus URL --fleet FLEET --month 2026-11 --out DIR   SLA report
       edgesla rules --slo examples/slo.yaml --out rules/   Prometheus rules and alerts
       edgesla dashboards generate | push --grafana URL --token-file FILE   Grafana dashboards
       edgesla scrape-config --fleet examples/fleet.yaml --out DIR   file-SD scrape config

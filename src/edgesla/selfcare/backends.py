@@ -150,6 +150,8 @@ class Backends:
                     "connect_timeout": max(2, math.ceil(timeout))},
             configure=configure, timeout=timeout, max_waiting=MAX_WAITING,
             reconnect_timeout=RECONNECT_GIVE_UP_SECONDS, name=f"selfcare-{index}",
+            # a connection the server dropped (a master restarted) is never handed out
+            check=AsyncConnectionPool.check_connection,
         )  # fmt: skip
         node = PgNode(address=_address(dsn), pool=pool, index=index)
         return node
