@@ -374,6 +374,8 @@ def build_report(
     maintenance: Sequence[tuple[datetime, datetime, str]] = (),
     issues: Sequence[DataIssue] = (),
     fleet_objectives: Mapping[str, float] | None = None,
+    period: str = "",
+    unlisted_pops: Sequence[str] = (),
 ) -> Report:
     """Gather per-PoP results into a ``Report``: PoPs by name, worst verdict first within
     each, then the fleet roll-up (added when there is more than one PoP). The overall
@@ -394,4 +396,6 @@ def build_report(
         sources=tuple(sources),
         maintenance=tuple(maintenance),
         issues=tuple(issues),
+        period=period,
+        unlisted_pops=tuple(unlisted_pops),
     )

@@ -123,6 +123,10 @@ class Report:
     sources: tuple[str, ...] = ()
     maintenance: tuple[tuple[datetime, datetime, str], ...] = ()
     issues: tuple[DataIssue, ...] = field(default_factory=tuple)
+    #: how the period was named ("November 2026 (UTC)", "the last 30d"); "" for a bare range
+    period: str = ""
+    #: PoPs found in the data but not in the fleet inventory: listed, not judged
+    unlisted_pops: tuple[str, ...] = ()
 
 
 def overall(verdicts: list[Verdict]) -> Verdict:

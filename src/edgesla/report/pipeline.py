@@ -1,72 +1,132 @@
 """spec -> evidence -> evaluators -> Report: what ``edgesla report`` runs.
 
-Each objective of the spec is evaluated for each PoP found in its source (Prometheus, or
-the load-test results). An objective whose source was not given (a load-test objective and
-no ``--loadtest``) is not evaluated and the report says so; a report in which nothing could
-be evaluated is INCONCLUSIVE — never PASS without evidence.
+1. **The period**: asked for on the command line (``Request``: ``--month``, ``--from``/``--to``),
+   else the spec's ``window`` (rolling, fixed, or the load-test runs'): ``slo.period``.
+2. **The PoPs to judge**: every PoP of the fleet inventory (``--fleet``); without one, the PoPs
+   found in the data plus every PoP the spec names. A PoP with no data in the period is judged
+   all the same, on no evidence: INCONCLUSIVE, "no data from this PoP's exporter in the period".
+   A PoP in the data but not in the inventory is listed, not judged.
+3. **Evidence** per objective and PoP, from Prometheus or the load-test results; an objective
+   whose source was not given (a load-test objective and no ``--loadtest``) is not evaluated
+   and the report says so; a report in which nothing could be evaluated is INCONCLUSIVE —
+   never PASS without evidence.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
+from edgesla.fleet import Fleet
 from edgesla.report import evaluate
 from edgesla.report.inputs import loadtest as lt_in
 from edgesla.report.inputs import prometheus as prom_in
 from edgesla.report.inputs._client import PrometheusClient
-from edgesla.report.model import DataIssue, ObjectiveResult, Report
-from edgesla.report.spec import AvailabilityObjective, LagObjective, LatencyObjective, SloSpec
+from edgesla.report.model import (
+    AvailabilityEvidence,
+    DataIssue,
+    LagEvidence,
+    LatencyEvidence,
+    ObjectiveResult,
+    Report,
+)
+from edgesla.slo import period as periods
+from edgesla.slo.period import Period
+from edgesla.slo.spec import (
+    AvailabilityObjective,
+    FixedWindow,
+    LagObjective,
+    LatencyObjective,
+    SloSpec,
+)
 from loadtests.results import LoadTestResults, read_results
 
-__all__ = ["build"]
+__all__ = ["NO_DATA", "Request", "build", "resolve_period"]
 
 CONTROL_PLANE_PROBERS = ("etcd", "kube_apiserver")
 LAG_STEP_SECONDS = 15.0
+#: The data issue of a PoP that sent nothing in the period.
+NO_DATA = "no data from this PoP's exporter in the period"
+
+AnyObjective = AvailabilityObjective | LatencyObjective | LagObjective
 
 
-def _window(
-    spec: SloSpec, runs: Sequence[LoadTestResults], now: datetime
-) -> tuple[datetime, datetime]:
+@dataclass(frozen=True)
+class Request:
+    """The period as the command line names it (all None: the spec's window)."""
+
+    month: str | None = None
+    start: str | None = None
+    end: str | None = None
+    zone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        if self.month is not None and (self.start is not None or self.end is not None):
+            raise periods.PeriodError(
+                "--month names a whole calendar month: give it alone, or use --from/--to"
+            )
+        if self.end is not None and self.start is None:
+            raise periods.PeriodError("--to needs --from: give the start of the period too")
+
+    @property
+    def given(self) -> bool:
+        return self.month is not None or self.start is not None
+
+
+def resolve_period(
+    spec: SloSpec, request: Request, runs: Sequence[LoadTestResults], now: datetime
+) -> Period:
+    """The period to judge: the command line's, else the spec's window."""
+    if request.month is not None:
+        return periods.month(request.month, request.zone, now=now)
+    if request.start is not None:
+        return periods.from_range(request.start, request.end, request.zone, now=now)
+    periods.parse_zone(request.zone)  # a bad --tz is an error even when nothing uses it
+    if isinstance(spec.window, FixedWindow):
+        return periods.fixed(spec.window.start, spec.window.end, now=now)
     if spec.window_seconds is not None:
-        return now - timedelta(seconds=spec.window_seconds), now
+        return periods.rolling(spec.window_seconds, now)
     if not runs:
         raise ConfigError(
             "the SLO spec's window is 'loadtest', but no load-test results were given; "
-            "add --loadtest DIR, or set window to a duration such as 30d"
+            "add --loadtest DIR, or name a period (--month YYYY-MM, --from/--to), or set "
+            "window to a duration such as 30d"
         )
-    return min(r.meta.started_at for r in runs), max(r.meta.ended_at for r in runs)
+    start = min(r.meta.started_at for r in runs)
+    end = max(r.meta.ended_at for r in runs)
+    return Period(start, end, "loadtest", "the load-test run" + ("s" if len(runs) > 1 else ""))
 
 
-def _control_plane_targets(url: str, pop: str, start: datetime, end: datetime) -> list[str]:
-    client = PrometheusClient(url)
+def _control_plane_targets(client: PrometheusClient, pop: str, period: Period) -> list[str]:
     targets: list[str] = []
+    start, end = period.start.timestamp(), period.end.timestamp()
     for prober in CONTROL_PLANE_PROBERS:
         match = f'{conv.PROBE_UP}{{pop="{pop}",prober="{prober}"}}'
-        targets += client.label_values(conv.LABEL_TARGET, match, start.timestamp(), end.timestamp())
+        targets += client.label_values(conv.LABEL_TARGET, match, start, end)
     return sorted(set(targets))
 
 
 def _probe_objective(
-    objective: AvailabilityObjective | LatencyObjective | LagObjective,
-    url: str,
+    objective: AnyObjective,
+    client: PrometheusClient,
     pop: str,
-    start: datetime,
-    end: datetime,
+    period: Period,
     spec: SloSpec,
 ) -> ObjectiveResult:
     maintenance = spec.maintenance_windows
+    start, end = period.start, period.end
     if isinstance(objective, LagObjective):
-        lag = prom_in.replication_lag(url, start, end, pop=pop, step=LAG_STEP_SECONDS)
+        lag = prom_in.replication_lag(client, start, end, pop=pop, step=LAG_STEP_SECONDS)
         return evaluate.replication_lag(
             objective.name, lag, objective.ratio, objective.threshold, spec.confidence
         )
     if isinstance(objective, LatencyObjective):
         slow = prom_in.latency(
-            url,
+            client,
             start,
             end,
             pop=pop,
@@ -77,10 +137,25 @@ def _probe_objective(
         return evaluate.latency(objective.name, slow, objective.percentile, spec.confidence)
     targets: Sequence[str] | None = objective.targets or None
     if objective.sli == "controlplane_ready" and targets is None:
-        targets = _control_plane_targets(url, pop, start, end) or ["(no control-plane target)"]
+        targets = _control_plane_targets(client, pop, period) or ["(no control-plane target)"]
     good = prom_in.availability(
-        url, start, end, pop=pop, targets=targets, maintenance=maintenance, sli=objective.sli
+        client, start, end, pop=pop, targets=targets, maintenance=maintenance, sli=objective.sli
     )
+    return evaluate.availability(objective.name, good, objective.ratio, spec.confidence)
+
+
+def _silent(objective: AnyObjective, pop: str, period: Period, spec: SloSpec) -> ObjectiveResult:
+    """The result of a PoP that sent nothing in the period: no evidence, never a PASS."""
+    issue = DataIssue("missing_series", NO_DATA, period.start, period.end)
+    if isinstance(objective, LagObjective):
+        lag = LagEvidence("replication_lag", pop, (), LAG_STEP_SECONDS, (issue,))
+        return evaluate.replication_lag(
+            objective.name, lag, objective.ratio, objective.threshold, spec.confidence
+        )
+    if isinstance(objective, LatencyObjective):
+        slow = LatencyEvidence("probe_latency", pop, objective.threshold, 0, 0, (), (issue,))
+        return evaluate.latency(objective.name, slow, objective.percentile, spec.confidence)
+    good = AvailabilityEvidence(objective.sli, pop, 0, 0, period.start, period.end, issues=(issue,))
     return evaluate.availability(objective.name, good, objective.ratio, spec.confidence)
 
 
@@ -96,10 +171,19 @@ def _loadtest_objective(
     )
 
 
-def _uses_loadtest(objective: AvailabilityObjective | LatencyObjective | LagObjective) -> bool:
+def _uses_loadtest(objective: AnyObjective) -> bool:
     if isinstance(objective, LatencyObjective):
         return objective.source == "loadtest"
     return isinstance(objective, AvailabilityObjective) and objective.sli == "loadtest_success"
+
+
+def _expected_pops(
+    spec: SloSpec, fleet: Fleet | None, found: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """(PoPs to judge, PoPs found in the data but not in the fleet inventory)."""
+    if fleet is not None:
+        return sorted(fleet.names), sorted(set(found) - fleet.names)
+    return sorted(set(found) | set(spec.pops)), []
 
 
 def build(
@@ -107,27 +191,46 @@ def build(
     prometheus: str | None,
     loadtest_dirs: Sequence[Path],
     now: datetime | None = None,
+    *,
+    request: Request | None = None,
+    fleet: Fleet | None = None,
 ) -> Report:
     """Evaluate ``spec`` on the given sources; ConfigError for unusable input (exit 2)."""
     if prometheus is None and not loadtest_dirs:
         raise ConfigError("no evidence to judge: give --prometheus URL and/or --loadtest DIR")
     runs = [read_results(path) for path in loadtest_dirs]
-    start, end = _window(spec, runs, now or datetime.now(UTC))
+    period = resolve_period(spec, request or Request(), runs, now or datetime.now(UTC))
     results: list[ObjectiveResult] = []
     issues: list[DataIssue] = []
     sources: list[str] = []
+    unlisted: list[str] = []
     if prometheus is not None:
+        client = PrometheusClient(prometheus)
         sources.append(f"Prometheus {prometheus}")
-        for pop in prom_in.pops(prometheus, start, end) or []:
+        found = prom_in.pops(client, period.start, period.end)
+        if not found:
+            raise ConfigError(
+                f"Prometheus at {prometheus} holds no edgesla exporter series in the period "
+                f"{period.text()}; is the period older than the server's retention, or before "
+                "its exporters were scraped? Name a period with data (--month, --from/--to), "
+                "or check --prometheus"
+            )
+        pops, unlisted = _expected_pops(spec, fleet, found)
+        for pop in pops:
             for objective in spec.objectives_for(pop):
-                if not _uses_loadtest(objective):
-                    results.append(_probe_objective(objective, prometheus, pop, start, end, spec))
-        if not any(r for r in results):
+                if _uses_loadtest(objective):
+                    continue
+                if pop in found:
+                    results.append(_probe_objective(objective, client, pop, period, spec))
+                else:
+                    results.append(_silent(objective, pop, period, spec))
+        if unlisted:
             issues.append(
                 DataIssue(
-                    "missing_series",
-                    f"no edgesla exporter data in {prometheus} "
-                    "for the window: no PoP could be judged from probes",
+                    "other",
+                    f"not in the fleet inventory, so not judged: {', '.join(unlisted)} "
+                    "(their exporters send data; add them to the fleet file, or fix their "
+                    "pop label)",
                 )
             )
     for run in runs:
@@ -149,10 +252,12 @@ def build(
         results,
         title=spec.title,
         generated_at=datetime.now(UTC),
-        window_start=start,
-        window_end=end,
+        window_start=period.start,
+        window_end=period.end,
         confidence=spec.confidence,
         sources=tuple(sources),
         maintenance=spec.maintenance_windows,
         issues=tuple(issues),
+        period=period.label,
+        unlisted_pops=tuple(unlisted),
     )

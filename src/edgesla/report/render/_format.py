@@ -95,9 +95,10 @@ def timestamp(moment: datetime) -> str:
 
 
 def window_text(report: Report) -> str:
-    """``2025-05-01 00:00 UTC → 2025-05-31 00:00 UTC (30 d)``."""
+    """``November 2026 (UTC): 2026-11-01 00:00 UTC → 2026-12-01 00:00 UTC (30 d)``."""
     span = (report.window_end - report.window_start).total_seconds()
-    return f"{timestamp(report.window_start)} → {timestamp(report.window_end)} ({duration(span)})"
+    bounds = f"{timestamp(report.window_start)} → {timestamp(report.window_end)} ({duration(span)})"
+    return f"{report.period}: {bounds}" if report.period else bounds
 
 
 def label(result: ObjectiveResult) -> str:

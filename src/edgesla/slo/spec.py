@@ -5,7 +5,9 @@ error names the file, the key and how to fix it (ConfigError, exit 2). ``example
 shows every key. In short::
 
     version: 1
-    window: 30d                # or: loadtest (the window of the load-test run(s) given)
+    window: 30d                # a rolling duration ending now; or a fixed period:
+                               # {start: 2026-11-01T00:00:00Z, end: 2026-12-01T00:00:00Z};
+                               # or loadtest (the window of the load-test run(s) given)
     confidence: 0.95           # PASS needs the one-sided lower bound to clear the objective
     maintenance:
       - {start: 2025-01-05T02:00:00Z, end: 2025-01-05T03:00:00Z, reason: "PG 17 upgrade"}
@@ -53,6 +55,7 @@ __all__ = [
     "DEFAULT_OBJECTIVES",
     "SPEC_VERSION",
     "AvailabilityObjective",
+    "FixedWindow",
     "LagObjective",
     "LatencyObjective",
     "Maintenance",
@@ -120,8 +123,9 @@ def _window(value: object) -> object:
         return parse_duration(value)
     except ValueError:
         raise ValueError(
-            f"invalid window {value!r}: use a duration such as 30d or 7d, or 'loadtest' for "
-            f"the window of the load-test run(s) given"
+            f"invalid window {value!r}: use a duration such as 30d or 7d, a fixed period "
+            "{start: 2026-11-01T00:00:00Z, end: 2026-12-01T00:00:00Z}, or 'loadtest' for "
+            "the window of the load-test run(s) given"
         ) from None
 
 
@@ -151,6 +155,21 @@ class Maintenance(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Maintenance:
+        if self.end <= self.start:
+            raise ValueError(
+                f"end {self.end.isoformat()} must be after start {self.start.isoformat()}"
+            )
+        return self
+
+
+class FixedWindow(_Strict):
+    """A fixed period ``[start, end)``: a past month, a quarter, an incident's week."""
+
+    start: UtcTime
+    end: UtcTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FixedWindow:
         if self.end <= self.start:
             raise ValueError(
                 f"end {self.end.isoformat()} must be after start {self.start.isoformat()}"
@@ -266,8 +285,8 @@ DEFAULT_OBJECTIVES: tuple[AvailabilityObjective | LatencyObjective | LagObjectiv
 class SloSpec(_Strict):
     version: Literal[1]
     title: str = "SLA report"
-    #: seconds, or "loadtest" for the window of the load-test run(s)
-    window: Annotated[float | Literal["loadtest"], BeforeValidator(_window)] = float(
+    #: seconds (rolling, ending now), a fixed period, or "loadtest" (the runs' window)
+    window: Annotated[float | FixedWindow | Literal["loadtest"], BeforeValidator(_window)] = float(
         conv.WINDOW_SECONDS_30D
     )
     confidence: Annotated[float, AfterValidator(_confidence)] = conv.CONFIDENCE_LEVEL
@@ -278,6 +297,8 @@ class SloSpec(_Strict):
     @property
     def window_seconds(self) -> float | None:
         """The window's length, or None when it is the load-test run's."""
+        if isinstance(self.window, FixedWindow):
+            return (self.window.end - self.window.start).total_seconds()
         return None if self.window == "loadtest" else float(self.window)
 
     @property
