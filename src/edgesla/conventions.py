@@ -123,6 +123,7 @@ ROLLUP_MIN_SAMPLES: Final = "pop:edgesla_probe_up_samples:min5m"  # fewest scrap
 ROLLUP_TARGETS: Final = "pop:edgesla_probe_up_series:count5m"  # targets scraped at all
 ROLLUP_DOWN_SECONDS: Final = "pop:edgesla_probe_down_seconds:sum5m"  # any target up == 0
 ROLLUP_FAILURES: Final = "pop:edgesla_probe_failures:sum"  # budget-burn chart only
+ROLLUP_OUTAGES: Final = "pop:edgesla_probe_outages:count5m"  # down spans begun (5-s steps)
 
 # --- the load generator's own /metrics (`edgesla loadtest --metrics-listen`, Locust master) ---
 # labels: pop, region, profile, operation (and result on the counter)

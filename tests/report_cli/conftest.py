@@ -1,26 +1,13 @@
-"""A real Prometheus holding November 2025 of a small fleet (``month_data``), and the fleet
-inventory that names its PoPs (one of them silent)."""
+"""The fleet inventory that names the month data's PoPs (one of them silent); the month's
+Prometheus is ``month_prometheus`` in tests/conftest.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.backfill import served_backfill
-from tests.ports import port
-from tests.report_cli import month_data
-
-PORTS = range(port(480), port(490))
-
-
-@pytest.fixture(scope="session")
-def month_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    text, _ = month_data.openmetrics()
-    root = tmp_path_factory.mktemp("month-prom")
-    with served_backfill(root, text, PORTS, max_block="2000h") as url:
-        yield url
+from tests import month_data
 
 
 @pytest.fixture

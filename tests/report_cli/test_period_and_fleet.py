@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from edgesla.report.pipeline import NO_DATA
+from tests import month_data
 from tests.helpers import edgesla
-from tests.report_cli import month_data
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 

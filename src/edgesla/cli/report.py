@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -23,26 +24,45 @@ def make_report(
     start: str | None = None,
     end: str | None = None,
     zone: str = "UTC",
+    evidence: str = "fleet",
 ) -> tuple[int, dict[str, Path], str]:
     """Build and write the report; (exit code, written files, overall verdict)."""
     from edgesla.fleet import load_fleet
-    from edgesla.report.pipeline import Request, build
+    from edgesla.report.pipeline import Inputs, Request, build
     from edgesla.report.render import exit_code, write_all
     from edgesla.report.render.terminal import print_terminal
     from edgesla.slo.spec import default_spec, load_spec
 
     spec = load_spec(slo) if slo else default_spec()
     fleet = load_fleet(fleet_path) if fleet_path else None
+    inputs = Inputs(
+        spec_source=str(slo) if slo else "<built-in defaults>",
+        spec_text=slo.read_text(encoding="utf-8") if slo else None,
+        fleet_source=str(fleet_path or ""),
+        fleet_text=fleet_path.read_text(encoding="utf-8") if fleet_path else "",
+    )
     request = Request(month=month, start=start, end=end, zone=zone)
     where = f"{len(fleet.pops)} PoPs of {fleet_path}" if fleet else "the PoPs in the data"
     err_console.print(
         f"evaluating {len(spec.objectives)} objectives ({slo or 'built-in defaults'}) for {where} …"
     )
-    built = build(spec, prometheus, loadtest_dirs, request=request, fleet=fleet)
+    built = build(
+        spec, prometheus, loadtest_dirs, request=request, fleet=fleet,
+        evidence="per-pop" if evidence == "per-pop" else "fleet", inputs=inputs,
+        progress=lambda line: err_console.print(f"  {line} …"),
+    )  # fmt: skip
+    err_console.print(f"period: {built.period + ': ' if built.period else ''}"
+                      f"{_bounds(built.window_start, built.window_end)}")  # fmt: skip
     err_console.print("rendering HTML, PDF (headless Chromium), JSON and JUnit XML …")
     paths = write_all(built, out_dir, pdf=pdf)
     print_terminal(built)
     return exit_code(built), paths, built.verdict
+
+
+def _bounds(start: datetime, end: datetime) -> str:
+    from edgesla.slo.period import utc_text
+
+    return f"{utc_text(start)} – {utc_text(end)}"
 
 
 @click.command()
@@ -97,6 +117,15 @@ def make_report(
     help="Where report.html, report.pdf, report.json and junit.xml go.",
 )
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF (no headless Chromium needed).")
+@click.option(
+    "--evidence",
+    type=click.Choice(["fleet", "per-pop"]),
+    default="fleet",
+    show_default=True,
+    help="How Prometheus is read: fleet-wide in a few queries per objective (roll-ups where "
+    "recorded), or every raw sample PoP by PoP (slow: the reference the fleet path is "
+    "tested against).",
+)
 def report(
     slo: Path | None,
     prometheus: str | None,
@@ -108,6 +137,7 @@ def report(
     zone: str,
     out_dir: Path,
     no_pdf: bool,
+    evidence: str,
 ) -> None:
     """Check measurements against five nines and the latency targets, per PoP and fleet.
 
@@ -136,6 +166,7 @@ def report(
         start=start,
         end=end,
         zone=zone,
+        evidence=evidence,
     )
     for kind, path in paths.items():
         click.echo(f"{kind:6} {path}")

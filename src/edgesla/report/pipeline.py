@@ -14,24 +14,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from edgesla import conventions as conv
+from edgesla import __version__
 from edgesla._errors import ConfigError
 from edgesla.fleet import Fleet
 from edgesla.report import evaluate
 from edgesla.report.inputs import loadtest as lt_in
 from edgesla.report.inputs import prometheus as prom_in
 from edgesla.report.inputs._client import PrometheusClient
+from edgesla.report.inputs.engine import Answer, Engine, Strategy
 from edgesla.report.model import (
     AvailabilityEvidence,
+    Counting,
     DataIssue,
     LagEvidence,
     LatencyEvidence,
     ObjectiveResult,
+    Provenance,
     Report,
 )
 from edgesla.slo import period as periods
@@ -45,9 +50,8 @@ from edgesla.slo.spec import (
 )
 from loadtests.results import LoadTestResults, read_results
 
-__all__ = ["NO_DATA", "Request", "build", "resolve_period"]
+__all__ = ["NO_DATA", "Inputs", "Request", "build", "resolve_period"]
 
-CONTROL_PLANE_PROBERS = ("etcd", "kube_apiserver")
 LAG_STEP_SECONDS = 15.0
 #: The data issue of a PoP that sent nothing in the period.
 NO_DATA = "no data from this PoP's exporter in the period"
@@ -101,62 +105,35 @@ def resolve_period(
     return Period(start, end, "loadtest", "the load-test run" + ("s" if len(runs) > 1 else ""))
 
 
-def _control_plane_targets(client: PrometheusClient, pop: str, period: Period) -> list[str]:
-    targets: list[str] = []
-    start, end = period.start.timestamp(), period.end.timestamp()
-    for prober in CONTROL_PLANE_PROBERS:
-        match = f'{conv.PROBE_UP}{{pop="{pop}",prober="{prober}"}}'
-        targets += client.label_values(conv.LABEL_TARGET, match, start, end)
-    return sorted(set(targets))
-
-
-def _probe_objective(
-    objective: AnyObjective,
-    client: PrometheusClient,
-    pop: str,
-    period: Period,
-    spec: SloSpec,
-) -> ObjectiveResult:
-    maintenance = spec.maintenance_windows
-    start, end = period.start, period.end
-    if isinstance(objective, LagObjective):
-        lag = prom_in.replication_lag(client, start, end, pop=pop, step=LAG_STEP_SECONDS)
-        return evaluate.replication_lag(
-            objective.name, lag, objective.ratio, objective.threshold, spec.confidence
-        )
-    if isinstance(objective, LatencyObjective):
-        slow = prom_in.latency(
-            client,
-            start,
-            end,
-            pop=pop,
-            threshold=objective.threshold,
-            targets=objective.targets or None,
-            maintenance=maintenance,
-        )
-        return evaluate.latency(objective.name, slow, objective.percentile, spec.confidence)
-    targets: Sequence[str] | None = objective.targets or None
-    if objective.sli == "controlplane_ready" and targets is None:
-        targets = _control_plane_targets(client, pop, period) or ["(no control-plane target)"]
-    good = prom_in.availability(
-        client, start, end, pop=pop, targets=targets, maintenance=maintenance, sli=objective.sli
-    )
-    return evaluate.availability(objective.name, good, objective.ratio, spec.confidence)
-
-
 def _silent(objective: AnyObjective, pop: str, period: Period, spec: SloSpec) -> ObjectiveResult:
     """The result of a PoP that sent nothing in the period: no evidence, never a PASS."""
     issue = DataIssue("missing_series", NO_DATA, period.start, period.end)
     if isinstance(objective, LagObjective):
         lag = LagEvidence("replication_lag", pop, (), LAG_STEP_SECONDS, (issue,))
-        return evaluate.replication_lag(
-            objective.name, lag, objective.ratio, objective.threshold, spec.confidence
-        )
+        return _judge(objective, lag, spec)
     if isinstance(objective, LatencyObjective):
         slow = LatencyEvidence("probe_latency", pop, objective.threshold, 0, 0, (), (issue,))
-        return evaluate.latency(objective.name, slow, objective.percentile, spec.confidence)
+        return _judge(objective, slow, spec)
     good = AvailabilityEvidence(objective.sli, pop, 0, 0, period.start, period.end, issues=(issue,))
-    return evaluate.availability(objective.name, good, objective.ratio, spec.confidence)
+    return _judge(objective, good, spec)
+
+
+def _judge(
+    objective: AnyObjective,
+    evidence: AvailabilityEvidence | LatencyEvidence | LagEvidence,
+    spec: SloSpec,
+) -> ObjectiveResult:
+    """The evaluator of ``objective``'s kind, on ``evidence``."""
+    if isinstance(objective, LagObjective):
+        assert isinstance(evidence, LagEvidence)
+        return evaluate.replication_lag(
+            objective.name, evidence, objective.ratio, objective.threshold, spec.confidence
+        )
+    if isinstance(objective, LatencyObjective):
+        assert isinstance(evidence, LatencyEvidence)
+        return evaluate.latency(objective.name, evidence, objective.percentile, spec.confidence)
+    assert isinstance(evidence, AvailabilityEvidence)
+    return evaluate.availability(objective.name, evidence, objective.ratio, spec.confidence)
 
 
 def _loadtest_objective(
@@ -186,6 +163,43 @@ def _expected_pops(
     return sorted(set(found) | set(spec.pops)), []
 
 
+def _local(spec: SloSpec, pop: str, name: str) -> AnyObjective:
+    """Objective ``name`` with ``pop``'s overrides applied."""
+    return next(o for o in spec.objectives_for(pop) if o.name == name)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The files behind a report, as read (for its provenance)."""
+
+    spec_source: str = "<built-in defaults>"
+    spec_text: str | None = None
+    fleet_source: str = ""
+    fleet_text: str = ""
+
+
+def _provenance(
+    spec: SloSpec, inputs: Inputs, evidence: Strategy, countings: Sequence[Counting]
+) -> Provenance:
+    text = inputs.spec_text
+    if text is None:  # the built-in defaults: their canonical form
+        text = json.dumps(spec.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+    return Provenance(
+        spec_source=inputs.spec_source,
+        spec_sha256=_sha256(text),
+        spec=text,
+        evidence=evidence,
+        fleet_source=inputs.fleet_source,
+        fleet_sha256=_sha256(inputs.fleet_text) if inputs.fleet_source else "",
+        countings=tuple(countings),
+        tool=f"edgesla {__version__}",
+    )
+
+
 def build(
     spec: SloSpec,
     prometheus: str | None,
@@ -194,6 +208,9 @@ def build(
     *,
     request: Request | None = None,
     fleet: Fleet | None = None,
+    evidence: Strategy = "fleet",
+    inputs: Inputs | None = None,
+    progress: Callable[[str], None] = lambda line: None,
 ) -> Report:
     """Evaluate ``spec`` on the given sources; ConfigError for unusable input (exit 2)."""
     if prometheus is None and not loadtest_dirs:
@@ -204,6 +221,7 @@ def build(
     issues: list[DataIssue] = []
     sources: list[str] = []
     unlisted: list[str] = []
+    countings: list[Counting] = []
     if prometheus is not None:
         client = PrometheusClient(prometheus)
         sources.append(f"Prometheus {prometheus}")
@@ -216,14 +234,23 @@ def build(
                 "or check --prometheus"
             )
         pops, unlisted = _expected_pops(spec, fleet, found)
-        for pop in pops:
-            for objective in spec.objectives_for(pop):
-                if _uses_loadtest(objective):
-                    continue
-                if pop in found:
-                    results.append(_probe_objective(objective, client, pop, period, spec))
-                else:
-                    results.append(_silent(objective, pop, period, spec))
+        engine = Engine(client, period, spec.maintenance_windows, evidence)
+        for objective in spec.objectives:
+            if _uses_loadtest(objective):
+                continue
+            local = {pop: _local(spec, pop, objective.name) for pop in pops}
+            with_data = {pop: o for pop, o in local.items() if pop in found}
+            progress(f"{objective.name}: counting {len(with_data):,} PoPs")
+            answer = engine.answer(with_data) if with_data else Answer()
+            for pop, o in local.items():
+                ev = answer.by_pop.get(pop)
+                results.append(_judge(o, ev, spec) if ev else _silent(o, pop, period, spec))
+            countings.append(
+                Counting(
+                    objective.name, answer.source, tuple(answer.queries),
+                    tuple(sorted(answer.per_pop)), tuple(sorted(answer.sliced)),
+                )
+            )  # fmt: skip
         if unlisted:
             issues.append(
                 DataIssue(
@@ -260,4 +287,5 @@ def build(
         issues=tuple(issues),
         period=period.label,
         unlisted_pops=tuple(unlisted),
+        provenance=_provenance(spec, inputs or Inputs(), evidence, countings),
     )

@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from edgesla import wording
 from edgesla.report.model import ObjectiveResult, Report, Verdict, overall
 
 __all__ = [
@@ -67,11 +68,7 @@ def count(value: float) -> str:
 
 def seconds_text(seconds: float) -> str:
     """A latency or lag threshold: ``0.01`` -> ``"10 ms"``, ``1.5`` -> ``"1.5 s"``."""
-    if math.isinf(seconds):
-        return "+Inf"
-    if seconds < 1:
-        return f"{seconds * 1000:g} ms"
-    return f"{seconds:g} s"
+    return wording.seconds(seconds)
 
 
 def duration(seconds: float) -> str:
@@ -107,13 +104,13 @@ def label(result: ObjectiveResult) -> str:
 
 
 def describe_objective(result: ObjectiveResult) -> str:
-    """The objective in words: ``≥ 99.999 % available``, ``p99 < 10 ms``, ``lag < 1 s ...``."""
+    """The objective in words: ``≥ 99.999 % good``, ``p99 ≤ 10 ms``, ``lag ≤ 1 s ...``."""
     if result.kind == "latency" and result.threshold_seconds is not None:
         quantile = f"{result.objective * 100:g}"
-        return f"p{quantile} < {seconds_text(result.threshold_seconds)}"
+        return f"p{quantile} {wording.within(result.threshold_seconds)}"
     if result.kind == "replication_lag" and result.threshold_seconds is not None:
         return (
-            f"lag < {seconds_text(result.threshold_seconds)} "
+            f"lag {wording.within(result.threshold_seconds)} "
             f"for ≥ {objective_pct(result.objective)} of the time"
         )
     return f"≥ {objective_pct(result.objective)} good"
@@ -125,9 +122,9 @@ def measured_text(result: ObjectiveResult) -> str:
     if result.total == 0 or result.measured is None:
         return "no data"
     if result.kind == "latency" and result.threshold_seconds is not None:
-        return f"{figure} under {seconds_text(result.threshold_seconds)}"
+        return f"{figure} within {seconds_text(result.threshold_seconds)}"
     if result.kind == "replication_lag" and result.threshold_seconds is not None:
-        return f"{figure} of the time under {seconds_text(result.threshold_seconds)}"
+        return f"{figure} of the time within {seconds_text(result.threshold_seconds)}"
     return f"{figure} good"
 
 
