@@ -54,7 +54,7 @@ def _box(text: ET.Element) -> tuple[float, float, float, float]:
 
 def _x_ticks(root: ET.Element) -> list[ET.Element]:
     return [
-        t for t in _texts(root) if t.get("class") == "tick" and t.get("text-anchor") == "middle"
+        t for t in _texts(root) if t.get("class") == "ch-tick" and t.get("text-anchor") == "middle"
     ]
 
 
@@ -72,8 +72,8 @@ def _assert_labels_fit(root: ET.Element) -> None:
 @pytest.mark.parametrize("name", sorted(scenarios.SCENARIOS))
 def test_no_bar_over_100_percent_and_at_most_12_ticks(name: str, tmp_path: Path) -> None:
     root = _chart(name, tmp_path)
-    plot = next((r for r in root.iter("rect") if r.get("class") == "plot"), None)
-    bars = [r for r in root.iter("rect") if r.get("class") == "bar"]
+    plot = next((r for r in root.iter("rect") if r.get("class") == "ch-plot"), None)
+    bars = [r for r in root.iter("rect") if r.get("class") == "ch-bar"]
     if plot is not None:
         top, height = float(plot.get("y", "0")), float(plot.get("height", "0"))
         y_top = float(plot.get("data-y-top", "nan"))
@@ -93,7 +93,7 @@ def test_latency_bars_hold_every_judged_request(name: str, tmp_path: Path) -> No
     evidence = result.evidence
     assert isinstance(evidence, LatencyEvidence)
     root = _root(svg.chart(result, period))
-    bars = [r for r in root.iter("rect") if r.get("class") == "bar"]
+    bars = [r for r in root.iter("rect") if r.get("class") == "ch-bar"]
     assert sum(int(b.get("data-count", "0")) for b in bars) == result.total
     slower = sum(int(b.get("data-count", "0")) for b in bars if b.get("fill") == "#dc2626")
     # drawn as within: the buckets whose bound is <= the threshold; a bucket that straddles
@@ -109,7 +109,7 @@ def test_latency_bars_hold_every_judged_request(name: str, tmp_path: Path) -> No
 def test_prometheus_buckets_at_the_threshold_split_exactly(tmp_path: Path) -> None:
     result, _ = scenarios.latency_million(tmp_path)
     root = _root(svg.chart(result))
-    bars = [r for r in root.iter("rect") if r.get("class") == "bar"]
+    bars = [r for r in root.iter("rect") if r.get("class") == "ch-bar"]
     slower = sum(int(b.get("data-count", "0")) for b in bars if b.get("fill") == "#dc2626")
     assert slower == result.total - result.good == 424_743
     words = _words(root)
@@ -123,7 +123,7 @@ def test_hundreds_of_hdr_buckets_become_few_bars(tmp_path: Path) -> None:
     assert isinstance(result.evidence, LatencyEvidence)
     assert len(result.evidence.buckets) > 500
     root = _root(svg.chart(result))
-    bars = [r for r in root.iter("rect") if r.get("class") == "bar"]
+    bars = [r for r in root.iter("rect") if r.get("class") == "ch-bar"]
     assert 10 <= len(bars) <= 48
     assert all(float(b.get("width", "0")) >= 1.5 for b in bars)
     assert f"{len(result.evidence.buckets):,} histogram buckets in {len(bars)} bars" in _words(root)
@@ -201,7 +201,7 @@ def test_a_minute_is_labelled_in_seconds(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_inconsistent_buckets_are_said_not_drawn(name: str, why: str, tmp_path: Path) -> None:
     root = _chart(name, tmp_path)
-    assert not [r for r in root.iter("rect") if r.get("class") == "bar"]
+    assert not [r for r in root.iter("rect") if r.get("class") == "ch-bar"]
     words = _words(root)
     assert "The latency distribution is not drawn" in " ".join(words.split())
     assert why in " ".join(words.split())
@@ -237,8 +237,8 @@ def test_lag_stall_is_shaded_and_unknown_lag_shown(tmp_path: Path) -> None:
     result, _ = scenarios.lag_stall(tmp_path)
     root = _root(svg.chart(result, scenarios.DAY))
     classes = [r.get("class") for r in root.iter("rect")]
-    assert classes.count("over") == 1
-    assert classes.count("unknown") == 1
+    assert classes.count("ch-over") == 1
+    assert classes.count("ch-unknown") == 1
     words = _words(root)
     assert "Over 1 s for 25 min 45 s (103 of 5,760 samples), worst 24 min 45 s" in words
     assert "lag unknown (counted as over)" in words

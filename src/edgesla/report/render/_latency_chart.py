@@ -89,15 +89,15 @@ def latency_chart(evidence: LatencyEvidence, result: ObjectiveResult) -> str:
             half = kit.text_width(more, lay.TICK) / 2
             reserved.append(((x0 + x1) / 2 - half, (x0 + x1) / 2 + half))
             parts.append(kit.line(x0, plot.bottom, x1, plot.bottom, INK))
-            parts.append(kit.text((x0 + x1) / 2, plot.bottom + 15, more, anchor="middle",
-                                  size=lay.TICK, cls="tick"))  # fmt: skip
+            parts.append(kit.text((x0 + x1) / 2, plot.bottom + lay.TICK_Y, more, anchor="middle",
+                                  size=lay.TICK, cls="ch-tick"))  # fmt: skip
         else:
             x0, x1 = x_of(bar.lo), x_of(bar.hi)
         width = max(x1 - x0 - 1.0, 1.5)  # one px apart; a narrow bin stays visible
         height = max(plot.height * share * 100 / y_top, 1.5)  # so does a small share
         parts.append(kit.rect(
             x0 + 0.5, plot.bottom - height, width, height, BAD if bar.slower else GOOD,
-            attrs=f'class="bar" data-share="{share:.6f}" data-count="{bar.count}"',
+            attrs=f'class="ch-bar" data-share="{share:.6f}" data-count="{bar.count}"',
         ))  # fmt: skip
     candidates = [
         [(v, fmt.latency_text(v)) for v in values]
@@ -118,7 +118,7 @@ def latency_chart(evidence: LatencyEvidence, result: ObjectiveResult) -> str:
     )  # fmt: skip
     parts += legend
     note = f"Bar height: share of the {fmt.count(total)} {noun}; log scale; {bins}."
-    notes, bottom = lay.notes([note], bottom + 13, "note")
+    notes, bottom = lay.notes([note], bottom + 13, "ch-note")
     parts += notes
     frame = lay.plot_frame(plot, f'data-y-top="{y_top:g}"')
     return kit.frame(lay.W, bottom + 7, title, [frame, *parts], "latency")
@@ -139,11 +139,11 @@ def _threshold_marks(
         left_w, right_w = kit.text_width(before, lay.TICK), kit.text_width(after, lay.TICK)
         if x - 4 - left_w >= plot.left and x + 4 + right_w <= lay.W - 2:
             parts.append(kit.text(x - 4, y, before, anchor="end", size=lay.TICK, fill=GOOD,
-                                  cls="mark"))  # fmt: skip
-            parts.append(kit.text(x + 4, y, after, size=lay.TICK, fill=BAD, cls="mark"))
+                                  cls="ch-mark"))  # fmt: skip
+            parts.append(kit.text(x + 4, y, after, size=lay.TICK, fill=BAD, cls="ch-mark"))
             return parts
     words = f"≤ {limit}: {within} within, {slower} slower"
     width = kit.text_width(words, lay.TICK)
     left = min(max(x - width / 2, plot.left), lay.W - 2 - width)
-    parts.append(kit.text(left, y, words, size=lay.TICK, fill=LINE, cls="mark"))
+    parts.append(kit.text(left, y, words, size=lay.TICK, fill=LINE, cls="ch-mark"))
     return parts

@@ -24,6 +24,7 @@ __all__ = [
     "RIGHT",
     "SMALL",
     "TICK",
+    "TICK_Y",
     "Plot",
     "W",
     "count_label",
@@ -44,6 +45,7 @@ W = 460.0
 LEFT, RIGHT = 54.0, 14.0
 PLOT_H = 128.0
 HEAD, TICK, SMALL = 11.0, 10.0, 9.5  # font sizes: the statement, tick labels, legends
+TICK_Y = 17.0  # baseline of x tick labels below the plot: clear of the y axis's "0" label
 MAX_POINTS = 600  # per line: about one per pixel and a half
 
 
@@ -72,7 +74,7 @@ def head(value: str) -> tuple[list[str], float]:
     """The statement above the plot (wrapped); returns its parts and the plot's top."""
     rows = kit.wrap(value, W - 8, HEAD, bold=True)
     parts = [
-        kit.text(4, 15 + 14 * i, row, size=HEAD, weight="bold", cls="head")
+        kit.text(4, 15 + 14 * i, row, size=HEAD, weight="bold", cls="ch-head")
         for i, row in enumerate(rows)
     ]
     return parts, 15 + 14 * (len(rows) - 1) + 19
@@ -130,7 +132,7 @@ def message(
             parts.append(kit.text(20, top + 20 + 14 * i, row, fill=MUTED, size=HEAD))
     bottom = top + height
     if caption:
-        lines, bottom = notes([caption], bottom + 16, "period")
+        lines, bottom = notes([caption], bottom + 16, "ch-period")
         parts += lines
     return kit.frame(W, bottom + 8, title, parts, f"{kind} chart-message")
 
@@ -143,7 +145,7 @@ def y_axis(plot: Plot, top_value: float, step: float, label: Callable[[float], s
         y = plot.y(value, top_value)
         parts.append(kit.line(plot.left, y, plot.right, y, GRID))
         parts.append(kit.text(plot.left - 5, y + 3.5, label(value), anchor="end", size=TICK,
-                              cls="tick"))  # fmt: skip
+                              cls="ch-tick"))  # fmt: skip
     parts.append(kit.line(plot.left, plot.bottom, plot.right, plot.bottom, INK))
     return parts
 
@@ -152,15 +154,15 @@ def x_ticks(plot: Plot, ticks: Sequence[_axes.Tick]) -> list[str]:
     parts = []
     for tick in ticks:
         parts.append(kit.line(tick.x, plot.bottom, tick.x, plot.bottom + 4, INK))
-        parts.append(kit.text(tick.x, plot.bottom + 15, tick.label, anchor="middle",
-                              size=TICK, cls="tick"))  # fmt: skip
+        parts.append(kit.text(tick.x, plot.bottom + TICK_Y, tick.label, anchor="middle",
+                              size=TICK, cls="ch-tick"))  # fmt: skip
     return parts
 
 
 def plot_frame(plot: Plot, attrs: str) -> str:
     """An invisible rectangle marking the plot area (what the in-browser tests measure)."""
     return kit.rect(plot.left, plot.top, plot.width, plot.height, "none",
-                    attrs=f'class="plot" {attrs}')  # fmt: skip
+                    attrs=f'class="ch-plot" {attrs}')  # fmt: skip
 
 
 def time_axis(plot: Plot, start: datetime, end: datetime) -> tuple[list[str], float, float]:
@@ -188,7 +190,7 @@ def hline(plot: Plot, y: float, words: str, colour: str, *, below: bool = False)
     return [
         kit.line(plot.left, y, plot.right, y, colour, width=1.5, dash="6 3"),
         kit.text(plot.right - 3, text_y, words, anchor="end", fill=colour, size=SMALL,
-                 cls="mark"),
+                 cls="ch-mark"),
     ]  # fmt: skip
 
 

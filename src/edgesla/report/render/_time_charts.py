@@ -96,14 +96,14 @@ def budget_burn_chart(evidence: AvailabilityEvidence, result: ObjectiveResult) -
         parts += lay.hline(plot, plot.y(allowed, y_top), f"budget: {_allowed(allowed)} allowed",
                         LINE)  # fmt: skip
     line = [(x_of(t), plot.y(v, y_top)) for t, v in points]
-    parts.append(lay.polyline(lay.thin_xy(line), BAD, "series"))
+    parts.append(lay.polyline(lay.thin_xy(line), BAD, "ch-series"))
     legend, bottom = lay.legend(
         [("line", BAD, "bad events so far"), ("dash", LINE, "error budget"),
          ("dot", MUTED, "budget spent evenly")],
         plot.bottom + 31,
     )  # fmt: skip
     parts += legend
-    notes, bottom = lay.notes([caption], bottom + 14, "period")
+    notes, bottom = lay.notes([caption], bottom + 14, "ch-period")
     parts += notes
     frame = lay.plot_frame(plot, f'data-y-top="{y_top:g}"')
     return kit.frame(lay.W, bottom + 7, title, [frame, *parts], "burn")
@@ -208,7 +208,7 @@ def lag_chart(
 
     unknown = _bands(samples, step, lambda v: not math.isfinite(v))
     slow = _bands(samples, step, lambda v: math.isfinite(v) and v > threshold)
-    for spans, colour, cls in ((slow, BAD, "over"), (unknown, MUTED, "unknown")):
+    for spans, colour, cls in ((slow, BAD, "ch-over"), (unknown, MUTED, "ch-unknown")):
         for lo, hi in spans:
             x0, x1 = x_of(lo), min(x_of(hi), plot.right)
             parts.append(kit.rect(x0, plot.top, max(x1 - x0, 1.0), plot.height, colour,
@@ -223,14 +223,14 @@ def lag_chart(
         for (t, v), until in zip(run, ends, strict=True):
             y = plot.y(v, y_top)
             line += [(x_of(t), y), (x_of(until), y)]
-        parts.append(lay.polyline(lay.thin_xy(line), GOOD, "series"))
+        parts.append(lay.polyline(lay.thin_xy(line), GOOD, "ch-series"))
     items = [("line", GOOD, "lag"), ("dash", LINE, f"threshold {limit}"),
              ("shade", BAD, f"over {limit}")]  # fmt: skip
     if unknown:
         items.append(("shade", MUTED, "lag unknown (counted as over)"))
     legend, bottom = lay.legend(items, plot.bottom + 31)
     parts += legend
-    notes, bottom = lay.notes([caption], bottom + 14, "period")
+    notes, bottom = lay.notes([caption], bottom + 14, "ch-period")
     parts += notes
     frame = lay.plot_frame(plot, f'data-y-top="{y_top:g}"')
     return kit.frame(lay.W, bottom + 7, title, [frame, *parts], "lag")
