@@ -87,7 +87,9 @@ def test_no_bar_over_100_percent_and_at_most_12_ticks(name: str, tmp_path: Path)
     assert "<" not in _words(root)  # one threshold convention: "≤" and "within", never "<"
 
 
-@pytest.mark.parametrize("name", ["latency-1", "latency-12", "latency-1e6", "latency-hdr"])
+@pytest.mark.parametrize(
+    "name", ["latency-1", "latency-12", "latency-1e6", "latency-1e6-hdr", "latency-hdr"]
+)
 def test_latency_bars_hold_every_judged_request(name: str, tmp_path: Path) -> None:
     result, period = scenarios.SCENARIOS[name](tmp_path)
     evidence = result.evidence
@@ -127,6 +129,23 @@ def test_hundreds_of_hdr_buckets_become_few_bars(tmp_path: Path) -> None:
     assert 10 <= len(bars) <= 48
     assert all(float(b.get("width", "0")) >= 1.5 for b in bars)
     assert f"{len(result.evidence.buckets):,} histogram buckets in {len(bars)} bars" in _words(root)
+
+
+def test_a_log_uniform_million_is_flat_on_the_log_axis(tmp_path: Path) -> None:
+    """10^6 requests spread evenly over four decades, 10 bins a decade: 2.5 % in each bin."""
+    result, _ = scenarios.latency_million_hdr(tmp_path)
+    root = _root(svg.chart(result))
+    shares = [float(b.get("data-share", "0")) for b in root.iter("rect")
+              if b.get("class") == "ch-bar"]  # fmt: skip
+    inner = shares[1:-2]  # the first and the last bins hold the axis ends
+    assert len(inner) >= 35
+    assert all(abs(share - 0.025) < 0.0015 for share in inner), inner
+
+
+def test_a_threshold_that_is_no_duration_is_said_not_drawn() -> None:
+    evidence = LatencyEvidence("lat", "p", 0.0, 0, 3, ((0.001, 2), (0.002, 3)))
+    root = _root(svg.latency_chart(evidence, evaluate.latency("x", evidence, 99.0, 0.95)))
+    assert "the threshold (0 s) is not a positive duration" in " ".join(_words(root).split())
 
 
 def test_twelve_requests_state_the_judged_shares(tmp_path: Path) -> None:

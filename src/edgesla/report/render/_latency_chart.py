@@ -58,6 +58,8 @@ def latency_chart(evidence: LatencyEvidence, result: ObjectiveResult) -> str:
         else f"No {_noun(evidence.sli)} were judged in the period"
     )
     found = latency_problems(evidence, result)
+    if not 0 < threshold < math.inf:
+        found = [f"the threshold ({threshold:g} s) is not a positive duration"]
     if found:
         return lay.message(title, "latency", head, [
             f"The latency distribution is not drawn: {'; '.join(found)}.",

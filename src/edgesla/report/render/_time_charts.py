@@ -128,7 +128,7 @@ def _runs(samples: Sequence[tuple[float, float]], step: float) -> list[list[tupl
     current: list[tuple[float, float]] = []
     previous: float | None = None
     for t, value in samples:
-        broken = previous is not None and t - previous > 2 * step
+        broken = previous is not None and step > 0 and t - previous > 2 * step
         if not math.isfinite(value) or broken:
             if current:
                 runs.append(current)
