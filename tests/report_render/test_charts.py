@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from edgesla.report import evaluate
-from edgesla.report.model import AvailabilityEvidence, LagEvidence, LatencyEvidence
+from edgesla.report.model import AvailabilityEvidence, LagEvidence, LatencyEvidence, Report
 from edgesla.report.render import _axes, svg
 from edgesla.report.render import _format as fmt
 from edgesla.report.render._svgkit import text_width
@@ -231,6 +231,16 @@ def test_detail_is_not_read_off_inconsistent_buckets(tmp_path: Path) -> None:
     html = render_html(scenarios.report_of("latency-mixed", tmp_path))
     assert "histogram bucket bound" not in html
     assert "histogram bucket bound" in render_html(scenarios.report_of("latency-12", tmp_path))
+
+
+def test_fleet_lag_with_one_pops_samples_is_said_not_drawn(report: Report) -> None:
+    """The hand-built fleet lag result carries pop-fra1's 43,200 samples beside 86,400
+    judged ones: its chart says so, and no "worst lag" is read off them."""
+    html = render_html(report)
+    card = html[html.index("Replication lag @ fleet") :]
+    card = " ".join(re.sub(r"<[^>]+>", " ", card[: card.index("</section>")]).split())
+    assert "the evidence has 43,200 samples, the verdict counted 86,400" in card
+    assert "worst lag" not in card
 
 
 def test_no_requests_says_so(tmp_path: Path) -> None:

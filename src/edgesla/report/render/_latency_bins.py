@@ -13,9 +13,16 @@ not the judged total, a count at the threshold that contradicts the judged one);
   so that there are at most 48), each bucket in the bin holding its upper bound. A listed
   HdrHistogram bucket is ~0.1 % wide, so this places every request within one bin.
 
-The threshold is always a bin edge, so a bar is entirely within it (bound <= threshold: a
-request at exactly the threshold counts as within, as Prometheus ``le`` does) or entirely
-slower. Requests above the last finite bound (``+Inf``) get their own bar, right of the axis.
+The threshold is an edge of every summed bin, so such a bar is entirely within it (bound
+<= threshold: a request at exactly the threshold counts as within, as Prometheus ``le``
+does) or entirely slower; a wide bucket that holds the threshold inside it is drawn slower,
+as the inputs count it when no bound sits at the threshold. Requests above the last finite
+bound (``+Inf``) get their own bar, right of the axis.
+
+Known limit: the load-test input lists only non-empty HdrHistogram buckets by their upper
+bound, so a handful of requests decades apart (3 requests at 1 ms, 50 ms and 2 s) reads as
+wide buckets and is drawn as wide bars. Listing each bucket's lower edge too would make
+every bucket's width known.
 """
 
 from __future__ import annotations

@@ -71,7 +71,8 @@ def _chart(result: ObjectiveResult, report: Report) -> Markup | None:
 
 
 def _detail(result: ObjectiveResult) -> str:
-    """Extra figures read off the evidence: p99 bucket, worst lag."""
+    """Extra figures read off the evidence (p99 bucket, worst lag), only when the evidence
+    is what was judged: the chart says why when it is not."""
     evidence = result.evidence
     if isinstance(evidence, LatencyEvidence) and result.total:
         if svg.latency_problems(evidence, result):
@@ -82,7 +83,8 @@ def _detail(result: ObjectiveResult) -> str:
                 quantile = f"p{result.objective * 100:g}"
                 return f"{quantile} ≤ {fmt.seconds_text(bound)} (histogram bucket bound)"
     known = [v for _, v in evidence.samples] if isinstance(evidence, LagEvidence) else []
-    if isinstance(evidence, LagEvidence) and any(math.isfinite(v) for v in known):
+    judged = len(known) == result.total  # else the chart says these are not the judged samples
+    if isinstance(evidence, LagEvidence) and judged and any(math.isfinite(v) for v in known):
         worst = max(v for v in known if math.isfinite(v))
         return (
             f"worst lag {fmt.seconds_text(worst)} over {fmt.count(len(evidence.samples))} samples"
