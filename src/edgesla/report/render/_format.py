@@ -24,10 +24,13 @@ __all__ = [
     "events_needed_text",
     "headline",
     "label",
+    "latency_text",
     "measured_text",
     "objective_pct",
     "pct",
+    "period_text",
     "seconds_text",
+    "share_text",
     "timestamp",
     "window_seconds",
     "window_text",
@@ -69,6 +72,40 @@ def count(value: float) -> str:
 def seconds_text(seconds: float) -> str:
     """A latency or lag threshold: ``0.01`` -> ``"10 ms"``, ``1.5`` -> ``"1.5 s"``."""
     return wording.seconds(seconds)
+
+
+def latency_text(seconds: float) -> str:
+    """A latency tick: ``0.0005`` -> ``"500 µs"``, ``0.02`` -> ``"20 ms"``, ``2`` -> ``"2 s"``."""
+    if seconds >= 1:
+        return f"{seconds:g} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.4g} ms"
+    return f"{seconds * 1e6:.4g} µs"
+
+
+def share_text(part: int, whole: int, *, up: bool = False, digits: int = 2) -> str:
+    """``part`` of ``whole`` in percent with at least ``digits`` decimals, more until it is
+    neither 0 nor 100 % unless it is: ``1`` of ``1,000,000`` -> ``"0.0001 %"``. Rounded
+    down, or up with ``up=True`` (for a bad share: never flatter the objective either way)."""
+    if whole <= 0:
+        return "n/a"
+    if part in (0, whole):
+        return "0 %" if part == 0 else "100 %"
+    ratio = part / whole
+    for shown in range(digits, 9):
+        if pct(ratio, shown).strip("0. %") and not pct(ratio, shown, up=up).startswith("100"):
+            return pct(ratio, shown, up=up)
+    return pct(ratio, 9, up=up)
+
+
+def period_text(start: datetime, end: datetime) -> str:
+    """The period a chart covers, in UTC: ``2025-05-01 00:00 → 2025-06-01 00:00 UTC (31 d)``;
+    seconds are shown when either end has them, the date once when both are on one day."""
+    with_seconds = start.second or end.second or start.microsecond or end.microsecond
+    clock = "%H:%M:%S" if with_seconds else "%H:%M"
+    head = start.strftime(f"%Y-%m-%d {clock}")
+    tail = end.strftime(clock if start.date() == end.date() else f"%Y-%m-%d {clock}")
+    return f"{head} → {tail} UTC ({duration((end - start).total_seconds())})"
 
 
 def duration(seconds: float) -> str:

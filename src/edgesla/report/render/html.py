@@ -6,6 +6,7 @@ JavaScript. The print CSS paginates it on A4, so the same file becomes the PDF.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,6 @@ from markupsafe import Markup
 
 from edgesla import __version__
 from edgesla.report.model import (
-    AvailabilityEvidence,
     LagEvidence,
     LatencyEvidence,
     ObjectiveResult,
@@ -65,35 +65,34 @@ class Decider:
     note: str
 
 
-def _chart(result: ObjectiveResult) -> Markup | None:
-    evidence = result.evidence
-    if isinstance(evidence, LatencyEvidence):
-        return Markup(svg.latency_chart(evidence))  # noqa: S704 - built by svg.py, text escaped
-    if isinstance(evidence, AvailabilityEvidence) and evidence.bad_over_time:
-        return Markup(svg.budget_burn_chart(evidence, result.budget_allowed))  # noqa: S704
-    if isinstance(evidence, LagEvidence):
-        return Markup(svg.lag_chart(evidence, result.threshold_seconds))  # noqa: S704
-    return None
+def _chart(result: ObjectiveResult, report: Report) -> Markup | None:
+    drawn = svg.chart(result, (report.window_start, report.window_end))
+    return Markup(drawn) if drawn else None  # noqa: S704 - built by svg.py, every text escaped
 
 
 def _detail(result: ObjectiveResult) -> str:
-    """Extra figures read off the evidence: p99 bucket, worst lag."""
+    """Extra figures read off the evidence (p99 bucket, worst lag), only when the evidence
+    is what was judged: the chart says why when it is not."""
     evidence = result.evidence
-    if isinstance(evidence, LatencyEvidence) and evidence.buckets and evidence.total:
-        target = result.objective * evidence.total
+    if isinstance(evidence, LatencyEvidence) and result.total:
+        if svg.latency_problems(evidence, result):
+            return ""  # the chart says why the buckets cannot be read beside the verdict
+        target = result.objective * result.total
         for bound, cumulative in sorted(evidence.buckets):
             if cumulative >= target:
                 quantile = f"p{result.objective * 100:g}"
                 return f"{quantile} ≤ {fmt.seconds_text(bound)} (histogram bucket bound)"
-    if isinstance(evidence, LagEvidence) and evidence.samples:
-        worst = max(v for _, v in evidence.samples)
+    known = [v for _, v in evidence.samples] if isinstance(evidence, LagEvidence) else []
+    judged = len(known) == result.total  # else the chart says these are not the judged samples
+    if isinstance(evidence, LagEvidence) and judged and any(math.isfinite(v) for v in known):
+        worst = max(v for v in known if math.isfinite(v))
         return (
             f"worst lag {fmt.seconds_text(worst)} over {fmt.count(len(evidence.samples))} samples"
         )
     return ""
 
 
-def _card(result: ObjectiveResult, window_seconds: float) -> Card:
+def _card(result: ObjectiveResult, report: Report, window_seconds: float) -> Card:
     downtime_label = "Time over threshold" if result.kind == "replication_lag" else "Downtime"
     return Card(
         result=result,
@@ -110,7 +109,7 @@ def _card(result: ObjectiveResult, window_seconds: float) -> Card:
         downtime=fmt.downtime_text(result, window_seconds),
         downtime_label=downtime_label,
         detail=_detail(result),
-        chart=_chart(result),
+        chart=_chart(result, report),
     )
 
 
@@ -160,7 +159,7 @@ def render_html(report: Report) -> str:
         confidence=fmt.objective_pct(report.confidence),
         counts={v: verdicts.count(v) for v in ("FAIL", "INCONCLUSIVE", "PASS")},
         deciders=_deciders(report),
-        cards=[_card(r, seconds) for r in fmt.worst_first(report.objectives)],
+        cards=[_card(r, report, seconds) for r in fmt.worst_first(report.objectives)],
         rows=rows,
         names=names,
         cells=cells,
