@@ -172,6 +172,13 @@ def lag_chart(
     if not ordered or period is None:
         return lay.message(title, "lag", None, ["No lag samples in the period."], caption)
     start, end = period
+    if evidence.counted is not None:
+        # counted on the step grid: each sample is the worst lag of a bin of steps, stamped
+        # at the bin's end; drawn from the previous bin's end (the period's start for the first)
+        starts = [start, *(t for t, _ in ordered[:-1])]
+        ordered = [(lo, v) for lo, (_, v) in zip(starts, ordered, strict=True)]
+        if len(ordered) > 1:
+            step = (ordered[1][0] - ordered[0][0]).total_seconds()
     samples = [(t.timestamp(), v) for t, v in ordered if start <= t <= end]
     over = result.total - result.good
     finite = [v for _, v in samples if math.isfinite(v)]
@@ -182,7 +189,10 @@ def lag_chart(
     else:
         head = f"Within ≤ {limit} the whole period ({fmt.count(result.total)} samples), {worst}"
     found = []
-    if len(ordered) != result.total:
+    if evidence.counted is not None and evidence.counted != (result.good, result.total):
+        found.append(f"the evidence counted {fmt.count(evidence.counted[1])} steps, the verdict "
+                     f"{fmt.count(result.total)}")  # fmt: skip
+    elif evidence.counted is None and len(ordered) != result.total:
         found.append(f"the evidence has {fmt.count(len(ordered))} samples, the verdict "
                      f"counted {fmt.count(result.total)}")  # fmt: skip
     elif len(samples) != len(ordered):

@@ -82,13 +82,17 @@ def _detail(result: ObjectiveResult) -> str:
             if cumulative >= target:
                 quantile = f"p{result.objective * 100:g}"
                 return f"{quantile} ≤ {fmt.seconds_text(bound)} (histogram bucket bound)"
-    known = [v for _, v in evidence.samples] if isinstance(evidence, LagEvidence) else []
-    judged = len(known) == result.total  # else the chart says these are not the judged samples
-    if isinstance(evidence, LagEvidence) and judged and any(math.isfinite(v) for v in known):
+    if not isinstance(evidence, LagEvidence):
+        return ""
+    known = [v for _, v in evidence.samples]
+    if evidence.counted is not None:  # the samples are the worst lag of each chart bin
+        judged = evidence.counted == (result.good, result.total)
+    else:
+        judged = len(known) == result.total  # else the chart says these are not the judged ones
+    if judged and any(math.isfinite(v) for v in known):
         worst = max(v for v in known if math.isfinite(v))
-        return (
-            f"worst lag {fmt.seconds_text(worst)} over {fmt.count(len(evidence.samples))} samples"
-        )
+        steps = evidence.counted[1] if evidence.counted is not None else len(known)
+        return f"worst lag {fmt.seconds_text(worst)} over {fmt.count(steps)} samples"
     return ""
 
 
