@@ -2,7 +2,9 @@
 
 /metrics          what the schedule measured; never waits on a database
 /probe?target=N   blackbox-style: probe N now, within the scrape timeout Prometheus sends
-                  (X-Prometheus-Scrape-Timeout-Seconds minus a 0.5 s offset)
+                  (X-Prometheus-Scrape-Timeout-Seconds minus a 0.5 s offset), through the
+                  same bounded runner as the schedule: it waits for a free place for at most
+                  half that budget, else answers 503 (never an extra thread or connection)
 /-/healthy        the process is alive
 /-/ready          every target has been probed once
 
@@ -19,7 +21,7 @@ from urllib.parse import parse_qs
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-from exporters.exporter import Exporter
+from exporters.exporter import Busy, Exporter
 from exporters.metrics import FrameworkMetrics
 from exporters.samples import SampleCollector
 from exporters.webconfig import WebConfig
@@ -51,7 +53,7 @@ def _probe_registry(exporter: Exporter, name: str, timeout: float | None) -> Col
     target = exporter.targets[name]
     key = metrics.labels(name, target.prober)
     metrics.register(key)
-    result, seconds = exporter.probe_once(name, timeout)
+    result, seconds = exporter.probe_once(name, timeout)  # raises Busy
     metrics.record(key, result, seconds)
     samples.store(key, result)
     return registry
@@ -68,7 +70,8 @@ def make_app(exporter: Exporter, web: WebConfig | None = None) -> Callable[..., 
             return [b"Unauthorized\n"]
         if path == "/metrics":
             exporter.metrics.scrapes.labels(exporter.config.pop, exporter.config.region).inc()
-            return _render(exporter.registry, environ, start)
+            body, content_type = exporter.page.render(environ.get("HTTP_ACCEPT", ""))
+            return _reply(start, "200 OK", body, content_type)
         if path == "/probe":
             return _probe(exporter, environ, start)
         if path == "/-/healthy":
@@ -107,4 +110,12 @@ def _probe(exporter: Exporter, environ: dict[str, Any], start: StartResponse) ->
         except ValueError:
             return _reply(start, "400 Bad Request",
                           b"X-Prometheus-Scrape-Timeout-Seconds is not a number\n")  # fmt: skip
-    return _render(_probe_registry(exporter, names[0], timeout), environ, start)
+    try:
+        registry = _probe_registry(exporter, names[0], timeout)
+    except Busy as exc:
+        exporter.metrics.probe_rejected.labels(exporter.config.pop, exporter.config.region).inc()
+        body = f"busy, try again: {exc}; or raise --max-concurrency\n".encode()
+        start("503 Service Unavailable", [("Content-Type", "text/plain"), ("Retry-After", "1"),
+                                          ("Content-Length", str(len(body)))])  # fmt: skip
+        return [body]
+    return _render(registry, environ, start)

@@ -1,12 +1,27 @@
 """The exporter's core: run every target's probe on its own schedule, keep the results.
 
 Each target runs every ``interval`` (its own, or the config default) at a fixed random
-phase within ``jitter``, so a fleet of targets does not fire at once. Runs go to a bounded
-thread pool (``max_concurrency``). A run due while the previous run of the same target is
-still going is skipped and counted as an overrun. Probers get the target's timeout (always
-below its interval) and return a result; an exception from a prober is a bug, recorded as
-reason ``error``, and never stops the schedule. ``postgres_replication`` targets also get a
-heartbeat writer at their ``heartbeat_interval``.
+phase within ``jitter``, so a fleet of targets does not fire at once. Runs go through one
+``exporters.runs.Runner`` shared with ``/probe``: at most ``max_concurrency`` at once, each
+ended by its deadline (the target's timeout plus ``DEADLINE_GRACE_SECONDS``): a run past it
+is recorded as a ``timeout`` failure then, whatever its prober does later. So
+``edgesla_probe_up`` always reflects the last finished or timed-out run.
+
+A run due while the previous run of the same target is still going (waiting for a place,
+or within its deadline) is skipped and counted as an overrun. A run due while the previous
+one was already recorded as a timeout but its prober has still not returned is recorded as a
+``timeout`` failure at once, without starting another: the target has not answered for a
+whole interval, and availability counts every interval.
+
+Probers get the target's timeout (always below its interval) and return a result; an
+exception from a prober is a bug, recorded as reason ``error``, and never stops the
+schedule.
+
+**Background duties.** ``postgres_replication`` targets also run a heartbeat writer
+(``beat``) every ``heartbeat_interval``, through the same runner. A duty's result is not
+counted as a probe run; its samples are published beside the probe's (``SampleCollector``
+keeps one slot per target and duty), and its failures are logged as transitions (failing,
+recovered) with at most one reminder a minute.
 """
 
 from __future__ import annotations
@@ -17,25 +32,25 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry
 
 from edgesla.config import PopConfig, Target, interval_of, timeout_of
 from exporters.metrics import FrameworkMetrics
-from exporters.otel import span_attributes, span_outcome
+from exporters.page import Page
+from exporters.runs import DEADLINE_GRACE_SECONDS, PROBE, Busy, Outcome, ProbeFn, Run, Runner
 from exporters.samples import SampleCollector
 from probes._result import ProbeResult, Reason
 
-__all__ = ["Exporter", "ProbeFn"]
+__all__ = ["BEAT", "Busy", "DutyLog", "Exporter", "ProbeFn"]
 
 log = logging.getLogger("edgesla.exporter")
 
-ProbeFn = Callable[[Any, float], ProbeResult]
+#: The duty name of the background heartbeat writer.
+BEAT = "beat"
 
 
 @dataclass(order=True)
@@ -43,31 +58,49 @@ class _Job:
     due: float
     seq: int
     target: Target = field(compare=False)
+    duty: str = field(compare=False)
     fn: ProbeFn = field(compare=False)
     interval: float = field(compare=False)
     timeout: float = field(compare=False)
-    counted: bool = field(compare=False)  # False for background duties (heartbeats)
 
 
-def run_probe(
-    fn: ProbeFn, target: Target, timeout: float, tracer: trace.Tracer, pop: str
-) -> tuple[ProbeResult, float]:
-    """Call a prober inside a span; returns (result, wall seconds). Never raises."""
-    started = time.perf_counter()
-    with tracer.start_as_current_span(
-        f"probe {target.prober} {target.name}", attributes=span_attributes(target, pop)
-    ) as span:
-        try:
-            result = fn(target, timeout)
-        except Exception as exc:  # a prober bug must not stop the schedule
-            log.exception("prober %s raised on target %s", target.prober, target.name)
-            result = ProbeResult.fail(Reason.ERROR, f"prober raised {type(exc).__name__}: {exc}")
-        span_outcome(span, result)
-    return result, time.perf_counter() - started
+class DutyLog:
+    """Logs a background duty's failures as transitions — failing, recovered — and, while it
+    keeps failing, at most one reminder every ``reminder`` seconds (a heartbeat fails every
+    second during an outage: one warning a second would drown everything else)."""
+
+    def __init__(self, what: str, reminder: float = 60.0) -> None:
+        self.what = what
+        self.reminder = reminder
+        self._since: float | None = None
+        self._failures = 0
+        self._logged = 0.0
+
+    def observe(self, result: ProbeResult, now: float) -> tuple[int, str] | None:
+        """The (level, message) to log for this result, or None."""
+        reason = result.reason.value if result.reason else "?"
+        if result.success:
+            if self._since is None:
+                return None
+            message = (f"{self.what}: recovered after {now - self._since:.0f}s "
+                       f"({self._failures} failed runs)")  # fmt: skip
+            self._since, self._failures = None, 0
+            return logging.INFO, message
+        self._failures += 1
+        if self._since is None:
+            self._since = self._logged = now
+            return logging.WARNING, f"{self.what}: failing, reason={reason}: {result.detail}"
+        if now - self._logged >= self.reminder:
+            self._logged = now
+            return logging.WARNING, (
+                f"{self.what}: still failing after {now - self._since:.0f}s "
+                f"({self._failures} failed runs), reason={reason}: {result.detail}"
+            )
+        return None
 
 
 class Exporter:
-    """Owns the schedule, the thread pool and the metrics of one PoP config."""
+    """Owns the schedule, the runner and the metrics of one PoP config."""
 
     def __init__(
         self,
@@ -77,6 +110,7 @@ class Exporter:
         registry: CollectorRegistry | None = None,
         tracer: trace.Tracer | None = None,
         max_concurrency: int | None = None,
+        grace: float = DEADLINE_GRACE_SECONDS,
     ) -> None:
         self.config = config
         self.registry = registry or CollectorRegistry(auto_describe=True)
@@ -87,22 +121,36 @@ class Exporter:
         self._probers = probers
         self._beaters = beaters or {}
         self._targets = {t.name: t for t in config.targets}
-        self._pool = ThreadPoolExecutor(
-            max_workers=max_concurrency or config.exporter.max_concurrency,
-            thread_name_prefix="probe",
-        )
+        places = max_concurrency or config.exporter.max_concurrency
+        self.runner = Runner(places, places, self.tracer, config.pop, grace)
+        #: /metrics: the measurements rendered again only when a record changed them
+        self.page = Page()
+        cached, live = self.metrics.collectors()
+        for collector in [*cached, self.samples]:
+            self.page.add(collector)
+        for collector in [*live, self.metrics.watch_runner(self.runner)]:
+            self.page.add(collector, live=True)
         self._stop = threading.Event()
-        self._running: set[tuple[str, bool]] = set()
         self._lock = threading.Lock()
+        self._inflight: dict[tuple[str, str], Run] = {}
         self._thread: threading.Thread | None = None
         self.first_round_done = threading.Event()
+        self._pending_first = {t.name for t in config.targets}
         self._was_up: dict[str, bool] = {}
+        self._duty_logs: dict[tuple[str, str], DutyLog] = {}
         for target in config.targets:
             self.metrics.register(self.metrics.labels(target.name, target.prober))
 
     @property
     def targets(self) -> Mapping[str, Target]:
         return self._targets
+
+    def _duties(self, target: Target) -> list[tuple[str, ProbeFn, float]]:
+        """(duty, function, interval) of the target's background duties."""
+        if target.prober not in self._beaters:
+            return []
+        every = float(getattr(target, "heartbeat_interval", interval_of(self.config, target)))
+        return [(BEAT, self._beaters[target.prober], every)]
 
     def _jobs(self) -> list[_Job]:
         now, seq, jobs = time.monotonic(), itertools.count(), []
@@ -112,11 +160,9 @@ class Exporter:
             timeout = timeout_of(self.config, target)
             phase = random.uniform(0, min(jitter, interval))
             fn = self._probers[target.prober]
-            jobs.append(_Job(now + phase, next(seq), target, fn, interval, timeout, True))
-            if target.prober in self._beaters:
-                every = float(getattr(target, "heartbeat_interval", interval))
-                beat = self._beaters[target.prober]
-                jobs.append(_Job(now, next(seq), target, beat, every, min(timeout, every), False))
+            jobs.append(_Job(now + phase, next(seq), target, PROBE, fn, interval, timeout))
+            for duty, beat, every in self._duties(target):
+                jobs.append(_Job(now, next(seq), target, duty, beat, every, min(timeout, every)))
         return jobs
 
     def start(self) -> None:
@@ -128,12 +174,11 @@ class Exporter:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(wait)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.runner.close(wait)
 
     def _loop(self) -> None:
         heap = self._jobs()
         heapq.heapify(heap)
-        pending_first = {j.target.name for j in heap if j.counted}
         while not self._stop.is_set():
             job = heap[0]
             delay = job.due - time.monotonic()
@@ -141,49 +186,73 @@ class Exporter:
                 self._stop.wait(min(delay, 0.5))
                 continue
             heapq.heapreplace(heap, self._reschedule(job))
-            key = (job.target.name, job.counted)
-            with self._lock:
-                busy = key in self._running
-                if not busy:
-                    self._running.add(key)
-            if busy:
-                if job.counted:
-                    labels = self.metrics.labels(job.target.name, job.target.prober)
-                    self.metrics.overruns.labels(*labels).inc()
-                    log.warning("target %s: previous run still going; run skipped",
-                                job.target.name)  # fmt: skip
-                continue
-            self._pool.submit(self._run, job, pending_first)
+            self._dispatch(job)
 
     @staticmethod
     def _reschedule(job: _Job) -> _Job:
         due = job.due + job.interval
         now = time.monotonic()
-        if due < now:  # fell behind (machine suspended, pool saturated): keep the phase
+        if due < now:  # fell behind (machine suspended, runner saturated): keep the phase
             due += ((now - due) // job.interval + 1) * job.interval
-        return _Job(due, job.seq, job.target, job.fn, job.interval, job.timeout, job.counted)
+        return _Job(due, job.seq, job.target, job.duty, job.fn, job.interval, job.timeout)
 
-    def _run(self, job: _Job, pending_first: set[str]) -> None:
-        try:
-            result, seconds = run_probe(job.fn, job.target, job.timeout, self.tracer,
-                                        self.config.pop)  # fmt: skip
-            if job.counted:
-                self.record(job.target, result, seconds)
-                with self._lock:
-                    pending_first.discard(job.target.name)
-                    if not pending_first:
-                        self.first_round_done.set()
-            elif not result.success:
-                log.warning("target %s: background duty failed: %s", job.target.name,
-                            result.detail)  # fmt: skip
-        finally:
-            with self._lock:
-                self._running.discard((job.target.name, job.counted))
+    def _dispatch(self, job: _Job) -> None:
+        key = (job.target.name, job.duty)
+        run = Run(job.target, job.duty, job.fn, job.timeout, self._settled)
+        with self._lock:
+            previous = self._inflight.get(key)
+            if previous is None or previous.finished:
+                self._inflight[key] = run
+                previous = None
+        if previous is None:
+            self.runner.submit(run)
+        elif previous.outcome is None:  # waiting for a place, or still within its deadline
+            if job.duty == PROBE:
+                labels = self.metrics.labels(job.target.name, job.target.prober)
+                self.metrics.overruns.labels(*labels).inc()
+                self.page.changed()
+                log.warning("target %s: previous run still going; run skipped", job.target.name)
+        else:  # recorded as a timeout at its deadline, and its prober has still not returned
+            started = previous.started or time.monotonic()
+            result = ProbeResult.fail(
+                Reason.TIMEOUT,
+                f"the previous run, started {time.monotonic() - started:.1f}s ago, has still "
+                "not returned: the target has not answered for a whole interval",
+            )
+            self._settled(Run(job.target, job.duty, job.fn, job.timeout), Outcome(result, 0.0))
 
-    def record(self, target: Target, result: ProbeResult, seconds: float) -> None:
+    def _settled(self, run: Run, outcome: Outcome) -> None:
+        """The outcome that counts for a scheduled run (a duty's or the probe's)."""
+        if run.duty != PROBE:
+            self._duty_result(run.target, run.duty, outcome.result)
+            return
+        self.record(run.target, outcome.result, outcome.seconds, outcome.timed_out)
+        with self._lock:
+            self._pending_first.discard(run.target.name)
+            if not self._pending_first:
+                self.first_round_done.set()
+
+    def _duty_result(self, target: Target, duty: str, result: ProbeResult) -> None:
+        key = self.metrics.labels(target.name, target.prober)
+        self.samples.store(key, result, duty)
+        self.page.changed()
+        with self._lock:
+            duty_log = self._duty_logs.setdefault(
+                (target.name, duty), DutyLog(f"target {target.name}: background {duty}")
+            )
+            said = duty_log.observe(result, time.monotonic())
+        if said is not None:
+            log.log(*said)
+
+    def record(
+        self, target: Target, result: ProbeResult, seconds: float, timed_out: bool = False
+    ) -> None:
         key = self.metrics.labels(target.name, target.prober)
         self.metrics.record(key, result, seconds)
+        if timed_out:
+            self.metrics.deadline_exceeded.labels(*key).inc()
         self.samples.store(key, result)
+        self.page.changed()
         with self._lock:
             was_up = self._was_up.get(target.name, False)
             self._was_up[target.name] = result.success
@@ -194,13 +263,21 @@ class Exporter:
                 reason = result.reason.value if result.reason else "?"
                 log.warning("target %s: DOWN, reason=%s: %s", target.name, reason, result.detail)
 
-    def probe_once(self, name: str, timeout: float | None = None) -> tuple[ProbeResult, float]:
-        """Run one target's probe now, outside the schedule (``/probe``, ``edgesla probe``)."""
+    def probe_once(
+        self, name: str, timeout: float | None = None, *, duties_first: bool = False
+    ) -> tuple[ProbeResult, float]:
+        """Run one target's probe now, outside the schedule (``/probe``, ``edgesla probe``),
+        through the same runner as the schedule: within ``timeout`` (default: the target's)
+        in all — at most half of it waiting for a place, else ``Busy`` — and never longer
+        than the target's own timeout. ``duties_first``: run its background duties (the
+        heartbeat) first, each within the target's timeout (``edgesla probe``)."""
         target = self._targets[name]
-        budget = timeout_of(self.config, target)
-        if timeout is not None:
-            budget = min(budget, timeout)
-        if target.prober in self._beaters:
-            self._beaters[target.prober](target, budget)
-        return run_probe(self._probers[target.prober], target, budget, self.tracer,
-                         self.config.pop)  # fmt: skip
+        own = timeout_of(self.config, target)
+        budget = own if timeout is None else min(own, timeout)
+        for duty, fn, _ in self._duties(target) if duties_first else ():
+            self.runner.run_now(Run(target, duty, fn, own), wait=own)
+        not_after = time.monotonic() + budget
+        run = Run(self._targets[name], PROBE, self._probers[target.prober], own,
+                  not_after=not_after)  # fmt: skip
+        outcome = self.runner.run_now(run, wait=budget / 2)
+        return outcome.result, outcome.seconds

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from edgesla import conventions as conv
 from probes._result import ProbeResult, Reason
+
+if TYPE_CHECKING:
+    from exporters.runs import Runner
 
 __all__ = ["FrameworkMetrics", "TargetLabels"]
 
@@ -64,9 +71,38 @@ class FrameworkMetrics:
             "going (timeout too close to the interval, or too little concurrency).",
             labels, registry=registry,
         )  # fmt: skip
+        self.deadline_exceeded = Counter(
+            conv.PROBE_DEADLINE_EXCEEDED_TOTAL,
+            "Probe runs the exporter recorded as a timeout at their deadline because the "
+            "prober had not returned (each is also a failure with reason timeout).",
+            labels, registry=registry,
+        )  # fmt: skip
+        pop_labels = [conv.LABEL_POP, conv.LABEL_REGION]
         self.scrapes = Counter(conv.EXPORTER_SCRAPES_TOTAL, "Scrapes of /metrics served.",
-                               [conv.LABEL_POP, conv.LABEL_REGION], registry=registry)  # fmt: skip
+                               pop_labels, registry=registry)  # fmt: skip
         self.scrapes.labels(pop, region)
+        self.probe_rejected = Counter(
+            conv.EXPORTER_PROBE_REJECTED_TOTAL,
+            "/probe requests answered 503: no probe run place freed within half their budget.",
+            pop_labels, registry=registry,
+        )  # fmt: skip
+        self.probe_rejected.labels(pop, region)
+        self._registry = registry
+
+    def watch_runner(self, runner: Runner) -> Collector:
+        """Export the runner's places and abandoned runs, read at each scrape."""
+        collector = _RunnerCollector(runner, self._pop, self._region)
+        self._registry.register(collector)
+        return collector
+
+    def collectors(self) -> tuple[list[Collector], list[Collector]]:
+        """(changed only by records, live): what a cached /metrics page renders how."""
+        live: list[Collector] = [self.scrapes, self.probe_rejected]
+        cached: list[Collector] = [
+            self.up, self.results, self.failures, self.reason, self.latency, self.last_success,
+            self.last_run, self.run_duration, self.overruns, self.deadline_exceeded,
+        ]  # fmt: skip
+        return cached, live
 
     def labels(self, target: str, prober: str) -> TargetLabels:
         return (self._pop, self._region, target, prober)
@@ -84,6 +120,7 @@ class FrameworkMetrics:
         self.last_run.labels(*key).set(0)
         self.run_duration.labels(*key).set(0)
         self.overruns.labels(*key)
+        self.deadline_exceeded.labels(*key)
 
     def record(self, key: TargetLabels, result: ProbeResult, run_seconds: float) -> None:
         now = time.time()
@@ -99,3 +136,36 @@ class FrameworkMetrics:
             self.last_success.labels(*key).set(now)
         self.last_run.labels(*key).set(now)
         self.run_duration.labels(*key).set(run_seconds)
+
+
+class _RunnerCollector(Collector):
+    """The runner's counts as metrics (labels pop, region), read when scraped."""
+
+    def __init__(self, runner: Runner, pop: str, region: str) -> None:
+        self._runner = runner
+        self._labels = [pop, region]
+
+    def collect(self) -> Iterator[Metric]:
+        names = [conv.LABEL_POP, conv.LABEL_REGION]
+        runner = self._runner
+        gauges = (
+            (conv.EXPORTER_RUNS_IN_FLIGHT, "Probe runs holding a place now.", runner.live),
+            (conv.EXPORTER_MAX_CONCURRENCY, "Places for probe runs (max_concurrency).",
+             runner.max_concurrency),
+            (conv.EXPORTER_ABANDONED_RUNS, "Probe runs cut off at their deadline whose "
+             "prober thread has not returned yet.", runner.abandoned),
+            (conv.EXPORTER_ABANDONED_RUNS_LIMIT, "Abandoned runs allowed at once; beyond, an "
+             "expired run keeps its place.", runner.max_abandoned),
+        )  # fmt: skip
+        for name, text, value in gauges:
+            gauge = GaugeMetricFamily(name, text, labels=names)
+            gauge.add_metric(self._labels, float(value))
+            yield gauge
+        counter = CounterMetricFamily(
+            conv.EXPORTER_ABANDONED_LIMIT_REACHED_TOTAL.removesuffix("_total"),
+            "Expired probe runs that kept their place because the abandoned-run limit was "
+            "reached (fewer runs could run at once).",
+            labels=names,
+        )
+        counter.add_metric(self._labels, float(runner.limit_reached))
+        yield counter

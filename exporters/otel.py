@@ -10,15 +10,17 @@ import os
 import re
 from typing import Any
 
+import psycopg
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from psycopg.conninfo import conninfo_to_dict
 
 from edgesla import __version__
 from probes._result import ProbeResult
 
-__all__ = ["Tracing", "make_tracing", "span_attributes", "span_outcome"]
+__all__ = ["Tracing", "make_tracing", "server_address", "span_attributes", "span_outcome"]
 
 _DB_SYSTEM = {
     "postgres_query": "postgresql",
@@ -84,12 +86,34 @@ def span_attributes(target: Any, pop: str) -> dict[str, str | int]:
     if isinstance(collection, str):
         attrs["db.collection.name"] = collection
         attrs["db.namespace"] = str(getattr(target, "database", ""))
-    address = re.search(r"host=(\S+)", str(getattr(target, "dsn", ""))) or re.search(
-        r"://([^/:@]+)", str(getattr(target, "uri", ""))
-    )
+    address = server_address(target)
     if address:
-        attrs["server.address"] = address.group(1)
+        attrs["server.address"] = address
     return attrs
+
+
+def server_address(target: Any) -> str | None:
+    """The first host a target's DSN or URI names — never its user name or password.
+
+    ``mongodb://probe:secret@db1:27017,db2:27017/`` → ``db1``; a libpq keyword DSN
+    (``host=10.0.0.5 port=5432``) or URI (``postgresql://u:pw@pg.example/db``) → its host.
+    """
+    dsn = getattr(target, "dsn", None)
+    if isinstance(dsn, str):
+        try:
+            params = conninfo_to_dict(dsn)
+        except psycopg.Error:
+            return None
+        host = params.get("host") or params.get("hostaddr")
+        return str(host).split(",")[0] if host else None
+    uri = getattr(target, "uri", None)
+    if not isinstance(uri, str) or "://" not in uri:
+        return None
+    hosts = re.split(r"[/?]", uri.split("://", 1)[1], maxsplit=1)[0]
+    first = hosts.rsplit("@", 1)[-1].split(",")[0]  # user:password@ comes before the hosts
+    if first.startswith("["):  # [ipv6]:port
+        return first[1 : first.find("]")] or None
+    return first.rsplit(":", 1)[0] or None
 
 
 def span_outcome(span: trace.Span, result: ProbeResult) -> None:

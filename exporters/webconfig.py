@@ -15,19 +15,18 @@ Relative paths are relative to the web-config file. Unknown keys are errors.
 
 from __future__ import annotations
 
-import base64
-import binascii
+import os
 import ssl
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import bcrypt
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, model_validator
 
 from edgesla._errors import ConfigError
 from edgesla.yamlfile import read_yaml
+from exporters.basicauth import BasicAuth, HashingBusy
 
-__all__ = ["WebConfig", "load_web_config"]
+__all__ = ["HashingBusy", "WebConfig", "load_web_config"]
 
 ClientAuth = Literal[
     "NoClientCert", "RequestClientCert", "RequireAnyClientCert",
@@ -65,6 +64,7 @@ class TlsServerConfig(_Strict):
 class WebConfig(_Strict):
     tls_server_config: TlsServerConfig | None = None
     basic_auth_users: dict[str, str] = {}
+    _auth: BasicAuth | None = PrivateAttr(None)
 
     def ssl_context(self) -> ssl.SSLContext | None:
         tls = self.tls_server_config
@@ -80,23 +80,21 @@ class WebConfig(_Strict):
             context.load_verify_locations(cafile=str(tls.client_ca_file))
         return context
 
+    def model_post_init(self, context: Any, /) -> None:
+        self._auth = BasicAuth(self.basic_auth_users) if self.basic_auth_users else None
+
+    @property
+    def auth(self) -> BasicAuth | None:
+        """The basic-auth checker (its cache and counters), None when no users are set."""
+        return self._auth
+
     def allows(self, authorization: str | None) -> bool:
-        """Does this ``Authorization`` header pass basic auth (always, when none is set)?"""
-        if not self.basic_auth_users:
-            return True
-        if not authorization or not authorization.startswith("Basic "):
-            return False
-        try:
-            user, _, password = base64.b64decode(authorization[6:]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        hashed = self.basic_auth_users.get(user)
-        if hashed is None:
-            return False
-        try:
-            return bcrypt.checkpw(password.encode(), hashed.encode())
-        except ValueError:
-            return False
+        """Does this ``Authorization`` header pass basic auth (always, when none is set)?
+
+        Raises :class:`HashingBusy` when the credentials would need a bcrypt check and every
+        hashing place is taken (the server answers 429).
+        """
+        return self._auth is None or self._auth.check(authorization)
 
 
 def _resolve(path: Path | None, base: Path) -> Path | None:
@@ -122,11 +120,31 @@ def load_web_config(path: Path) -> WebConfig:
         base = path.parent
         tls = tls.model_copy(update={
             k: _resolve(getattr(tls, k), base) or getattr(tls, k)
-            for k in ("cert_file", "key_file", "client_ca_file")
+            for k in _TLS_FILES
         })  # fmt: skip
         config = config.model_copy(update={"tls_server_config": tls})
+        for key in _TLS_FILES:
+            _check_readable(path, key, getattr(tls, key))
         try:
             config.ssl_context()
         except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(f"{path}: tls_server_config: cannot load: {exc}") from exc
+            files = ", ".join(f"{k} {getattr(tls, k)}" for k in _TLS_FILES if getattr(tls, k))
+            raise ConfigError(
+                f"{path}: tls_server_config: cannot load {files}: {exc}; check that the key "
+                "matches the certificate and that both are PEM"
+            ) from exc
     return config
+
+
+_TLS_FILES = ("cert_file", "key_file", "client_ca_file")
+
+
+def _check_readable(path: Path, key: str, file: Path | None) -> None:
+    """Name the key and the file when a TLS file is missing or unreadable."""
+    if file is None:
+        return
+    if not file.is_file():
+        what = "is not a file" if file.exists() else "no such file"
+        raise ConfigError(f"{path}: tls_server_config.{key}: {file}: {what}")
+    if not os.access(file, os.R_OK):
+        raise ConfigError(f"{path}: tls_server_config.{key}: {file}: not readable by this user")

@@ -1,16 +1,82 @@
-"""HTTP plumbing shared by the probers that speak HTTP (etcd, kube_apiserver): one mapping
-from ``requests``' exceptions to the closed set of probe reasons, and a short description.
+"""HTTP plumbing shared by the probers that speak HTTP (etcd, kube_apiserver): sessions that
+trust only the target's files, requests bounded by the run's deadline, one mapping from
+``requests``' exceptions to the closed set of probe reasons, and a short description.
+
+**Deadlines.** ``fetch`` gives ``requests`` a (connect, read) timeout of the time left, and
+reads the body in pieces as they arrive, checking the deadline between them: a read timeout
+alone restarts with every byte, so a server trickling its answer would hold a probe forever.
+Bounds not covered here: name resolution (use addresses in ``endpoints``), and one read that
+blocks up to the time left — the exporter records such a run as a timeout at its deadline.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
+from edgesla._errors import ConfigError
+from edgesla.secrets import require_readable
+from probes._deadline import Deadline
 from probes._result import Reason
 
-__all__ = ["describe_request_error", "reason_for_request_error", "session_for", "short"]
+__all__ = [
+    "Answer",
+    "check_files",
+    "describe_request_error",
+    "fetch",
+    "reason_for_request_error",
+    "session_for",
+    "short",
+]
+
+_PIECE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response read completely within the deadline."""
+
+    status_code: int
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content) if self.content else {}
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise requests.HTTPError(f"HTTP {self.status_code}")
+
+
+def fetch(
+    session: requests.Session, method: str, url: str, deadline: Deadline, **kwargs: Any
+) -> Answer:
+    """``session.request(...)`` read to its end before ``deadline``, or ``requests.Timeout``."""
+    left = deadline.left()
+    if left <= 0:
+        raise requests.Timeout("probe deadline reached")
+    with session.request(method, url, timeout=(left, left), stream=True, **kwargs) as response:
+        pieces = []
+        read = getattr(response.raw, "read1", None) or response.raw.read  # read1: urllib3 >= 2
+        while piece := read(_PIECE, decode_content=True):  # gzip, as etcd sends its /metrics
+            pieces.append(piece)
+            if deadline.expired:
+                raise requests.Timeout(f"answer not complete within {deadline.seconds:g}s")
+        return Answer(response.status_code, b"".join(pieces))
+
+
+def check_files(target: Any) -> None:
+    """ConfigError naming the key and the file when a TLS file (or token file) of the target
+    cannot be read; ``requests`` would say only "No such file or directory"."""
+    for key in ("ca_file", "cert_file", "key_file", "token_file"):
+        require_readable(getattr(target, key, None), key, f"target {target.name!r}")
 
 
 def session_for(
@@ -34,6 +100,8 @@ def session_for(
 
 def reason_for_request_error(exc: BaseException) -> Reason:
     """The closed-set reason for an exception raised by ``requests`` (or reading its files)."""
+    if isinstance(exc, ConfigError):
+        return Reason.CONFIG
     if isinstance(exc, requests.exceptions.SSLError):
         return Reason.TLS
     if isinstance(exc, requests.Timeout):  # before ConnectionError: ConnectTimeout is both

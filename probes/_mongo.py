@@ -5,7 +5,17 @@ Connections
     One ``pymongo.MongoClient`` per target and settings: a MongoClient is itself a small
     connection pool, and a new client per probe run is the connection leak of
     percona/mongodb_exporter #470/#1305. A change of settings (e.g. a rotated password)
-    makes a new client; ``close_all()`` closes them (exporter shutdown, test teardown).
+    makes a new client; a different timeout does not (an on-demand ``/probe`` brings its
+    own each time); ``close_all()`` closes them (exporter shutdown, test teardown).
+
+Deadlines
+    Each probe runs its operations under ``pymongo.timeout(timeout)`` (client-side operation
+    timeout, CSOT): server selection, checking a connection out, connecting and every socket
+    read share that one deadline, and a connection whose read timed out is closed by pymongo,
+    never reused. The client's own ``timeoutMS``, ``serverSelectionTimeoutMS``,
+    ``connectTimeoutMS`` and ``socketTimeoutMS`` (the timeout of the run that made it, at
+    least ``CLIENT_TIMEOUT_FLOOR``) bound anything outside such a block, and the monitoring
+    connections pymongo keeps in the background.
 
 Errors become reasons (``reason_for``): connection refused or no server → ``refused``; any
 timeout → ``timeout``; codes 18 (AuthenticationFailed) and 13 (Unauthorized) → ``auth``;
@@ -31,7 +41,7 @@ from pymongo.errors import (
 
 from edgesla._errors import ConfigError
 from edgesla.config import MongoQueryTarget, MongoReplicationTarget
-from edgesla.secrets import read_password
+from edgesla.secrets import read_password, require_readable
 from probes._result import ProbeResult, Reason
 
 __all__ = [
@@ -47,6 +57,9 @@ __all__ = [
 
 #: Connections per client (per target). Probes run one operation at a time per target.
 MAX_POOL_SIZE = 4
+#: The client-level timeouts are never below this (a short on-demand run must not leave a
+#: client whose background monitoring gives up on a merely busy server).
+CLIENT_TIMEOUT_FLOOR = 1.0
 #: Server error codes that mean "who you are" or "what you may do" was rejected.
 _AUTH_CODES = frozenset({18, 13})  # AuthenticationFailed, Unauthorized
 #: Server error codes that mean the server gave up on time.
@@ -55,6 +68,8 @@ _TLS_MARKERS = ("ssl", "tls", "certificate")
 #: Server selection wraps the handshake's auth failure in its own message.
 _AUTH_MARKERS = ("authentication failed", "authenticationfailed", "'code': 18,")
 _REFUSED_MARKERS = ("refused", "no route", "unreachable", "name or service", "nodename")
+#: What a server selection error says when the server was there to refuse or drop us.
+_GONE_MARKERS = (*_REFUSED_MARKERS, "closed", "reset", "eof")
 
 MongoTarget: TypeAlias = MongoQueryTarget | MongoReplicationTarget
 Client: TypeAlias = pymongo.MongoClient[dict[str, Any]]
@@ -72,32 +87,33 @@ class _Settings:
     password: str | None
     tls: bool
     tls_ca_file: str | None
-    timeout_ms: int
 
 
 _lock = threading.Lock()
 _clients: dict[str, tuple[_Settings, Client]] = {}
 
 
-def _settings(target: MongoTarget, timeout: float) -> _Settings:
+def _settings(target: MongoTarget) -> _Settings:
     where = f"target {target.name!r}"
     password = read_password(target.password_file, target.password_env, where)
+    require_readable(target.tls_ca_file, "tls_ca_file", where)
     return _Settings(
         uri=target.uri,
         username=target.username,
         password=password,
         tls=target.tls,
         tls_ca_file=str(target.tls_ca_file) if target.tls_ca_file else None,
-        timeout_ms=max(1, round(timeout * 1000)),
     )
 
 
-def _new_client(s: _Settings) -> Client:
+def _new_client(s: _Settings, timeout: float) -> Client:
+    timeout_ms = round(max(timeout, CLIENT_TIMEOUT_FLOOR) * 1000)
     options: dict[str, Any] = {
         "maxPoolSize": MAX_POOL_SIZE,
-        "serverSelectionTimeoutMS": s.timeout_ms,
-        "connectTimeoutMS": s.timeout_ms,
-        "socketTimeoutMS": s.timeout_ms,
+        "timeoutMS": timeout_ms,
+        "serverSelectionTimeoutMS": timeout_ms,
+        "connectTimeoutMS": timeout_ms,
+        "socketTimeoutMS": timeout_ms,
         "appname": "edgesla-probe",
     }
     if s.username is not None:
@@ -115,12 +131,12 @@ def client_for(target: MongoTarget, timeout: float) -> Client:
     Raises ConfigError (password source) and whatever MongoClient raises for a bad URI or
     CA file; ``probe`` turns those into results.
     """
-    wanted = _settings(target, timeout)
+    wanted = _settings(target)
     with _lock:
         cached = _clients.get(target.name)
         if cached is not None and cached[0] == wanted:
             return cached[1]
-        client = _new_client(wanted)
+        client = _new_client(wanted, timeout)
         _clients[target.name] = (wanted, client)
     if cached is not None:
         cached[1].close()
@@ -166,8 +182,12 @@ def reason_for(exc: BaseException) -> Reason:
             return Reason.TIMEOUT
         return Reason.REFUSED if isinstance(exc, ConnectionError) else Reason.CONFIG
     if isinstance(exc, ServerSelectionTimeoutError):
-        # Server selection always "times out"; what the servers said on the way is the cause.
-        return Reason.TIMEOUT if "timed out" in text else Reason.REFUSED
+        # Server selection always "times out"; what the servers said on the way is the cause:
+        # a refusal, a closed connection, or nothing at all (a server that accepts and never
+        # answers its hello: "No servers found yet") — that last one is a timeout.
+        if "timed out" not in text and any(m in text for m in _GONE_MARKERS):
+            return Reason.REFUSED
+        return Reason.TIMEOUT
     if isinstance(exc, PyMongoError) and exc.timeout:
         return Reason.TIMEOUT
     if isinstance(exc, ConnectionFailure):
@@ -186,5 +206,7 @@ def client_or_failure(target: MongoTarget, timeout: float) -> Client | ProbeResu
     anything it raises (bad URI, unreadable password or CA file) is the config's fault."""
     try:
         return client_for(target, timeout)
+    except ConfigError as exc:  # names the target, the key and the file already
+        return ProbeResult.fail(Reason.CONFIG, str(exc))
     except Exception as exc:  # a probe returns every failure as a result, never raises
         return ProbeResult.fail(Reason.CONFIG, f"{type(exc).__name__}: {first_line(exc)}")

@@ -1,89 +1,115 @@
-"""Connections for the PostgreSQL probers: one small pool per node, one error mapping.
+"""Connections for the PostgreSQL probers: bounded, and never waiting past a run's deadline.
 
 Every PostgreSQL prober goes through two functions here:
 
-    run(node, timeout, work)   run ``work(conn)`` on a connection to ``node``
-    reason_for(exc)            the probe ``Reason`` for whatever ``run`` raised
+    run(node, timeout, work, ping=False)   ``work(conn)`` on a connection to ``node``, all of
+                                           it (waiting for a connection included) within
+                                           ``timeout`` seconds
+    reason_for(exc)                        the probe ``Reason`` for whatever ``run`` raised
 
-**Pools.** Each node (DSN, TLS settings) gets a ``psycopg_pool.ConnectionPool`` of at most
-two connections (a replication target's heartbeat writer and its prober may overlap), created
-on first use and kept in a module-level dict guarded by a lock; ``close_all()`` closes them at
-shutdown. Pools are per node, not per timeout (an on-demand ``/probe`` brings a different
-timeout each time): a pooled connection gets the probe's ``statement_timeout`` on checkout. A probe
-must never pile up connections on a slow database (postgres_exporter #388, #1228), so the
-pools are the only long-lived state.
+**Connections** come from ``probes._pgpool``: at most two per server, idle ones reused, every
+one made inside a run (so a refused port or a wrong password is named at once, not as a
+timeout later). Waiting for one is part of the run, and of the latency ``postgres_query``
+reports. A connection that hit a deadline, broke, or was left inside a transaction is closed,
+never returned. A pooled connection found broken (the server restarted since) is dropped and
+the work retried once on a new connection.
 
-**Why a pool miss connects directly.** A pool connects in a background worker and only logs
-the failure; the waiting client sees ``PoolTimeout`` after its whole timeout, and the cause
-(refused? wrong role? bad certificate?) is lost. A probe's job is to name that cause. So a
-probe takes a *ready* connection from the pool when there is one, and otherwise opens one
-itself, in its own thread, with the same conninfo: a refused port is reported as ``refused``
-at once, not as ``timeout`` seconds later. The pool refills itself in the background. A
-pooled connection found broken (the server restarted since) is dropped and the work is
-retried once on a fresh direct connection.
+**Deadlines, client side.** A frozen server (SIGSTOP, a hung host) never enforces its own
+``statement_timeout``; its kernel still ACKs packets and answers TCP keepalives, and its
+postmaster never handles a cancel request. So, in ``run``:
+
+* waiting for a connection stops at the deadline (``ConnectionsBusy``);
+* a new connection is made only after the server answered a one-packet check within the
+  deadline (see ``check_accepting``), so a server that accepts TCP and never answers costs
+  the deadline, not libpq's ``connect_timeout`` (whole seconds, at least 2);
+* while ``work`` runs, the watchdog (``probes._deadline``) stands by: ``WATCHDOG_MARGIN``
+  after the deadline it shuts the connection's socket down (``shutdown(SHUT_RDWR)`` on a
+  duplicate of ``conn.pgconn.socket``), which wakes the blocked thread at once; the run ends
+  with ``DeadlineExceeded`` and the connection is closed. A live server cancels a slow
+  statement itself first (``statement_timeout`` = the timeout), keeping the connection;
+* ``ping=True`` (the probers, not the heartbeat) also runs ``check_accepting`` after the work
+  when no new connection was made: a server whose postmaster alone is frozen serves its
+  existing sessions and accepts no new ones — for its clients it is down.
+
+Kernel-level backstops for idle pooled connections (not the probe's deadline): TCP
+keepalives (``keepalives_idle=10``, ``keepalives_interval=5``, ``keepalives_count=3``) and
+``tcp_user_timeout=10000`` ms, so a peer that vanished is found within ~25 s even while idle.
 
 **Conninfo.** ``node.dsn`` plus the password read from ``password_file`` / ``password_env``
-(never from the DSN, never logged), ``sslmode`` and ``sslrootcert`` (``verify-full`` checks the
-server certificate and its host name), ``connect_timeout`` and
-``options=-c statement_timeout=...`` equal to the probe timeout, so the server itself cancels
-a statement that runs too long. libpq rounds ``connect_timeout`` up to whole seconds, at
-least 2: a host that drops packets can hold a probe for 2 s even when its timeout is 0.5 s.
+on every run (never from the DSN, never logged; a rotated password gets new connections),
+``sslmode`` and ``sslrootcert``, ``connect_timeout`` and
+``options=-c statement_timeout=<timeout>``.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg.rows import TupleRow
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from edgesla._errors import ConfigError
 from edgesla.config import PostgresNode
-from edgesla.secrets import read_password
+from edgesla.secrets import read_password, require_readable
+from probes import _pgpool
+from probes._deadline import Deadline, watchdog
+from probes._pgpool import ConnectionsBusy, Pooled
 from probes._result import Reason
 
-__all__ = ["close_all", "conninfo", "describe", "reason_for", "run"]
+__all__ = [
+    "WATCHDOG_MARGIN",
+    "Conn",
+    "ConnectionsBusy",
+    "DeadlineExceeded",
+    "NotAnswering",
+    "check_accepting",
+    "close_all",
+    "conninfo",
+    "describe",
+    "reason_for",
+    "run",
+]
 
 T = TypeVar("T")
-Conn = psycopg.Connection[TupleRow]
+Conn = _pgpool.Conn
 
-_POOL_MAX_SIZE = 2
-#: A pool whose connections are all failing gives up after this long, then is replaced.
-_RECONNECT_TIMEOUT = 60.0
-
-
-@dataclass
-class _Entry:
-    pool: ConnectionPool[Conn]
-    password: str | None
-    gave_up: bool = False
+#: The watchdog acts this long after the deadline, so a live server's statement_timeout
+#: (which starts when the statement arrives) cancels first and the connection is kept.
+WATCHDOG_MARGIN = 0.1
+_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+               "keepalives_count": 3, "tcp_user_timeout": 10_000}  # fmt: skip
+#: The GSSENCRequest packet: length 8, code 80877104. Any PostgreSQL >= 12 answers it with one
+#: byte ("N": no GSS encryption here) from the child the postmaster forked for the connection.
+_GSSENC_REQUEST = (8).to_bytes(4, "big") + (80877104).to_bytes(4, "big")
 
 
-_POOLS: dict[tuple[str, str, str], _Entry] = {}
-_LOCK = threading.Lock()
+class DeadlineExceeded(TimeoutError):
+    """The work was still waiting on the server at the deadline; its connection was closed."""
+
+
+class NotAnswering(TimeoutError):
+    """The server accepted the TCP connection but did not answer within the deadline."""
 
 
 def conninfo(node: PostgresNode, timeout: float, password: str | None) -> str:
     """The libpq connection string for ``node``; ConfigError when its DSN cannot be parsed."""
-    try:
-        params = conninfo_to_dict(node.dsn)
-    except psycopg.ProgrammingError as exc:
-        raise ConfigError(f"{node.name}: dsn is not a valid libpq connection string") from exc
-    statement_timeout = f"-c statement_timeout={max(1, round(timeout * 1000))}"
+    params = _params(node)
+    statement_timeout = f"-c statement_timeout={_ms(timeout)}"
     options = f"{params.get('options') or ''} {statement_timeout}".strip()
     extra: dict[str, str | int] = {
         "sslmode": node.sslmode,
         "connect_timeout": max(2, math.ceil(timeout)),
         "options": options,
         "application_name": params.get("application_name") or "edgesla-probe",
+        **{key: value for key, value in _KEEPALIVES.items() if key not in params},
     }
     if node.sslrootcert is not None:
         extra["sslrootcert"] = str(node.sslrootcert)
@@ -92,83 +118,145 @@ def conninfo(node: PostgresNode, timeout: float, password: str | None) -> str:
     return make_conninfo(node.dsn, **extra)
 
 
-def run(node: PostgresNode, timeout: float, work: Callable[[Conn], T]) -> T:
-    """``work(conn)`` on an autocommit connection to ``node``; raises what went wrong.
+def _params(node: PostgresNode) -> dict[str, str]:
+    try:
+        return {k: str(v) for k, v in conninfo_to_dict(node.dsn).items() if v is not None}
+    except psycopg.ProgrammingError as exc:
+        raise ConfigError(f"{node.name}: dsn is not a valid libpq connection string") from exc
 
-    Raises ConfigError (unreadable password, bad DSN) or the psycopg/pool exception;
-    turn either into a probe reason with ``reason_for``.
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def run(node: PostgresNode, timeout: float, work: Callable[[Conn], T], *, ping: bool = False) -> T:
+    """``work(conn)`` on an autocommit connection to ``node``, within ``timeout``.
+
+    Raises ConfigError (unreadable password or TLS file, bad DSN), a ``TimeoutError``
+    (``ConnectionsBusy``, ``NotAnswering``, ``DeadlineExceeded``), ``OSError`` from the check,
+    or the psycopg exception; turn any of them into a probe reason with ``reason_for``.
     """
+    deadline = Deadline(timeout)
     password = read_password(node.password_file, node.password_env, node.name)
+    require_readable(node.sslrootcert, "sslrootcert", node.name)
     info = conninfo(node, timeout, password)
-    pool = _pool(node, password, info)
-    if pool.get_stats().get("pool_available", 0) > 0:
+    params = _params(node)
+    server = _pgpool.server(
+        (params.get("hostaddr") or params.get("host", ""), params.get("port", "")), node.name
+    )
+    identity = (node.dsn, node.sslmode, str(node.sslrootcert), password)
+    checked = False
+    for attempt in (1, 2):
+        pooled = server.acquire(identity, deadline, fresh=attempt > 1)
+        fired: Callable[[], bool] | None = None
         try:
-            conn = pool.getconn(timeout=timeout)
-        except PoolTimeout:  # taken by someone else in the meantime
-            pass
+            fresh = pooled is None
+            if pooled is None:
+                check_accepting(node, deadline)
+                checked = True
+                pooled = Pooled(psycopg.connect(info, autocommit=True), identity, _ms(timeout))
+            with _guarded(pooled.conn, deadline) as fired:
+                try:
+                    _set_statement_timeout(pooled, timeout)
+                    value = work(pooled.conn)
+                except psycopg.Error as exc:
+                    if fired():
+                        raise DeadlineExceeded(
+                            f"{node.name}: no answer within {timeout:g}s; the connection was "
+                            "closed at the deadline"
+                        ) from exc
+                    if fresh or not pooled.conn.broken or deadline.expired:
+                        raise
+                    continue  # a pooled connection the server dropped since: once, anew
+        finally:  # the alarm is cancelled by now: whether it fired is final
+            cut = fired is None or fired()  # None: never guarded, e.g. the connect failed
+            server.release(pooled, keep=pooled is not None and not cut and _reusable(pooled.conn))
+        if ping and not checked:
+            check_accepting(node, deadline)
+        return value
+    raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+def _reusable(conn: Conn) -> bool:
+    return (
+        not conn.closed
+        and not conn.broken
+        and conn.info.transaction_status == pq.TransactionStatus.IDLE
+    )
+
+
+@contextmanager
+def _guarded(conn: Conn, deadline: Deadline) -> Iterator[Callable[[], bool]]:
+    """Shut the connection's socket down ``WATCHDOG_MARGIN`` after the deadline unless the
+    block ended first; yields "has it fired?". The socket is a duplicate of libpq's, so
+    closing it here never closes libpq's descriptor, and the alarm is cancelled (waiting for
+    a firing in progress) before the connection can go back to the pool."""
+    sock = socket.socket(fileno=os.dup(conn.pgconn.socket))
+
+    def shut() -> None:
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    alarm = watchdog().at(deadline.end + WATCHDOG_MARGIN, shut)
+    try:
+        yield lambda: alarm.fired
+    finally:
+        alarm.cancel()
+        sock.close()
+
+
+def _set_statement_timeout(pooled: Pooled, timeout: float) -> None:
+    """Pooled connections outlive a run; set the server's own limit when it differs."""
+    wanted = _ms(timeout)
+    if pooled.statement_timeout_ms != wanted:
+        pooled.conn.execute(
+            "SELECT pg_catalog.set_config('statement_timeout', %s, false)", (f"{wanted}ms",)
+        )
+        pooled.statement_timeout_ms = wanted
+
+
+def check_accepting(node: PostgresNode, deadline: Deadline) -> None:
+    """The server takes new connections: it answered one GSSENCRequest packet in time.
+
+    What ``pg_isready`` checks first, cheaper: the postmaster must accept and fork a child,
+    and the child answers one byte; the socket is then closed, before any startup packet, so
+    no session starts (none in ``pg_stat_activity``) and the server logs nothing ("no data at
+    all" is not logged). A frozen postmaster never answers: ``NotAnswering`` at the deadline.
+    Skipped for DSNs without one explicit host (several hosts, or libpq's default socket).
+    """
+    params = _params(node)
+    host = params.get("hostaddr") or params.get("host", "")
+    port = params.get("port") or "5432"
+    if not host or "," in host or not port.isdigit():
+        return  # libpq's own connection attempt names what is wrong with such a DSN
+    left = max(deadline.left(), 0.001)
+    try:
+        if host.startswith(("/", "@")):
+            path = f"{host}/.s.PGSQL.{port}".replace("@", "\0", 1)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(left)
+            sock.connect(path)
         else:
-            try:
-                _set_statement_timeout(conn, timeout)
-                return work(conn)
-            except psycopg.OperationalError:
-                if not conn.broken:
-                    raise
-            finally:
-                pool.putconn(conn)  # the pool discards a broken connection
-    with psycopg.connect(info, autocommit=True) as direct:
-        return work(direct)
-
-
-def _set_statement_timeout(conn: Conn, timeout: float) -> None:
-    """Pooled connections outlive a probe; each probe brings its own timeout."""
-    conn.execute(
-        "SELECT pg_catalog.set_config('statement_timeout', %s, false)",
-        (f"{max(1, round(timeout * 1000))}ms",),
-    )
-
-
-def _pool(node: PostgresNode, password: str | None, info: str) -> ConnectionPool[Conn]:
-    """The pool for this server and identity, made on first use; one per node, not per timeout."""
-    key = (node.dsn, node.sslmode, str(node.sslrootcert))
-    with _LOCK:
-        entry = _POOLS.get(key)
-        if entry is not None and (entry.gave_up or entry.password != password):
-            entry.pool.close(timeout=0)  # password rotated, or the pool stopped retrying
-            entry = None
-        if entry is None:
-            entry = _new_entry(node, info, password)
-            _POOLS[key] = entry
-        return entry.pool
-
-
-def _new_entry(node: PostgresNode, info: str, password: str | None) -> _Entry:
-    holder: list[_Entry] = []
-
-    def gave_up(_pool: object) -> None:
-        holder[0].gave_up = True
-
-    pool: ConnectionPool[Conn] = ConnectionPool(
-        info,
-        kwargs={"autocommit": True},
-        min_size=1,
-        max_size=_POOL_MAX_SIZE,
-        open=False,
-        name=f"edgesla-{node.name}",
-        reconnect_timeout=_RECONNECT_TIMEOUT,
-        reconnect_failed=gave_up,
-    )
-    holder.append(_Entry(pool, password))
-    pool.open(wait=False)
-    return holder[0]
+            sock = socket.create_connection((host, int(port)), timeout=left)
+    except TimeoutError as exc:
+        raise NotAnswering(f"{node.name}: no TCP connection within {deadline.seconds:g}s") from exc
+    with sock:
+        try:
+            sock.settimeout(max(deadline.left(), 0.001))
+            sock.sendall(_GSSENC_REQUEST)
+            answer = sock.recv(1)
+        except TimeoutError as exc:
+            raise NotAnswering(
+                f"{node.name}: accepts TCP but did not answer within {deadline.seconds:g}s "
+                "(server frozen or overloaded)"
+            ) from exc
+    if not answer:
+        raise ConnectionResetError(f"{node.name}: the server closed the connection unanswered")
 
 
 def close_all() -> None:
-    """Close every pool (exporter shutdown, end of a test session)."""
-    with _LOCK:
-        entries = list(_POOLS.values())
-        _POOLS.clear()
-    for entry in entries:
-        entry.pool.close(timeout=1.0)
+    """Close every idle connection (exporter shutdown, end of a test module)."""
+    _pgpool.close_all()
 
 
 # --- exceptions -> Reason ------------------------------------------------------------------
@@ -200,8 +288,10 @@ def reason_for(exc: BaseException) -> Reason:
     """The one mapping from an exception raised by ``run`` (or a probe) to a ``Reason``."""
     if isinstance(exc, ConfigError):
         return Reason.CONFIG
-    if isinstance(exc, PoolTimeout | pg_errors.ConnectionTimeout | pg_errors.QueryCanceled):
+    if isinstance(exc, TimeoutError | pg_errors.ConnectionTimeout | pg_errors.QueryCanceled):
         return Reason.TIMEOUT  # QueryCanceled: statement_timeout (or a cancel) fired
+    if isinstance(exc, OSError):  # the accepting check: refused, reset, unreachable
+        return Reason.REFUSED
     if isinstance(exc, pg_errors.InsufficientPrivilege):
         return Reason.AUTH
     if isinstance(exc, pg_errors.InvalidCatalogName):
@@ -232,8 +322,10 @@ def describe(exc: BaseException, where: str) -> str:
     wrote into a DSN anyway (``password=...`` or ``postgresql://user:secret@host``).
     """
     text = str(exc).strip().split("\n", 1)[0].strip() or type(exc).__name__
+    if isinstance(exc, ConnectionRefusedError):
+        text = "connection refused"
     text = text.removeprefix("connection failed: ")
-    if not text.startswith(f"{where}: "):  # ConfigError messages name the node already
+    if not text.startswith(f"{where}: "):  # our own messages name the node already
         text = f"{where}: {text}"
     text = _SECRET_PATTERNS[0].sub(r"\1***", text)
     return _SECRET_PATTERNS[1].sub(r"\1***\2", text)

@@ -3,7 +3,8 @@
     probe(target: EtcdTarget, timeout) -> ProbeResult
 
 Each endpoint of ``target.endpoints`` is one member, checked on its own and all of them in
-parallel (one thread each, one deadline for all):
+parallel (one thread each, one deadline for all: every request, body included, ends by it —
+see ``probes._http.fetch``):
 
 1. ``GET /health``: healthy = HTTP 200 and ``{"health": "true"}`` (which needs a leader);
 2. ``POST /v3/maintenance/status``: the member's id and the leader id it sees;
@@ -43,12 +44,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from edgesla import conventions as conv
+from edgesla._errors import ConfigError
 from edgesla.config import EtcdTarget
-from probes._http import describe_request_error, reason_for_request_error, session_for, short
+from probes._deadline import Deadline
+from probes._http import (
+    Answer,
+    check_files,
+    describe_request_error,
+    fetch,
+    reason_for_request_error,
+    session_for,
+    short,
+)
 from probes._result import ProbeResult, Reason, Sample
 
 __all__ = [
@@ -146,22 +156,16 @@ class MemberReport:
 class _Member:
     """Talks to one endpoint within a shared deadline."""
 
-    def __init__(self, target: EtcdTarget, endpoint: str, deadline: float) -> None:
+    def __init__(self, target: EtcdTarget, endpoint: str, deadline: Deadline) -> None:
         self.base = endpoint.rstrip("/")
         self.deadline = deadline
         self.session = session_for(target.ca_file, target.cert_file, target.key_file)
 
-    def _left(self) -> float:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise requests.Timeout("probe deadline reached")
-        return left
+    def get(self, path: str) -> Answer:
+        return fetch(self.session, "GET", self.base + path, self.deadline)
 
-    def get(self, path: str) -> requests.Response:
-        return self.session.get(self.base + path, timeout=self._left())
-
-    def post(self, path: str) -> requests.Response:
-        return self.session.post(self.base + path, json={}, timeout=self._left())
+    def post(self, path: str) -> Answer:
+        return fetch(self.session, "POST", self.base + path, self.deadline, json={})
 
     def check(self) -> MemberReport:
         report = MemberReport(self.base)
@@ -209,7 +213,7 @@ class _Member:
         self.session.close()
 
 
-def _check_member(target: EtcdTarget, endpoint: str, deadline: float) -> MemberReport:
+def _check_member(target: EtcdTarget, endpoint: str, deadline: Deadline) -> MemberReport:
     member = _Member(target, endpoint, deadline)
     try:
         return member.check()
@@ -286,7 +290,11 @@ def evaluate(reports: Sequence[MemberReport]) -> ProbeResult:
 def probe(target: EtcdTarget, timeout: float) -> ProbeResult:
     """Check every member within ``timeout`` seconds (in parallel); never raises."""
     try:
-        deadline = time.monotonic() + timeout
+        check_files(target)
+    except ConfigError as exc:
+        return ProbeResult.fail(Reason.CONFIG, str(exc))
+    try:
+        deadline = Deadline(timeout)
         endpoints = list(dict.fromkeys(e.rstrip("/") for e in target.endpoints))
         with ThreadPoolExecutor(len(endpoints), thread_name_prefix="edgesla-etcd") as pool:
             reports = list(pool.map(lambda e: _check_member(target, e, deadline), endpoints))

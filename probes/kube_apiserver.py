@@ -4,7 +4,8 @@
 
 blackbox_exporter can only say "``/readyz`` answered 200". An operator needs to know
 *which* check failed, whether the controllers behind the API are alive, and whether the
-API survives losing one server. Per endpoint (all in parallel, one deadline for all):
+API survives losing one server. Per endpoint (all in parallel, one deadline for all, bodies
+included — see ``probes._http.fetch``):
 
 * ``GET /livez`` → ``KUBE_LIVEZ_UP{endpoint}`` (1 on HTTP 200);
 * ``GET /readyz?verbose`` → ``KUBE_READYZ_UP{endpoint}`` (1 on HTTP 200) and, from the body,
@@ -48,11 +49,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
-
 from edgesla import conventions as conv
+from edgesla._errors import ConfigError
 from edgesla.config import KubeApiserverTarget
-from probes._http import describe_request_error, reason_for_request_error, session_for
+from probes._deadline import Deadline
+from probes._http import (
+    Answer,
+    check_files,
+    describe_request_error,
+    fetch,
+    reason_for_request_error,
+    session_for,
+)
 from probes._result import ProbeResult, Reason, Sample
 
 __all__ = ["LeaseReport", "lease_freshness", "parse_readyz", "probe"]
@@ -127,17 +135,14 @@ class _Session:
     """One endpoint's HTTP session: CA bundle, client certificate or bearer token, deadline."""
 
     def __init__(
-        self, target: KubeApiserverTarget, token: str | None, endpoint: str, deadline: float
+        self, target: KubeApiserverTarget, token: str | None, endpoint: str, deadline: Deadline
     ) -> None:
         self.base = endpoint.rstrip("/")
         self.deadline = deadline
         self.session = session_for(target.ca_file, target.cert_file, target.key_file, token)
 
-    def get(self, path: str) -> requests.Response:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise requests.Timeout("probe deadline reached")
-        return self.session.get(self.base + path, timeout=left)
+    def get(self, path: str) -> Answer:
+        return fetch(self.session, "GET", self.base + path, self.deadline)
 
     def close(self) -> None:
         self.session.close()
@@ -190,7 +195,11 @@ def _read_lease(http: _Session, lease: str, now: datetime) -> LeaseReport:
 
 
 def _check_endpoint(
-    target: KubeApiserverTarget, token: str | None, endpoint: str, deadline: float, job: _LeaseJob
+    target: KubeApiserverTarget,
+    token: str | None,
+    endpoint: str,
+    deadline: Deadline,
+    job: _LeaseJob,
 ) -> EndpointReport:
     http = _Session(target, token, endpoint, deadline)
     report = EndpointReport(http.base)
@@ -282,13 +291,16 @@ def _token(target: KubeApiserverTarget) -> str | None:
 def probe(target: KubeApiserverTarget, timeout: float) -> ProbeResult:
     """Check every endpoint (in parallel) and the leases within ``timeout``; never raises."""
     try:
+        check_files(target)
         token = _token(target)
+    except ConfigError as exc:
+        return ProbeResult.fail(Reason.CONFIG, str(exc))
     except OSError as exc:
         return ProbeResult.fail(
             Reason.CONFIG, f"target {target.name!r}: token_file {target.token_file}: {exc.strerror}"
         )
     try:
-        deadline = time.monotonic() + timeout
+        deadline = Deadline(timeout)
         endpoints = list(dict.fromkeys(e.rstrip("/") for e in target.endpoints))
         job = _LeaseJob(target.leases)
         with ThreadPoolExecutor(len(endpoints), thread_name_prefix="edgesla-kube") as pool:

@@ -11,11 +11,13 @@ refuses database probers (#1365). Here a target names a node and a query:
       sslrootcert: /etc/edgesla/pg-ca.pem
       query: SELECT plan, balance_cents FROM public.billing_account WHERE subscriber_id = 'x'
 
-The latency is ``time.perf_counter()`` around execute *and* fetching every row (a cursor is
-lazy: timing only the call would measure nothing, see STYLE.md on Locust's MongoDB example);
-taking a connection from the pool is outside the timed span, so the number is what the
-database made the client wait for the query. The server cancels the query at the probe
-timeout (``statement_timeout``), which reports ``timeout``.
+The latency is ``time.perf_counter()`` from asking for a connection to the last row fetched:
+waiting for a pooled connection (or making one) is part of what a client waits for, and
+execute *and* fetching every row are inside (a cursor is lazy: timing only the call would
+measure nothing, see STYLE.md on Locust's MongoDB example). Everything ends by the timeout
+(``probes._pg``: the server's ``statement_timeout`` for a live server, the watchdog for a
+frozen one), which reports ``timeout``; the run then also checks that the server takes new
+connections (a frozen postmaster alone still serves pooled sessions).
 """
 
 from __future__ import annotations
@@ -31,16 +33,18 @@ __all__ = ["probe"]
 
 def probe(target: PostgresQueryTarget, timeout: float) -> ProbeResult:
     """Run ``target.query`` once; never raises."""
+    start = time.perf_counter()
     try:
-        latency, rows = _pg.run(target, timeout, lambda conn: _timed_query(conn, target.query))
+        latency, rows = _pg.run(
+            target, timeout, lambda conn: _timed_query(conn, target.query, start), ping=True
+        )
     except Exception as exc:  # a probe reports every failure as a result
         return ProbeResult.fail(_pg.reason_for(exc), _pg.describe(exc, target.name))
     return ProbeResult.ok(latency, f"{rows} row{'s' if rows != 1 else ''} in {latency:.4f}s")
 
 
-def _timed_query(conn: _pg.Conn, query: str) -> tuple[float, int]:
+def _timed_query(conn: _pg.Conn, query: str, start: float) -> tuple[float, int]:
     with conn.cursor() as cur:
-        start = time.perf_counter()
         cur.execute(query.encode())  # the operator's own SQL, from the trusted PoP config
         rows = cur.fetchall() if cur.description is not None else []
         return time.perf_counter() - start, len(rows)

@@ -151,7 +151,7 @@ def _read_node(target: PostgresReplicationTarget, node: PostgresNode, timeout: f
         lambda conn: _read_slots(conn, view),
     )
     try:
-        _pg.run(node, timeout, lambda conn: _run_readers(conn, view, readers))
+        _pg.run(node, timeout, lambda conn: _run_readers(conn, view, readers), ping=True)
     except Exception as exc:  # a probe reports every failure as a result
         view.failure = view.failure or (_pg.reason_for(exc), _pg.describe(exc, node.name))
     return view

@@ -15,6 +15,10 @@ in 0..799; a new test takes the next free block and says so here.
     500..512  the quorum-alert stack (tests/rules)
     680..699  the recorded-contract Grafana (tests/dashboards)
     700..760  the scrape-config stack and its Prometheus, load-test metrics and master
+    800..813  the probe-fault chaos stack (800..812) and the exporter under test (813)
+              (tests/chaos/test_probe_faults.py)
+    820..836  the exporter HTTP benchmark (benchmarks/exporter_http.py): its stack 820..832,
+              edgesla exporters 833..834, postgres_exporters 835..836
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from edgesla._errors import ConfigError
 from edgesla.durations import Duration, format_duration
 from edgesla.locations import validate_model
 from edgesla.yamlfile import read_yaml, versioned
@@ -213,6 +214,12 @@ def _message(err: Any) -> str:
 
 def parse_config(data: object, source: str = "<config>") -> PopConfig:
     """Validate an already-parsed document; ConfigError names ``source`` and each bad key."""
+    if data is None:  # YAML of an empty file (or only comments)
+        raise ConfigError(
+            f"{source}: the file is empty; a PoP config is a YAML mapping with version: "
+            f"{CONFIG_VERSION}, pop, region and targets (see README.md#pop-config, or the "
+            "pop.yaml that `edgesla stack up` writes)"
+        )
     data = versioned(data, CONFIG_VERSION, source)
     return validate_model(PopConfig, data, source, "PoP config", _message, _PROBERS)
 

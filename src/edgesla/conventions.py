@@ -50,6 +50,23 @@ PROBE_LAST_RUN_TIMESTAMP: Final = "edgesla_probe_last_run_timestamp_seconds"
 PROBE_RUN_DURATION_SECONDS: Final = "edgesla_probe_run_duration_seconds"
 PROBE_OVERRUNS_TOTAL: Final = "edgesla_probe_overruns_total"
 EXPORTER_SCRAPES_TOTAL: Final = "edgesla_exporter_scrapes_total"
+#: Runs recorded as a timeout by the exporter at their deadline (timeout + grace) because the
+#: prober had not returned (each is also a failure with reason timeout).
+PROBE_DEADLINE_EXCEEDED_TOTAL: Final = "edgesla_probe_deadline_exceeded_total"
+#: Runs cut off at their deadline whose prober thread has not returned yet (labels pop, region).
+EXPORTER_ABANDONED_RUNS: Final = "edgesla_exporter_abandoned_runs"
+#: The bound on those; beyond it an expired run keeps its place and fewer runs run at once.
+EXPORTER_ABANDONED_RUNS_LIMIT: Final = "edgesla_exporter_abandoned_runs_limit"
+EXPORTER_ABANDONED_LIMIT_REACHED_TOTAL: Final = "edgesla_exporter_abandoned_limit_reached_total"
+#: Probe runs live now (at most max_concurrency), and the bound itself.
+EXPORTER_RUNS_IN_FLIGHT: Final = "edgesla_exporter_runs_in_flight"
+EXPORTER_MAX_CONCURRENCY: Final = "edgesla_exporter_max_concurrency"
+#: /probe requests answered 503 because no run place freed within half their budget.
+EXPORTER_PROBE_REJECTED_TOTAL: Final = "edgesla_exporter_probe_requests_rejected_total"
+#: Requests that needed basic auth, by result: cached | verified | denied | busy (429).
+EXPORTER_AUTH_REQUESTS_TOTAL: Final = "edgesla_exporter_auth_requests_total"
+#: bcrypt verifications run (the dummy-hash ones for unknown users included).
+EXPORTER_AUTH_BCRYPT_CHECKS_TOTAL: Final = "edgesla_exporter_auth_bcrypt_checks_total"
 LABEL_RESULT: Final = "result"
 LABEL_REASON: Final = "reason"
 

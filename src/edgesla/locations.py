@@ -9,9 +9,18 @@ from pydantic import BaseModel, ValidationError
 
 from edgesla._errors import ConfigError
 
-__all__ = ["error_location", "validate_model"]
+__all__ = ["error_location", "printable", "validate_model"]
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def printable(text: object) -> str:
+    """``text`` fit for a one-line message: control characters escaped (``\\n``, ``\\x1b``),
+    so a value from a config file cannot forge extra lines in an error or a log."""
+    value = str(text)
+    if value.isprintable():
+        return value
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in value)
 
 
 def error_location(
@@ -31,11 +40,11 @@ def error_location(
             parts[-1] = f"{parts[-1]}[{item}]"
             node = node[item] if isinstance(node, list) and item < len(node) else None
             if isinstance(node, dict) and "name" in node:
-                parts[-1] += f" (name: {node['name']})"
+                parts[-1] += f" (name: {printable(node['name'])})"
         elif item in branches or str(item).startswith("function-"):
             continue
         else:
-            parts.append(str(item))
+            parts.append(printable(item))
             node = node.get(item) if isinstance(node, dict) else None
     return ".".join(parts) or "(top level)"
 
@@ -60,5 +69,23 @@ def validate_model(
         return model.model_validate(data)
     except ValidationError as exc:
         doc = data if name_items else None
-        lines = [f"  {error_location(e['loc'], doc, branches)}: {message(e)}" for e in exc.errors()]
+        errors = _without_echoes(exc.errors())
+        lines = [f"  {error_location(e['loc'], doc, branches)}: {message(e)}" for e in errors]
         raise ConfigError(f"{source}: invalid {what}:\n" + "\n".join(lines)) from exc
+
+
+def _without_echoes(errors: list[Any]) -> list[Any]:
+    """Drop a "too short" error that only echoes errors inside it.
+
+    pydantic counts a list's *valid* items against ``min_length``: one target with an
+    unknown key also yields "targets: Tuple should have at least 1 item", which is false.
+    """
+    return [
+        err
+        for err in errors
+        if err["type"] != "too_short"
+        or not any(
+            len(other["loc"]) > len(err["loc"]) and other["loc"][: len(err["loc"])] == err["loc"]
+            for other in errors
+        )
+    ]

@@ -8,13 +8,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import generate_latest
 
 from edgesla import conventions as conv
+from edgesla.config import MongoQueryTarget, PostgresQueryTarget
 from exporters.exporter import Exporter
-from exporters.otel import make_tracing
+from exporters.otel import make_tracing, span_attributes
 from probes._result import ProbeResult
 from tests.exporters.conftest import FakeProbers, pop_config
 from tests.helpers import eventually
@@ -174,3 +176,23 @@ def test_spans_reach_an_otlp_http_collector(fakes: FakeProbers) -> None:
     assert path == "/v1/traces"
     assert content_type == "application/x-protobuf"
     assert size > 0
+
+
+@pytest.mark.parametrize(
+    ("target", "address"),
+    [
+        (MongoQueryTarget(name="m", prober="mongodb_query", username="probe",
+                          uri="mongodb://probe:s3cret@db1.example:27017,db2:27017/?replicaSet=rs"),
+         "db1.example"),
+        (MongoQueryTarget(name="m", prober="mongodb_query", uri="mongodb://[::1]:27017/"), "::1"),
+        (PostgresQueryTarget(name="p", prober="postgres_query",
+                             dsn="postgresql://probe:s3cret@pg.example:5432/edgesla"),
+         "pg.example"),
+        (PostgresQueryTarget(name="p", prober="postgres_query",
+                             dsn="host=10.0.0.5 port=5432 user=probe"), "10.0.0.5"),
+    ],
+)  # fmt: skip
+def test_span_server_address_is_the_host_never_the_user(target: Any, address: str) -> None:
+    attrs = span_attributes(target, "test-pop")
+    assert attrs["server.address"] == address
+    assert not any("probe" in str(v) or "s3cret" in str(v) for v in attrs.values())

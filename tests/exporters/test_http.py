@@ -15,9 +15,10 @@ import requests
 from edgesla import ConfigError
 from exporters.app import make_app
 from exporters.exporter import Exporter
-from exporters.server import serve
+from exporters.server import Limits, serve
 from exporters.webconfig import load_web_config
 from tests.exporters.conftest import FakeProbers, pop_config
+from tests.exporters.exporter_process import closed_by_server, http_get, read_response
 from tests.helpers import eventually, free_port
 
 
@@ -30,17 +31,14 @@ def serving(fakes: FakeProbers) -> Iterator[Any]:
         core = Exporter(config or pop_config(interval="1h", timeout="2s"), fakes.map)
         web = load_web_config(web_file) if web_file else None
         port = free_port()
-        server, _ = serve(
-            make_app(core, web), f"127.0.0.1:{port}", web.ssl_context() if web else None
-        )
+        server = serve(make_app(core, web), f"127.0.0.1:{port}", web.ssl_context() if web else None)
         servers.append(server)
         scheme = "https" if web and web.tls_server_config else "http"
         return f"{scheme}://127.0.0.1:{port}", core
 
     yield start
     for server in servers:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def test_metrics_probe_health_and_readiness(serving: Any, fakes: FakeProbers) -> None:
@@ -148,7 +146,7 @@ tls_server_config:
         ("basic_auth_users: {prom: plaintext}", "basic_auth_users.prom: not a bcrypt hash"),
         (
             "tls_server_config: {cert_file: /nope.crt, key_file: /nope.key}",
-            "tls_server_config: cannot load",
+            "tls_server_config.cert_file: /nope.crt: no such file",
         ),
         (
             "tls_server_config: {cert_file: a, key_file: b, "
@@ -161,3 +159,42 @@ tls_server_config:
 def test_bad_web_config_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_web_config(_web_config(tmp_path, text))
+
+
+def test_past_the_idle_cap_the_longest_idle_connection_is_closed(fakes: FakeProbers) -> None:
+    """In process, to set a small cap (the CLI keeps the default of 512): 8 kept-alive
+    connections with room for 5 — the 3 first ones are closed, the 5 last still answer."""
+    core = Exporter(pop_config(interval="1h", timeout="2s"), fakes.map)
+    port = free_port()
+    server = serve(make_app(core), f"127.0.0.1:{port}", limits=Limits(max_idle_connections=5))
+    sockets = []
+    try:
+        for _ in range(8):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sockets.append(sock)
+            sock.sendall(http_get("/-/healthy"))
+            assert read_response(sock) == (200, b"OK\n")
+        for sock in sockets[:3]:
+            assert closed_by_server(sock, within=10) == b""
+        for sock in sockets[3:]:
+            sock.sendall(http_get("/-/healthy"))
+            assert read_response(sock) == (200, b"OK\n")
+    finally:
+        for sock in sockets:
+            sock.close()
+        server.stop()
+
+
+def test_an_ipv6_listen_address_in_brackets(serving: Any, fakes: FakeProbers) -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 here")
+    core = Exporter(pop_config(interval="1h", timeout="2s"), fakes.map)
+    port = free_port()
+    try:
+        server = serve(make_app(core), f"[::1]:{port}")
+    except ConfigError as exc:
+        pytest.skip(f"no IPv6 loopback here: {exc}")
+    try:
+        assert requests.get(f"http://[::1]:{port}/-/healthy", timeout=5).status_code == 200
+    finally:
+        server.stop()

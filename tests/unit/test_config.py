@@ -9,6 +9,7 @@ import pytest
 from edgesla import ConfigError
 from edgesla.config import dump_config, load_config, parse_config
 from edgesla.durations import format_duration, parse_duration
+from tests.helpers import edgesla
 
 DATA = Path(__file__).parent.parent / "testdata" / "config"
 
@@ -25,6 +26,10 @@ INVALID = {
     "invalid-no-version.yaml": "version: expected 1, got None; add 'version: 1' at the top",
     "invalid-password-twice.yaml": "  targets[0] (name: pg-a): set password_file or "
     "password_env, not both",
+    "invalid-empty.yaml": "the file is empty; a PoP config is a YAML mapping with version: 1, "
+    "pop, region and targets (see README.md#pop-config",
+    "invalid-name-with-newline.yaml": "  targets[0] (name: pg-a\\nerror: forged line).colour: "
+    "unknown key",
 }
 
 
@@ -36,6 +41,25 @@ def test_invalid_config_names_file_key_and_fix(name: str) -> None:
     assert message.startswith(f"{DATA / name}: ")
     assert INVALID[name] in message
     assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["invalid-unknown-prober.yaml", "invalid-unknown-key.yaml", "invalid-name-with-newline.yaml"],
+)
+def test_a_bad_target_is_not_also_reported_as_a_missing_one(name: str) -> None:
+    """pydantic counts only valid items against min_length: that echo is dropped."""
+    with pytest.raises(ConfigError) as info:
+        load_config(DATA / name)
+    assert "should have at least 1 item" not in str(info.value)
+
+
+def test_a_name_cannot_forge_lines_in_the_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(DATA / "invalid-name-with-newline.yaml")
+    lines = str(info.value).splitlines()
+    assert not any(line.startswith("error:") for line in lines)
+    assert all(line.startswith("  targets[0] (name: pg-a\\n") for line in lines[1:])
 
 
 def test_every_invalid_example_is_covered() -> None:
@@ -84,3 +108,55 @@ def test_bad_durations(text: str) -> None:
 )
 def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+def test_probe_command_escapes_an_unknown_target_name() -> None:
+    result = edgesla(
+        "probe", "--config", str(DATA / "valid-minimal.yaml"), "--target", "x\nerror: forged"
+    )
+    assert result.returncode == 2
+    assert "no target named x\\nerror: forged; known: subscribers-lookup" in result.stderr
+    assert not any(line.startswith("error: forged") for line in result.stderr.splitlines())
+
+
+@pytest.mark.parametrize("command", ["probe", "exporter"])
+def test_commands_refuse_to_start_when_a_credential_cannot_be_read(
+    tmp_path: Path, command: str
+) -> None:
+    """Checked at start-up (exit 2, naming the target and the file); probes read them again
+    on every run, so a rotated password is still picked up."""
+    secret = tmp_path / "pg-b.password"
+    secret.write_text("x\n")
+    config = tmp_path / "pop.yaml"
+    config.write_text(
+        f"""version: 1
+pop: lab-pop-01
+region: lab
+targets:
+  - name: pg-a
+    prober: postgres_query
+    dsn: host=127.0.0.1 port=1
+    password_file: {tmp_path / "missing.password"}
+  - name: pg-mm
+    prober: postgres_replication
+    nodes:
+      - {{name: pg-a, dsn: host=127.0.0.1 port=1, password_env: EDGESLA_TEST_UNSET_VAR}}
+      - {{name: pg-b, dsn: host=127.0.0.1 port=2, password_file: {secret}}}
+  - name: kube
+    prober: kube_apiserver
+    endpoints: [https://127.0.0.1:1]
+    token_file: {tmp_path / "token"}
+"""
+    )
+    extra = ["--listen", "127.0.0.1:1"] if command == "exporter" else []
+    result = edgesla(command, "--config", str(config), *extra, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{config}: cannot start" in result.stderr
+    assert f"target 'pg-a': password_file {tmp_path / 'missing.password'}: No such" in (
+        result.stderr
+    )
+    assert "target 'pg-mm' node pg-a: password_env EDGESLA_TEST_UNSET_VAR is not set" in (
+        result.stderr
+    )
+    assert f"target 'kube': token_file {tmp_path / 'token'}: No such file" in result.stderr
+    assert "pg-b" not in result.stderr  # its file is there

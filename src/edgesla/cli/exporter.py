@@ -18,9 +18,24 @@ from rich.table import Table
 from edgesla import exitcodes
 from edgesla._errors import ConfigError
 from edgesla.cli.render import err_console, out_console
-from edgesla.config import load_config
+from edgesla.config import PopConfig, load_config
+from edgesla.durations import parse_duration
+from edgesla.locations import printable
+from edgesla.secrets import source_problems
 
 __all__ = ["exporter", "probe", "probe_once"]
+
+
+def _seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    """A --http-*-timeout duration ("10s", "500ms") as seconds above 0."""
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    if seconds <= 0:
+        raise click.BadParameter(f"{value!r}: must be above 0")
+    return seconds
+
 
 config_option = click.option(
     "--config", "config_path", required=True,
@@ -48,11 +63,20 @@ config_option = click.option(
     envvar="OTEL_EXPORTER_OTLP_ENDPOINT",
     help="Send a span per probe run over OTLP/HTTP to this URL (off by default).",
 )
+@click.option("--http-threads", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Requests served at once; idle connections hold no thread.")  # fmt: skip
+@click.option("--http-header-timeout", callback=_seconds, default="10s", show_default=True,
+              help="A request (and a new connection's TLS handshake) must arrive whole within "
+              "this time of its first byte, or it gets 408; also the limit of any one read or "
+              "write, and of a new connection that sends nothing.")  # fmt: skip
+@click.option("--http-idle-timeout", callback=_seconds, default="75s", show_default=True,
+              help="Close a kept-alive connection after this long without a request.")  # fmt: skip
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="info", show_default=True)  # fmt: skip
 def exporter(
     config_path: Path, listen: str | None, web_config: Path | None,
-    max_concurrency: int | None, otlp_endpoint: str | None, log_level: str,
+    max_concurrency: int | None, otlp_endpoint: str | None, http_threads: int,
+    http_header_timeout: float, http_idle_timeout: float, log_level: str,
 ) -> None:  # fmt: skip
     """Serve the PoP's metrics for Prometheus: probes run on their own schedule.
 
@@ -60,22 +84,30 @@ def exporter(
     Endpoints: /metrics, /probe?target=NAME (blackbox-style, honours
     X-Prometheus-Scrape-Timeout-Seconds), /-/healthy, /-/ready.
     Every series carries pop, region, target and prober labels. Stop with Ctrl-C or SIGTERM.
+    Refuses to start (exit 2) when a file or variable a target names (password, token, TLS
+    file) cannot be read.
     """
     from exporters.app import make_app
     from exporters.exporter import Exporter
     from exporters.otel import make_tracing
-    from exporters.server import serve
+    from exporters.server import Limits, serve
     from exporters.webconfig import load_web_config
     from probes.registry import BEATERS, PROBERS, close_all
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    config = load_config(config_path)
+    config = _load_checked(config_path)
     web = load_web_config(web_config) if web_config else None
     tracing = make_tracing(config.pop, otlp_endpoint)
     core = Exporter(config, PROBERS, BEATERS, tracer=tracing.tracer,
                     max_concurrency=max_concurrency)  # fmt: skip
+    if web and web.auth:
+        auth = web.auth.collector(config.pop, config.region)
+        core.registry.register(auth)
+        core.page.add(auth, live=True)
     address = listen or config.exporter.listen
-    server, _ = serve(make_app(core, web), address, web.ssl_context() if web else None)
+    limits = Limits(threads=http_threads, header_timeout=http_header_timeout,
+                    idle_timeout=http_idle_timeout)  # fmt: skip
+    server = serve(make_app(core, web), address, web.ssl_context() if web else None, limits)
     scheme = "https" if web and web.tls_server_config else "http"
     logging.info("edgesla exporter for PoP %s: %d targets, serving %s://%s/metrics",
                  config.pop, len(config.targets), scheme, address)  # fmt: skip
@@ -85,7 +117,7 @@ def exporter(
     core.start()
     stopped.wait()
     logging.info("stopping")
-    server.shutdown()
+    server.stop()
     core.stop()
     close_all()
     tracing.shutdown()
@@ -98,7 +130,8 @@ def exporter(
 def probe(config_path: Path, names: tuple[str, ...], as_json: bool) -> None:
     """Run every probe once, now, and print what each saw — the first debugging step.
 
-    Exit 0 when every probe succeeded, 1 when any failed, 2 on a bad config or target name.
+    Exit 0 when every probe succeeded, 1 when any failed, 2 on a bad config or target name,
+    or when a file or variable a target names (password, token, TLS) cannot be read.
     A postgres_replication target writes one heartbeat first, so its lag includes the
     short wait (0.2 s) for it to travel.
     """
@@ -110,16 +143,17 @@ def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = F
     from exporters.exporter import Exporter
     from probes.registry import BEATERS, PROBERS, close_all
 
-    config = load_config(config_path)
+    config = _load_checked(config_path)
     unknown = [n for n in names if n not in {t.name for t in config.targets}]
     if unknown:
         known = ", ".join(t.name for t in config.targets)
-        raise ConfigError(f"{config_path}: no target named {', '.join(unknown)}; known: {known}")
+        asked = ", ".join(printable(n) for n in unknown)
+        raise ConfigError(f"{config_path}: no target named {asked}; known: {known}")
     core = Exporter(config, PROBERS, {k: _settled(v) for k, v in BEATERS.items()})
     selected = [t.name for t in config.targets if not names or t.name in names]
     try:
         with ThreadPoolExecutor(max_workers=config.exporter.max_concurrency) as pool:
-            results = list(pool.map(core.probe_once, selected))
+            results = list(pool.map(lambda n: core.probe_once(n, duties_first=True), selected))
     finally:
         close_all()
     if as_json:
@@ -133,6 +167,22 @@ def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = F
         _table(config, selected, results)
     failed = sum(not r.success for r, _ in results)
     return exitcodes.FAILURE if failed else exitcodes.OK
+
+
+def _load_checked(config_path: Path) -> PopConfig:
+    """The config, once every file and variable its targets name can be read (exit 2 else).
+
+    Probes read them again on every run (a rotated password is picked up), but a typo in a
+    path should stop a deployment, not start an exporter that reports ``config`` forever.
+    """
+    config = load_config(config_path)
+    problems = source_problems(config.targets)
+    if problems:
+        lines = "\n".join(f"  {line}" for line in problems)
+        raise ConfigError(
+            f"{config_path}: cannot start: what these targets name cannot be read:\n{lines}"
+        )
+    return config
 
 
 def _settled(beat: Any) -> Any:

@@ -60,11 +60,18 @@ def test_default_lookup_finds_random_existing_subscribers(uri: str) -> None:
     assert len(found) > 1, "the default lookup should pick a random subscriber each run"
 
 
-def test_clients_are_pooled_per_target_and_closed_by_close_all(uri: str) -> None:
+def test_clients_are_pooled_per_target_and_closed_by_close_all(
+    uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = _target(uri)
     first = _mongo.client_for(target, 2.0)
     assert _mongo.client_for(target, 2.0) is first
-    assert _mongo.client_for(target, 3.0) is not first  # settings changed: new client
+    assert _mongo.client_for(target, 0.7) is first  # a /probe's own timeout: the same client
+    monkeypatch.setenv("EDGESLA_TEST_MONGO_PASSWORD", "one")
+    secret = _target(uri, username="probe", password_env="EDGESLA_TEST_MONGO_PASSWORD")
+    before = _mongo.client_for(secret, 2.0)
+    monkeypatch.setenv("EDGESLA_TEST_MONGO_PASSWORD", "two")
+    assert _mongo.client_for(secret, 2.0) is not before  # password rotated: a new client
     mongodb_query.close_all()
     assert mongodb_query.probe(target, 2.0).success  # a fresh client after close_all
 

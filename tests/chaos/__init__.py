@@ -1,0 +1,1 @@
+"""Fault-injection tests against real servers: frozen processes, dropped packets, silent peers."""
