@@ -169,7 +169,9 @@ def _judge(
         elif lower >= objective:
             verdict, needed = "PASS", 0
         elif upper < objective:
-            verdict = "FAIL"
+            # broken — unless the load generator itself was the bottleneck (one rule, shared
+            # with the load-test gate: slo.sli.loadtest.generator_limit)
+            verdict = "INCONCLUSIVE" if _generator(issues) else "FAIL"
         else:
             needed = stats.events_needed(objective, confidence, good, total)
     spent = stats.budget(objective, total, total - good)
@@ -181,11 +183,22 @@ def _judge(
     )  # fmt: skip
 
 
+def _generator(issues: Sequence[DataIssue]) -> DataIssue | None:
+    return next((i for i in issues if i.kind == "generator"), None)
+
+
 def _claim(r: ObjectiveResult, noun: str, what: str, unit: str, label: str = "") -> str:
     """The verdict clause shared by all kinds: what the bound shows, against the objective."""
     conf, goal, digits = _pct_text(r.confidence), _pct_text(r.objective), _decimals(r.objective)
     goal += label
     assert r.lower_bound is not None
+    limited = _generator(r.issues)
+    if r.verdict == "INCONCLUSIVE" and limited is not None and r.events_needed is None:
+        shown = _upper(r, digits)
+        return (
+            f"at {conf} confidence {what} is at most {shown} — below the {goal} objective, but "
+            f"not proven against the target: {limited.detail.partition(': ')[2]}."
+        )
     if r.verdict == "PASS":
         shown = _pct(r.lower_bound, digits)
         return f"at {conf} confidence {what} is at least {shown} — above the {goal} objective."

@@ -36,7 +36,8 @@ class DataIssue:
     #: missing_series: nothing to judge; gap: scrapes missing, events still counted;
     #: unobserved: nothing was measured for a while (``seconds``); incomplete: so much was
     #: unobserved that the verdict cannot be given (the evaluator adds it); counter_reset,
-    #: excluded (maintenance), resolution (a figure known only to the probe interval), other
+    #: excluded (maintenance), resolution (a figure known only to the probe interval),
+    #: generator (the load generator was the bottleneck: a broken objective is inconclusive)
     kind: Literal[
         "missing_series",
         "gap",
@@ -45,6 +46,7 @@ class DataIssue:
         "counter_reset",
         "excluded",
         "resolution",
+        "generator",
         "other",
     ]
     detail: str

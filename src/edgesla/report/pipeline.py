@@ -137,14 +137,17 @@ def _judge(
 
 
 def _loadtest_objective(
-    objective: AvailabilityObjective | LatencyObjective, run: LoadTestResults, spec: SloSpec
+    objective: AvailabilityObjective | LatencyObjective,
+    runs: Sequence[LoadTestResults],
+    spec: SloSpec,
 ) -> ObjectiveResult:
+    """One result over the pooled runs of one PoP."""
     ops = objective.operations or None
     if isinstance(objective, LatencyObjective):
-        ev = lt_in.latency(run, objective.threshold, ops)
+        ev = lt_in.latency(runs, objective.threshold, ops)
         return evaluate.latency(objective.name, ev, objective.percentile, spec.confidence)
     return evaluate.availability(
-        objective.name, lt_in.availability(run, ops), objective.ratio, spec.confidence
+        objective.name, lt_in.availability(runs, ops), objective.ratio, spec.confidence
     )
 
 
@@ -260,13 +263,19 @@ def build(
                     "pop label)",
                 )
             )
-    for run in runs:
-        sources.append(f"load test {run.path}")
-        pop = run.meta.pop or "loadtest"
+    by_pop = lt_in.pool_by_pop(runs)
+    for pop, pooled in by_pop.items():
+        sources += [f"load test {run.path}" for run in pooled]
         for objective in spec.objectives_for(pop):
             if _uses_loadtest(objective):
                 assert not isinstance(objective, LagObjective)
-                results.append(_loadtest_objective(objective, run, spec))
+                results.append(_loadtest_objective(objective, pooled, spec))
+    read = tuple(f"load-test results {run.path}" for run in runs)
+    countings += [
+        Counting(o.name, "load-test results (pooled per PoP)", read)
+        for o in spec.objectives
+        if _uses_loadtest(o) and runs
+    ]
     skipped = sorted({o.name for o in spec.objectives} - {r.name for r in results})
     if skipped:
         issues.append(
