@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from edgesla import __version__
+from edgesla import __version__, wording
 from edgesla.report.model import (
     LagEvidence,
     LatencyEvidence,
@@ -148,9 +148,27 @@ def _matrix(report: Report) -> tuple[list[str], list[str], dict[tuple[str, str],
     return rows, names, cells
 
 
+#: Per-PoP cards shown at most: a fleet report shows the fleet's cards and its worst PoPs';
+#: every result stays in the per-PoP table and in report.json.
+MAX_POP_CARDS = 60
+
+
+def _carded(report: Report) -> tuple[list[ObjectiveResult], int]:
+    """The results that get a card (fleet roll-ups, then PoPs worst first), and how many
+    per-PoP results were left to the table."""
+    ordered = fmt.worst_first(report.objectives)
+    fleet = [r for r in ordered if r.pop == "fleet"]
+    pops = [r for r in ordered if r.pop != "fleet"]
+    if len(pops) <= MAX_POP_CARDS:
+        return ordered, 0
+    shown = [r for r in pops if r.verdict != "PASS"][:MAX_POP_CARDS]
+    return fmt.worst_first([*fleet, *shown]), len(pops) - len(shown)
+
+
 def render_html(report: Report) -> str:
     """The whole report as one self-contained HTML document."""
     seconds = fmt.window_seconds(report)
+    carded, left_out = _carded(report)
     rows, names, cells = _matrix(report)
     verdicts = [r.verdict for r in report.objectives]
     issues = list(report.issues) + [
@@ -163,7 +181,10 @@ def render_html(report: Report) -> str:
         confidence=fmt.objective_pct(report.confidence),
         counts={v: verdicts.count(v) for v in ("FAIL", "INCONCLUSIVE", "PASS")},
         deciders=_deciders(report),
-        cards=[_card(r, report, seconds) for r in fmt.worst_first(report.objectives)],
+        cards=[_card(r, report, seconds) for r in carded],
+        left_out=left_out,
+        convention=wording.THRESHOLD_CONVENTION,
+        provenance=report.provenance,
         rows=rows,
         names=names,
         cells=cells,
