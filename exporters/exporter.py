@@ -26,6 +26,7 @@ recovered) with at most one reminder a minute.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import logging
@@ -270,14 +271,24 @@ class Exporter:
         through the same runner as the schedule: within ``timeout`` (default: the target's)
         in all — at most half of it waiting for a place, else ``Busy`` — and never longer
         than the target's own timeout. ``duties_first``: run its background duties (the
-        heartbeat) first, each within the target's timeout (``edgesla probe``)."""
+        heartbeat) first, each within the target's timeout (``edgesla probe``), and answer
+        with their samples and detail too: the heartbeat is what measures the lag."""
         target = self._targets[name]
         own = timeout_of(self.config, target)
         budget = own if timeout is None else min(own, timeout)
-        for duty, fn, _ in self._duties(target) if duties_first else ():
-            self.runner.run_now(Run(target, duty, fn, own), wait=own)
+        duties = [
+            self.runner.run_now(Run(target, duty, fn, own), wait=own).result
+            for duty, fn, _ in (self._duties(target) if duties_first else ())
+        ]
         not_after = time.monotonic() + budget
         run = Run(self._targets[name], PROBE, self._probers[target.prober], own,
                   not_after=not_after)  # fmt: skip
         outcome = self.runner.run_now(run, wait=budget / 2)
-        return outcome.result, outcome.seconds
+        result = outcome.result
+        for seen in duties:  # the probe's verdict stands; the duty adds what it saw
+            result = dataclasses.replace(
+                result,
+                samples=seen.samples + result.samples,
+                detail=f"{seen.detail}; {result.detail}",
+            )
+        return result, outcome.seconds

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, format_duration
 from edgesla.locations import validate_model
@@ -54,6 +55,7 @@ CONFIG_VERSION = 1
 _PROBERS = frozenset({"postgres_query", "postgres_replication", "mongodb_query",
                       "mongodb_replication", "etcd", "kube_apiserver"})  # fmt: skip
 _NAME = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
+_MIN_HEARTBEAT_SECONDS = 0.05
 
 
 class _Strict(BaseModel):
@@ -103,7 +105,28 @@ class PostgresReplicationTarget(_TargetBase):
     prober: Literal["postgres_replication"]
     nodes: tuple[PostgresNode, ...] = Field(min_length=2)
     heartbeat_table: str = "public.repl_heartbeat"
-    heartbeat_interval: Duration = Field(default=1.0, gt=0)
+    heartbeat_interval: Duration = 0.5
+
+    @field_validator("heartbeat_interval")
+    @classmethod
+    def _resolves_the_lag_threshold(cls, value: float) -> float:
+        """The lag is measured once a beat: twice per threshold at least, so a reading that is
+        an upper bound (probes._pg_lag) overstates a healthy lag by under half the threshold;
+        and long enough for a beat to write and read every node."""
+        limit = conv.REPLICATION_LAG_THRESHOLD_SECONDS / 2
+        if value > limit:
+            raise ValueError(
+                f"{format_duration(value)} is too coarse for the "
+                f"{format_duration(conv.REPLICATION_LAG_THRESHOLD_SECONDS)} replication-lag "
+                f"threshold (the lag is measured once a beat, at least twice per threshold); "
+                f"set heartbeat_interval to {format_duration(limit)} or less"
+            )
+        if value < _MIN_HEARTBEAT_SECONDS:
+            raise ValueError(
+                f"{format_duration(value)} leaves a beat no time to write and read every node; "
+                f"set heartbeat_interval to {format_duration(_MIN_HEARTBEAT_SECONDS)} or more"
+            )
+        return value
 
 
 class _MongoBase(_Secret, _TargetBase):

@@ -16,6 +16,9 @@ DOWNTIME_BUDGET_30D_SECONDS: Final = (1 - AVAILABILITY_OBJECTIVE) * WINDOW_SECON
 CUSTOMER_CARE_LATENCY_SECONDS: Final = 0.200
 EDGE_QUERY_LATENCY_SECONDS: Final = 0.010
 CONFIDENCE_LEVEL: Final = 0.95
+#: Replication lag objective's default threshold (the SLO spec's ``threshold`` default). A
+#: postgres_replication target's heartbeat_interval may be at most half of it (config.py).
+REPLICATION_LAG_THRESHOLD_SECONDS: Final = 1.0
 
 #: Latency histogram bucket bounds, seconds. The SLO thresholds (10 ms, 200 ms) are bounds,
 #: so the share of requests over a threshold is an exact count, never an interpolation.
@@ -71,8 +74,17 @@ LABEL_RESULT: Final = "result"
 LABEL_REASON: Final = "reason"
 
 # postgres_replication (labels: origin, peer, node, subscription, slot, application_name)
-PG_REPLICATION_LAG_SECONDS: Final = "edgesla_pg_replication_lag_seconds"  # heartbeat age
+#: Apply delay of the latest heartbeat; while one is missing, the age of the oldest missing one.
+PG_REPLICATION_LAG_SECONDS: Final = "edgesla_pg_replication_lag_seconds"
 PG_HEARTBEAT_SEQ: Final = "edgesla_pg_heartbeat_seq"
+#: Half-width of the lag's error bar (round trips; + the origin's clock offset error where the
+#: origin's clock is read; +Inf for a lower bound). Labels origin, peer.
+PG_REPLICATION_LAG_ERROR_SECONDS: Final = "edgesla_pg_replication_lag_error_seconds"
+#: A node's clock minus the exporter's, from a timed clock_timestamp() round trip (label node).
+PG_CLOCK_OFFSET_SECONDS: Final = "edgesla_pg_clock_offset_seconds"
+PG_CLOCK_OFFSET_ERROR_SECONDS: Final = "edgesla_pg_clock_offset_error_seconds"  # ± half the RTT
+#: The target's heartbeat_interval: the lag's resolution, for the report to check its threshold.
+PG_HEARTBEAT_INTERVAL_SECONDS: Final = "edgesla_pg_heartbeat_interval_seconds"
 PG_SUBSCRIPTION_WORKER_UP: Final = "edgesla_pg_subscription_worker_up"
 PG_SUBSCRIPTION_RECEIPT_AGE_SECONDS: Final = "edgesla_pg_subscription_last_receipt_age_seconds"
 PG_SUBSCRIPTION_APPLY_ERRORS_TOTAL: Final = "edgesla_pg_subscription_apply_errors_total"

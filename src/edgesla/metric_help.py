@@ -9,9 +9,17 @@ from edgesla import conventions as c
 __all__ = ["HELP", "help_for"]
 
 HELP: Final[dict[str, str]] = {
-    c.PG_REPLICATION_LAG_SECONDS: "End-to-end replication lag origin->peer: age on the peer of "
-    "the newest heartbeat row applied from the origin.",
+    c.PG_REPLICATION_LAG_SECONDS: "End-to-end replication lag origin->peer: age of the oldest "
+    "heartbeat written on the origin and not yet applied on the peer (0: none missing), "
+    "measured every heartbeat_interval.",
     c.PG_HEARTBEAT_SEQ: "Sequence number of the newest heartbeat from the origin seen on the peer.",
+    c.PG_REPLICATION_LAG_ERROR_SECONDS: "Half-width of the replication lag's error bar: round "
+    "trips, plus the origin's clock offset error where its clock is read (+Inf: lower bound).",
+    c.PG_CLOCK_OFFSET_SECONDS: "The node's clock minus the exporter's, from a timed "
+    "clock_timestamp() round trip (shortest of the last 8).",
+    c.PG_CLOCK_OFFSET_ERROR_SECONDS: "Error bound of the clock offset: half that round trip.",
+    c.PG_HEARTBEAT_INTERVAL_SECONDS: "The target's heartbeat_interval: how often the lag is "
+    "measured.",
     c.PG_SUBSCRIPTION_WORKER_UP: "1 when the subscription's apply worker runs.",
     c.PG_SUBSCRIPTION_RECEIPT_AGE_SECONDS: "Seconds since the subscription last received a "
     "message from its publisher (grows while the publisher is idle).",

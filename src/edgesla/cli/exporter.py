@@ -6,7 +6,6 @@ import json
 import logging
 import signal
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -132,8 +131,8 @@ def probe(config_path: Path, names: tuple[str, ...], as_json: bool) -> None:
 
     Exit 0 when every probe succeeded, 1 when any failed, 2 on a bad config or target name,
     or when a file or variable a target names (password, token, TLS) cannot be read.
-    A postgres_replication target writes one heartbeat first, so its lag includes the
-    short wait (0.2 s) for it to travel.
+    A postgres_replication target writes one heartbeat first and shows the lag it measured
+    (the apply delay of that beat, on the exporter's own clock).
     """
     raise SystemExit(probe_once(config_path, names, as_json))
 
@@ -149,7 +148,7 @@ def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = F
         known = ", ".join(t.name for t in config.targets)
         asked = ", ".join(printable(n) for n in unknown)
         raise ConfigError(f"{config_path}: no target named {asked}; known: {known}")
-    core = Exporter(config, PROBERS, {k: _settled(v) for k, v in BEATERS.items()})
+    core = Exporter(config, PROBERS, BEATERS)
     selected = [t.name for t in config.targets if not names or t.name in names]
     try:
         with ThreadPoolExecutor(max_workers=config.exporter.max_concurrency) as pool:
@@ -183,15 +182,6 @@ def _load_checked(config_path: Path) -> PopConfig:
             f"{config_path}: cannot start: what these targets name cannot be read:\n{lines}"
         )
     return config
-
-
-def _settled(beat: Any) -> Any:
-    def run(target: Any, timeout: float) -> Any:
-        result = beat(target, timeout)
-        time.sleep(0.2)
-        return result
-
-    return run
 
 
 def _as_doc(config: Any, name: str, result: Any, seconds: float) -> dict[str, Any]:

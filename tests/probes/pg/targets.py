@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import psycopg
+
+from edgesla import conventions as conv
 from edgesla.config import PostgresNode, PostgresQueryTarget, PostgresReplicationTarget
 from edgesla.stack.layout import HOST, PG_NODES, Layout
 from probes._result import ProbeResult, Sample
@@ -22,16 +25,35 @@ def query_target(dsn: str, query: str = BILLING_LOOKUP, **extra: object) -> Post
     )  # fmt: skip
 
 
-def replication_target(layout: Layout, user: str = "postgres", **extra: object) -> (
-    PostgresReplicationTarget
-):  # fmt: skip
+def replication_target(
+    layout: Layout, user: str = "postgres", names: tuple[str, ...] = PG_NODES, **extra: object
+) -> PostgresReplicationTarget:
+    """The stack's two masters; ``names`` are the origins the beats are written as."""
     nodes = tuple(
         PostgresNode.model_validate(
-            {"name": node, "dsn": dsn(layout, node, user), "sslmode": "disable", **extra}
+            {"name": name, "dsn": dsn(layout, node, user), "sslmode": "disable", **extra}
         )
-        for node in PG_NODES
+        for name, node in zip(names, PG_NODES, strict=True)
     )
     return PostgresReplicationTarget(name="pg-mm", prober="postgres_replication", nodes=nodes)
+
+
+PRIVATE_PREFIX = "lagtest-"
+
+
+def private_names(tag: str) -> tuple[str, str]:
+    """Origin names of pg-a and pg-b that no other writer uses (the stack's exporter beats as
+    pg-a and pg-b): a test owns every seq of these rows. Drop them with drop_private_rows."""
+    return (f"{PRIVATE_PREFIX}{tag}-a", f"{PRIVATE_PREFIX}{tag}-b")
+
+
+def drop_private_rows(layout: Layout) -> None:
+    """Delete every test-owned heartbeat row on both masters (deletes replicate too)."""
+    for node in PG_NODES:
+        with psycopg.connect(dsn(layout, node), autocommit=True) as conn:
+            conn.execute(
+                "DELETE FROM public.repl_heartbeat WHERE origin LIKE %s", (PRIVATE_PREFIX + "%",)
+            )
 
 
 def samples(result: ProbeResult, name: str) -> dict[tuple[tuple[str, str], ...], Sample]:
@@ -42,3 +64,11 @@ def samples(result: ProbeResult, name: str) -> dict[tuple[tuple[str, str], ...],
 def value(result: ProbeResult, name: str, **labels: str) -> float | None:
     found = samples(result, name).get(tuple(sorted(labels.items())))
     return None if found is None else found.value
+
+
+def lag(result: ProbeResult, origin: str, peer: str) -> float | None:
+    return value(result, conv.PG_REPLICATION_LAG_SECONDS, origin=origin, peer=peer)
+
+
+def lag_error(result: ProbeResult, origin: str, peer: str) -> float | None:
+    return value(result, conv.PG_REPLICATION_LAG_ERROR_SECONDS, origin=origin, peer=peer)

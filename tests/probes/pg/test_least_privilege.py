@@ -18,6 +18,7 @@ from edgesla import conventions as conv
 from edgesla.stack.layout import PG_NODES, Layout
 from probes import _pg, postgres_query, postgres_replication
 from probes._result import ProbeResult, Reason
+from probes.postgres_replication import Heartbeat
 from tests.conftest import pg
 from tests.helpers import eventually
 from tests.probes.pg.targets import dsn, query_target, replication_target
@@ -67,8 +68,10 @@ def test_both_probers_succeed_with_every_sample(
     target = replication_target(stack, user=probe_role, password_file=str(password_file))
     reference = replication_target(stack)  # the superuser sees everything
 
+    heartbeat = Heartbeat()  # the role writes the beats and reads what arrived
+
     def healthy() -> ProbeResult | None:
-        beaten = postgres_replication.beat(target, timeout=2.0)
+        beaten = heartbeat(target, 2.0)
         assert beaten.success, beaten.detail
         result = postgres_replication.probe(target, timeout=2.0)
         return result if result.success else None
@@ -80,12 +83,19 @@ def test_both_probers_succeed_with_every_sample(
         _names(full) - {conv.PG_WALSENDER_LAG_SECONDS}
     )
     assert {
-        conv.PG_REPLICATION_LAG_SECONDS, conv.PG_HEARTBEAT_SEQ, conv.PG_SUBSCRIPTION_WORKER_UP,
-        conv.PG_SUBSCRIPTION_RECEIPT_AGE_SECONDS, conv.PG_SUBSCRIPTION_APPLY_ERRORS_TOTAL,
-        conv.PG_SUBSCRIPTION_SYNC_ERRORS_TOTAL, conv.PG_SUBSCRIPTION_CONFLICTS_TOTAL,
-        conv.PG_WALSENDER_IDLE, conv.PG_WALSENDER_DISTANCE_BYTES, conv.PG_SLOT_ACTIVE,
+        conv.PG_SUBSCRIPTION_WORKER_UP, conv.PG_SUBSCRIPTION_RECEIPT_AGE_SECONDS,
+        conv.PG_SUBSCRIPTION_APPLY_ERRORS_TOTAL, conv.PG_SUBSCRIPTION_SYNC_ERRORS_TOTAL,
+        conv.PG_SUBSCRIPTION_CONFLICTS_TOTAL, conv.PG_WALSENDER_IDLE,
+        conv.PG_WALSENDER_DISTANCE_BYTES, conv.PG_SLOT_ACTIVE,
     } <= _names(result)  # fmt: skip
     assert len(result.samples) >= len(full.samples) - 6  # at most the 6 walsender lag kinds
+    beaten = heartbeat(target, 2.0)
+    assert beaten.success, beaten.detail
+    assert {
+        conv.PG_REPLICATION_LAG_SECONDS, conv.PG_REPLICATION_LAG_ERROR_SECONDS,
+        conv.PG_HEARTBEAT_SEQ, conv.PG_CLOCK_OFFSET_SECONDS, conv.PG_CLOCK_OFFSET_ERROR_SECONDS,
+        conv.PG_HEARTBEAT_INTERVAL_SECONDS,
+    } == _names(beaten)  # fmt: skip
 
     for node in PG_NODES:
         lookup = query_target(dsn(stack, node, probe_role), password_file=str(password_file))
@@ -126,4 +136,6 @@ def test_without_pg_monitor_walsenders_are_hidden_not_idle(
     assert conv.PG_WALSENDER_IDLE not in names
     assert conv.PG_WALSENDER_LAG_SECONDS not in names
     assert "a walsender is hidden from this role" in result.detail
-    assert conv.PG_REPLICATION_LAG_SECONDS in names  # the heartbeat still tells the truth
+    beaten = Heartbeat()(target, 2.0)  # the heartbeat still tells the truth
+    assert beaten.success, beaten.detail
+    assert conv.PG_REPLICATION_LAG_SECONDS in _names(beaten)
