@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from edgesla import conventions as conv
 from edgesla.report.inputs import fleet, lag
 from edgesla.report.inputs import prometheus as single
 from edgesla.report.inputs._client import PrometheusClient
@@ -148,10 +149,18 @@ class Engine:
                 answer.by_pop[pop] = ev
                 answer.queries += ev.queries
             return answer
-        answer.by_pop = dict(
-            lag.fleet(self.client, self.period, thresholds, queries=answer.queries)
+        found = lag.fleet(
+            self.client, self.period, thresholds, queries=answer.queries, rollups=self.rollups
         )
-        answer.source = "raw samples (one subquery per threshold)"
+        answer.by_pop = dict(found)
+        rolled = any(
+            q.startswith(f"sum_over_time({conv.ROLLUP_LAG_WITHIN}") for q in answer.queries
+        )
+        answer.source = (
+            "report roll-ups (recording rules) and raw samples at the edges"
+            if rolled
+            else "raw samples (one subquery per threshold)"
+        )
         return answer
 
     @staticmethod

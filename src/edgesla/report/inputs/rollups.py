@@ -25,17 +25,19 @@ minutes become a slice to read raw.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from edgesla import conventions as conv
+from edgesla import promql
 from edgesla.promql import one_of, range_ms
 from edgesla.report.inputs import downtime
 from edgesla.report.inputs._client import PrometheusClient
 from edgesla.report.inputs.scan import Scan, locate
+from edgesla.slo.sli import REPLICATION_LAG
 
-__all__ = ["GROUP_NAME", "rollup_scan", "rule_group"]
+__all__ = ["GROUP_NAME", "Cover", "cover", "rollup_scan", "rule_group", "threshold_label"]
 
 GROUP_NAME = "edgesla-report-rollups"
 _STEP = conv.ROLLUP_INTERVAL_SECONDS
@@ -43,8 +45,30 @@ _RESULTS, _UP = conv.PROBE_RESULTS_TOTAL, conv.PROBE_UP
 _BY_POP = f"by ({conv.LABEL_POP}, {conv.LABEL_REGION})"
 
 
-def rule_group() -> dict[str, Any]:
-    """The Prometheus rule group (``groups:`` item) that records the roll-ups."""
+def _on_grid(inner: str, fn: str) -> str:
+    """``fn`` of ``inner`` over the 5 minutes before the evaluation, on the lag's 15-s grid."""
+    step = promql.range_ms(REPLICATION_LAG.step_seconds)
+    return f"{fn}(({inner})[{promql.range_ms(_STEP)}:{step}] offset 1ms)"
+
+
+def rule_group(
+    lag_thresholds: Iterable[float] = (conv.REPLICATION_LAG_THRESHOLD_SECONDS,),
+) -> dict[str, Any]:
+    """The Prometheus rule group (``groups:`` item) that records the roll-ups;
+    ``lag_thresholds``: those of the SLO spec's lag objectives (each gets its count)."""
+    worst = REPLICATION_LAG.worst()
+    lag = [
+        {"record": conv.ROLLUP_LAG_STEPS, "expr": _on_grid(worst, "count_over_time")},
+        {"record": conv.ROLLUP_LAG_MAX, "expr": _on_grid(worst, "max_over_time")},
+        *(
+            {
+                "record": conv.ROLLUP_LAG_WITHIN,
+                "expr": _on_grid(f"{worst} <= bool {threshold!r}", "sum_over_time"),
+                "labels": {"threshold": threshold_label(threshold)},
+            }
+            for threshold in sorted(set(lag_thresholds))
+        ),
+    ]
     rules = [
         (conv.ROLLUP_RESETS, f"sum {_BY_POP} (resets({_RESULTS}[6m]))"),
         (conv.ROLLUP_MIN_SAMPLES, f"min {_BY_POP} (count_over_time({_UP}[5m]))"),
@@ -59,8 +83,13 @@ def rule_group() -> dict[str, Any]:
     return {
         "name": GROUP_NAME,
         "interval": f"{_STEP // 60}m",
-        "rules": [{"record": record, "expr": expr} for record, expr in rules],
+        "rules": [*({"record": record, "expr": expr} for record, expr in rules), *lag],
     }
+
+
+def threshold_label(threshold: float) -> str:
+    """The ``threshold`` label of a lag roll-up: ``1``, ``0.5``."""
+    return f"{threshold:g}"
 
 
 def _pop(labels: dict[str, str]) -> str:
@@ -68,11 +97,12 @@ def _pop(labels: dict[str, str]) -> str:
 
 
 @dataclass(frozen=True)
-class _Cover:
+class Cover:
     """The roll-up points that lie wholly inside the window: evaluations ``first`` .. ``last``."""
 
     first: float
     last: float
+    step: float = _STEP
 
     @property
     def points(self) -> int:
@@ -101,17 +131,17 @@ def rollup_scan(
     if filters:
         return None
     queries: list[str] = []
-    cover = _cover(client, start, end, queries)
-    if cover is None:
+    found = cover(client, start, end, queries)
+    if found is None:
         return None
-    scan = _scan(client, cover, start, end, scrape_interval)
+    scan = _scan(client, found, start, end, scrape_interval)
     scan.queries[:0] = queries
     downtime.minus_maintenance(client, scan.downtime, scan.outages, maintenance, (), scan.queries)
     return scan
 
 
-def _cover(client: PrometheusClient, start: float, end: float, queries: list[str]) -> (
-    _Cover | None
+def cover(client: PrometheusClient, start: float, end: float, queries: list[str]) -> (
+    Cover | None
 ):  # fmt: skip
     """Where the rule group's evaluations fall in the window.
 
@@ -128,11 +158,11 @@ def _cover(client: PrometheusClient, start: float, end: float, queries: list[str
         return None
     last = latest[0][1]
     first = last - _STEP * ((last - start - _STEP) // _STEP)
-    return _Cover(first, last) if start + _STEP <= first <= last else None
+    return Cover(first, last) if start + _STEP <= first <= last else None
 
 
 def _scan(
-    client: PrometheusClient, cover: _Cover, start: float, end: float, scrape_interval: float
+    client: PrometheusClient, cover: Cover, start: float, end: float, scrape_interval: float
 ) -> Scan:
     scan = Scan(source="report roll-ups (recording rules) and raw samples at the edges")
     window, at = cover.range(), cover.last
@@ -177,19 +207,25 @@ def _locate_in_rollups(
     client: PrometheusClient,
     scan: Scan,
     pops: Sequence[str],
-    cover: _Cover,
+    cover: Cover,
     per_slice: float,
     targets_now: dict[str, float],
 ) -> None:
-    """The 5-minute slices of ``pops`` whose roll-up shows a reset or a gap, or is missing."""
+    """The 5-minute slices of ``pops`` whose roll-up shows a reset or a gap, or is missing.
+
+    The roll-up points are read as they are stored (a range selector), never through a range
+    query: its 5-minute lookback would fill a missing point with the one before it, and hide
+    the first slice of a gap.
+    """
     which = "{" + one_of(conv.LABEL_POP, pops) + "}"
     series: dict[str, dict[str, dict[float, float]]] = {}
     for name in (conv.ROLLUP_RESETS, conv.ROLLUP_MIN_SAMPLES, conv.ROLLUP_TARGETS):
-        expr = name + which
+        expr = f"{name}{which}[{cover.range()}]"
         scan.queries.append(expr)
-        for labels, values in client.query_range(expr, cover.first, cover.last, _STEP):
-            series.setdefault(name, {})[_pop(labels)] = dict(values)
-    grid = [cover.first + i * _STEP for i in range(cover.points)]
+        for labels, values in client.raw(expr, cover.last):
+            found = {round(t, 3): v for t, v in values}
+            series.setdefault(name, {})[_pop(labels)] = found
+    grid = [round(cover.first + i * _STEP, 3) for i in range(cover.points)]
     for pop in pops:
         resets = series.get(conv.ROLLUP_RESETS, {}).get(pop, {})
         fewest = series.get(conv.ROLLUP_MIN_SAMPLES, {}).get(pop, {})
