@@ -60,14 +60,15 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 @contextmanager
 def serve(root: Path, tsdb: Path, ports: Sequence[int]) -> Iterator[str]:
-    """Prometheus on ``tsdb`` (retention 100y), its URL while the block runs."""
+    """Prometheus on ``tsdb`` (retention 100y), its URL while the block runs. Queries may
+    take long (a busy test machine, promtool evaluating a month of rules): no 2-min cut."""
     port = _free_port(ports)
     url = f"http://127.0.0.1:{port}"
     with (root / "prometheus.log").open("ab") as log:
         proc = subprocess.Popen(
             ["prometheus", f"--config.file={root / 'prometheus.yml'}",
              f"--storage.tsdb.path={tsdb}", f"--web.listen-address=127.0.0.1:{port}",
-             "--storage.tsdb.retention.time=100y"],
+             "--storage.tsdb.retention.time=100y", "--query.timeout=30m"],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
@@ -86,12 +87,15 @@ def record_rules(
     rules = root / "rules.yml"
     rules.write_text(yaml.safe_dump({"groups": groups}), encoding="utf-8")
     with serve(root, tsdb, ports) as url:
-        subprocess.run(
+        done = subprocess.run(
             ["promtool", "tsdb", "create-blocks-from", "rules", f"--start={int(start)}",
              f"--end={int(end)}", f"--url={url}", f"--output-dir={root / 'rules-data'}",
              str(rules)],
-            check=True, capture_output=True,
+            check=True, capture_output=True, text=True,
         )  # fmt: skip
+    # promtool reports a rule it could not evaluate and still exits 0: never half the data
+    if "error" in (done.stdout + done.stderr).lower():
+        raise RuntimeError(f"promtool create-blocks-from rules: {done.stdout}{done.stderr}")
     for block in (root / "rules-data").iterdir():
         block.rename(tsdb / block.name)
 

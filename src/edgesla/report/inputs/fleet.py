@@ -119,7 +119,11 @@ def counter_parts(
     queries = [f"{family} @ {t:.3f}" for t in times]
     with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
         answers = list(pool.map(lambda at: _values(client, family, at), times))
-        rolled = rollup_scan(client, start, end, interval, filters, spans) if rollups else None
+        # The PoP-level roll-ups name a superset of the slices any targets filter needs (a
+        # PoP's targets share one exporter: it restarts, and is scraped, for all of them at
+        # once), but their downtime is the whole PoP's: a filtered availability SLI scans raw.
+        per_pop_scan = () if sli.group_label == "le" else filters
+        rolled = rollup_scan(client, start, end, interval, per_pop_scan, spans) if rollups else None
         scan = rolled or raw_scan(client, start, end, interval, LOOKBACK, filters, spans)
     queries += scan.queries
     at_end, at_start = answers[0], answers[1]
