@@ -8,7 +8,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from edgesla.report.inputs import rollups
 from edgesla.stack.layout import Layout
+from tests import month_data
+from tests.backfill import served_backfill
 from tests.helpers import edgesla, make_state_dir, teardown_stack
 from tests.ports import port
 
@@ -59,3 +62,17 @@ def state_dir_factory() -> Iterator[list[Path]]:
     yield made
     for path in made:
         teardown_stack(path)
+
+
+@pytest.fixture(scope="session")
+def month_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Prometheus holding November 2025 of a small fleet (``tests/month_data.py``)
+    and the report roll-ups recorded over it by promtool (the raw path is tested with them
+    switched off: ``Engine(..., rollups=False)``)."""
+    text, _ = month_data.openmetrics()
+    root = tmp_path_factory.mktemp("month-prom")
+    with served_backfill(
+        root, text, range(port(480), port(490)), max_block="2000h",
+        rules=[rollups.rule_group()], rules_span=(month_data.FIRST, month_data.LAST),
+    ) as url:  # fmt: skip
+        yield url

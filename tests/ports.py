@@ -10,7 +10,8 @@ in 0..899; a new test takes the next free block and says so here.
     340..355  the control-plane private stack (340..352), a standalone MongoDB (355)
     397..399  the load test's master, the exporter under test (tests/loadtests, tests/exporters)
     420..440  benchmark stacks (benchmarks/)
-    470..479  report inputs' Prometheus (tests/report_inputs), 478: the report benchmark
+    470..479  report inputs' Prometheus (tests/report_inputs)
+    480..489  the month of data behind the report CLI tests (tests/report_cli)
     500..512  the quorum-alert stack (tests/rules)
     680..699  the recorded-contract Grafana (tests/dashboards)
     700..760  the scrape-config stack and its Prometheus, load-test metrics and master

@@ -152,6 +152,12 @@ ROLLUP_MIN_SAMPLES: Final = "pop:edgesla_probe_up_samples:min5m"  # fewest scrap
 ROLLUP_TARGETS: Final = "pop:edgesla_probe_up_series:count5m"  # targets scraped at all
 ROLLUP_DOWN_SECONDS: Final = "pop:edgesla_probe_down_seconds:sum5m"  # any target up == 0
 ROLLUP_FAILURES: Final = "pop:edgesla_probe_failures:sum"  # budget-burn chart only
+ROLLUP_OUTAGES: Final = "pop:edgesla_probe_outages:count5m"  # down spans begun (5-s steps)
+#: Replication lag on the 15-s step grid, per 5 minutes: steps with a value, the worst value,
+#: and (label threshold) steps within each threshold of the SLO spec's lag objectives
+ROLLUP_LAG_STEPS: Final = "pop:edgesla_pg_replication_lag_steps:count5m"
+ROLLUP_LAG_MAX: Final = "pop:edgesla_pg_replication_lag_seconds:max5m"
+ROLLUP_LAG_WITHIN: Final = "pop:edgesla_pg_replication_lag_within_steps:count5m"
 
 # --- the load generator's own /metrics (`edgesla loadtest --metrics-listen`, Locust master) ---
 # labels: pop, region, profile, operation (and result on the counter)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from edgesla import ConfigError
-from edgesla.report.spec import (
+from edgesla.slo.spec import (
     AvailabilityObjective,
     LatencyObjective,
     default_spec,
@@ -25,7 +25,8 @@ _KNOWN = (
 
 INVALID = {
     "invalid-bad-window.yaml": "  window: invalid window '30 days': use a duration such as 30d "
-    "or 7d, or 'loadtest' for the window of the load-test run(s) given",
+    "or 7d, a fixed period {start: 2026-11-01T00:00:00Z, end: 2026-12-01T00:00:00Z}, or "
+    "'loadtest' for the window of the load-test run(s) given",
     "invalid-confidence.yaml": "  confidence: confidence 95 must be above 0.5 and below 1 "
     "(a fraction: 0.95 for 95 %)",
     "invalid-duplicate-name.yaml": "  objectives[1] (name: availability): the name is used "
@@ -118,7 +119,7 @@ def test_overrides_apply_per_pop_only() -> None:
 
 
 def test_loadtest_window() -> None:
-    from edgesla.report.spec import parse_spec
+    from edgesla.slo.spec import parse_spec
 
     assert parse_spec({"version": 1, "window": "loadtest"}).window_seconds is None
 

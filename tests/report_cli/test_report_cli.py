@@ -22,7 +22,16 @@ objectives:
 """
 
 
-def _run(tmp_path: Path, name: str, good: int, bad: int, latency: float = 0.004) -> Path:
+def _run(
+    tmp_path: Path,
+    name: str,
+    good: int,
+    bad: int,
+    latency: float = 0.004,
+    *,
+    saturated: bool = False,
+    planned: dict[str, float] | None = None,
+) -> Path:
     recorder = Recorder()
     for i in range(good + bad):
         t = i * 0.001
@@ -31,25 +40,24 @@ def _run(tmp_path: Path, name: str, good: int, bad: int, latency: float = 0.004)
     start = datetime(2026, 11, 1, 12, tzinfo=UTC)
     meta = RunMeta(
         profile="peak",
-        target_rates={"care_lookup": 1000.0},
+        target_rates=planned or {"care_lookup": 1000.0},
         duration_seconds=600.0,
         started_at=start,
         ended_at=start + timedelta(seconds=600),
         generators=(GeneratorHost("bench", 1),),
         command_line=("hand-made",),
-        health=GeneratorHealth(cpu_saturated=False, too_few_users=False),
+        health=GeneratorHealth(cpu_saturated=saturated, too_few_users=False),
         pop="pop-test",
     )
     return write_results(tmp_path / name, meta, recorder)
 
 
-def _report(tmp_path: Path, objective: str, run: Path) -> tuple[int, Path, str]:
-    spec = tmp_path / f"slo-{run.name}.yaml"
+def _report(tmp_path: Path, objective: str, *runs: Path) -> tuple[int, Path, str]:
+    spec = tmp_path / f"slo-{runs[0].name}.yaml"
     spec.write_text(SPEC % objective)
-    out = tmp_path / f"report-{run.name}"
-    result = edgesla(
-        "report", "--slo", str(spec), "--loadtest", str(run), "--out", str(out), "--no-pdf"
-    )
+    out = tmp_path / f"report-{runs[0].name}"
+    given = [arg for run in runs for arg in ("--loadtest", str(run))]
+    result = edgesla("report", "--slo", str(spec), *given, "--out", str(out), "--no-pdf")
     return result.returncode, out, result.stdout + result.stderr
 
 
@@ -73,6 +81,45 @@ def test_inconclusive_with_too_little_evidence(tmp_path: Path) -> None:
     assert code == 3, text
     assert json.loads((out / "report.json").read_text())["verdict"] == "INCONCLUSIVE"
     assert "more good events" in text
+
+
+def test_a_broken_objective_with_a_saturated_generator_is_inconclusive(tmp_path: Path) -> None:
+    """The load-test gate's rule: the generator, not the target, may be at fault."""
+    run = _run(tmp_path, "busy", 10_000, 50, saturated=True)
+    code, out, text = _report(tmp_path, "99.9%", run)
+    assert code == 3, text
+    (result,) = [r for r in _results(out) if r["name"] == "requests-ok"]
+    assert result["verdict"] == "INCONCLUSIVE"
+    assert "the load generator was the bottleneck: its CPU was saturated" in result["summary"]
+    assert "below the 99.9 % objective, but not proven against the target" in result["summary"]
+
+
+def test_a_planned_operation_that_never_ran_is_named_and_blocks_a_pass(tmp_path: Path) -> None:
+    planned = {"care_lookup": 1000.0, "billing_write": 3.0}
+    run = _run(tmp_path, "missing-op", 400_000, 0, planned=planned)
+    code, out, text = _report(tmp_path, "99.999%", run)
+    assert code == 3, text  # "all operations" cannot PASS without billing_write
+    (result,) = [r for r in _results(out) if r["name"] == "requests-ok"]
+    assert result["verdict"] == "INCONCLUSIVE"
+    assert "planned but never run: billing_write (3 req/s planned)" in json.dumps(result)
+
+
+def test_runs_of_one_pop_pool_into_one_result(tmp_path: Path) -> None:
+    first = _run(tmp_path, "first", 200_000, 0)
+    second = _run(tmp_path, "second", 200_000, 0)
+    code, out, text = _report(tmp_path, "99.999%", first, second)
+    assert code == 0, text  # neither run alone has the 299,572 good events five nines need
+    results = [r for r in _results(out) if r["name"] == "requests-ok"]
+    assert len(results) == 1
+    assert (results[0]["good"], results[0]["total"]) == (400_000, 400_000)
+    doc = json.loads((out / "report.json").read_text())
+    assert {str(first), str(second)} <= set(
+        " ".join(doc["sources"]).replace("load test ", "").split()
+    )
+
+
+def _results(out: Path) -> list[dict[str, object]]:
+    return list(json.loads((out / "report.json").read_text())["objectives"])
 
 
 def test_unreachable_prometheus_is_bad_input(tmp_path: Path) -> None:

@@ -13,20 +13,13 @@ Three PoPs, 15 s scrapes from T0 - 10 min to T0 + 4 h (the report window is T0 .
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-import requests
-import yaml
 
 from edgesla.report.inputs import rollups
+from tests.backfill import served_backfill
 from tests.ports import port
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -115,54 +108,11 @@ def openmetrics() -> str:
     return "\n".join([*text, "# EOF"]) + "\n"
 
 
-def _free_port() -> int:
-    for candidate in PORTS:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", candidate)) != 0:
-                return candidate
-    raise RuntimeError(f"no free port in {PORTS.start}..{PORTS.stop - 1}")
-
-
-def _backfill(root: Path) -> Path:
-    source = root / "data.om"
-    source.write_text(openmetrics(), encoding="utf-8")
-    tsdb = root / "tsdb"
-    subprocess.run(
-        ["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", str(source), str(tsdb)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    (root / "prometheus.yml").write_text("global:\n  scrape_interval: 15s\n", encoding="utf-8")
-    return tsdb
-
-
-@contextmanager
-def _serve(root: Path, tsdb: Path) -> Iterator[str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with (root / "prometheus.log").open("ab") as log:
-        proc = subprocess.Popen(
-            ["prometheus", f"--config.file={root / 'prometheus.yml'}",
-             f"--storage.tsdb.path={tsdb}", f"--web.listen-address=127.0.0.1:{port}",
-             "--storage.tsdb.retention.time=100y"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        _wait_ready(url, proc, root / "prometheus.log")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 @pytest.fixture(scope="session")
 def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Prometheus on the backfilled TSDB; stopped (and its files removed) afterwards."""
-    root = tmp_path_factory.mktemp("prom")
-    try:
-        with _serve(root, _backfill(root)) as url:
-            yield url
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with served_backfill(tmp_path_factory.mktemp("prom"), openmetrics(), PORTS) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -170,35 +120,9 @@ def rollup_prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """The same data plus the report roll-ups, backfilled by ``promtool tsdb
     create-blocks-from rules`` (evaluated by a real Prometheus over the raw data, as a
     Prometheus with the rules loaded would have recorded them while scraping)."""
-    root = tmp_path_factory.mktemp("prom-rollups")
-    try:
-        tsdb = _backfill(root)
-        rules = root / "rollups.yml"
-        rules.write_text(yaml.safe_dump({"groups": [rollups.rule_group()]}), encoding="utf-8")
-        with _serve(root, tsdb) as url:
-            subprocess.run(
-                ["promtool", "tsdb", "create-blocks-from", "rules",
-                 f"--start={START - BEFORE * STEP}", f"--end={START + WINDOW_SAMPLES * STEP}",
-                 f"--url={url}", f"--output-dir={root / 'rules-data'}", str(rules)],
-                check=True, capture_output=True,
-            )  # fmt: skip
-        for block in (root / "rules-data").iterdir():
-            block.rename(tsdb / block.name)
-        with _serve(root, tsdb) as url:
-            yield url
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"prometheus exited: {log.read_text()[-2000:]}")
-        try:
-            if requests.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"prometheus not ready at {url}: {log.read_text()[-2000:]}")
+    span = (START - BEFORE * STEP, START + WINDOW_SAMPLES * STEP)
+    with served_backfill(
+        tmp_path_factory.mktemp("prom-rollups"), openmetrics(), PORTS,
+        rules=[rollups.rule_group()], rules_span=span,
+    ) as url:  # fmt: skip
+        yield url

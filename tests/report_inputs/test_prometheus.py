@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from edgesla import ConfigError
-from edgesla.report.inputs import FleetStats, PrometheusClient, availability_fleet, prometheus
+from edgesla.report.inputs import FleetStats, PrometheusClient, availability_fleet, lag, prometheus
+from edgesla.slo.period import Period
 from tests.ports import port
 from tests.report_inputs.conftest import (
     FAILS_A,
@@ -75,7 +77,8 @@ def test_latency_is_exact_at_the_bucket_bounds(prometheus_url: str) -> None:
 def test_latency_across_a_reset(prometheus_url: str) -> None:
     ev = prometheus.latency(prometheus_url, T0, END, pop="pop-b", threshold=0.2)
     assert (ev.over, ev.total) == (19, WINDOW_SAMPLES)
-    assert {i.kind for i in ev.issues} == {"counter_reset"}
+    # the scrape gap is checked for latency too (the exporter kept probing: a "gap", counted)
+    assert {i.kind for i in ev.issues} == {"counter_reset", "gap"}
 
 
 def test_latency_off_bucket_threshold_is_flagged(prometheus_url: str) -> None:
@@ -85,13 +88,19 @@ def test_latency_off_bucket_threshold_is_flagged(prometheus_url: str) -> None:
 
 
 def test_replication_lag_is_the_worst_pair(prometheus_url: str) -> None:
-    ev = prometheus.replication_lag(prometheus_url, T0, END, pop="pop-a", step=60)
-    assert len(ev.samples) == 241
+    client, period = PrometheusClient(prometheus_url), Period(T0, END, "range", "")
+    ev = lag.per_pop(client, period, "pop-a", threshold=0.75)
+    # every 15-s step of [T0, END): the worst pair is 0.5 s, 1.0 s at one sample
+    assert ev.counted == (WINDOW_SAMPLES - 1, WINDOW_SAMPLES)
+    assert len(ev.samples) == lag.CHART_POINTS
     assert max(v for _, v in ev.samples) == 1.0
     assert ev.samples[0][1] == 0.5
-    missing = prometheus.replication_lag(prometheus_url, T0, END, pop="pop-c", step=60)
+    missing = lag.per_pop(client, period, "pop-c", threshold=0.75)
     assert missing.samples == ()
     assert missing.issues[0].kind == "missing_series"
+    fleet = lag.fleet(client, period, {"pop-a": 0.75, "pop-c": 0.75})
+    assert fleet["pop-a"] == dataclasses.replace(ev, queries=())  # same counts, chart, issues
+    assert fleet["pop-c"].issues[0].kind == "missing_series"
 
 
 def test_pops(prometheus_url: str) -> None:
@@ -105,8 +114,10 @@ def test_fleet_equals_per_pop_and_falls_back_on_trouble(prometheus_url: str) -> 
         prometheus_url, T0, END, maintenance=[window], scrape_interval=STEP, stats=stats
     )
     assert sorted(fleet) == ["pop-a", "pop-b", "pop-c", "pop-d"]
-    assert stats.per_pop == ["pop-b"]  # reset and gap: counted on the raw samples
-    assert stats.fleet_pops == 3
+    # reset and gap: only those slices of pop-b are read raw; no PoP needs the per-PoP path
+    assert stats.sliced == ["pop-b"]
+    assert stats.per_pop == []
+    assert stats.fleet_pops == 4
     for pop, ev in fleet.items():
         one = prometheus.availability(prometheus_url, T0, END, pop=pop, maintenance=[window])
         assert (ev.good, ev.total, ev.issues) == (one.good, one.total, one.issues)
@@ -137,7 +148,8 @@ def test_rollups_give_the_raw_scan_answer(prometheus_url: str, rollup_prometheus
     )  # fmt: skip
     assert raw_stats.source == "raw samples"
     assert rolled_stats.source.startswith("report roll-ups")
-    assert rolled_stats.per_pop == raw_stats.per_pop == ["pop-b"]
+    assert rolled_stats.sliced == raw_stats.sliced == ["pop-b"]
+    assert rolled_stats.per_pop == raw_stats.per_pop == []
     for pop, ev in raw.items():
         other = rolled[pop]
         assert (other.good, other.total, other.issues) == (ev.good, ev.total, ev.issues)
@@ -162,6 +174,7 @@ def test_rollups_leave_out_the_slice_before_the_window(
     )
     assert rolled_stats.source.startswith("report roll-ups")
     assert rolled_stats.per_pop == raw_stats.per_pop == []
+    assert rolled_stats.sliced == raw_stats.sliced == []
     assert {p: (e.good, e.total) for p, e in rolled.items()} == {
         p: (e.good, e.total) for p, e in raw.items()
     }

@@ -6,7 +6,7 @@ evaluators would give.
 
     Probe availability      99.999 %   pop-ams1 PASS, pop-fra1 PASS, fleet PASS (1,209,600 probes)
     Control-plane readiness 99.999 %   fleet INCONCLUSIVE: 172,800 good, 126,772 still needed, a gap
-    Edge NoSQL latency      p99 < 10 ms  pop-ams1 PASS, pop-fra1 FAIL, fleet FAIL (with buckets)
+    Edge NoSQL latency      p99 ≤ 10 ms  pop-ams1 PASS, pop-fra1 FAIL, fleet FAIL (with buckets)
     Replication lag         < 1 s 99 %   pop-ams1 PASS, pop-fra1 PASS, fleet PASS (with samples)
 """
 

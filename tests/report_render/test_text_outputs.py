@@ -36,7 +36,7 @@ def test_html_is_self_contained_and_verdict_first(report: Report) -> None:
         "99.9998 %",
         "126,772",
         "INCONCLUSIVE",
-        "p99 &lt; 10 ms",
+        "p99 ≤ 10 ms",
         "99.9994 %",
     ):
         assert figure in html, figure

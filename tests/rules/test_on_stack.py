@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from edgesla.report.spec import default_spec
 from edgesla.rules import generate_rules
+from edgesla.slo.spec import default_spec
 from edgesla.stack.layout import Layout
 from tests.helpers import eventually
 from tests.recorded_apiserver import recorded_apiserver_scraped

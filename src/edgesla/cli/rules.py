@@ -45,9 +45,9 @@ def rules(slo_path: Path | None, fleet_path: Path | None, out_dir: Path) -> None
     Exit codes: 0 written, 2 bad spec, fleet or --out (nothing written).
     """
     from edgesla.fleet import load_fleet
-    from edgesla.report.spec import default_spec, load_spec
     from edgesla.rules import generate_rules, write_rules
     from edgesla.rules.writer import write_rollups
+    from edgesla.slo.spec import default_spec, lag_thresholds, load_spec
 
     command = ["edgesla", "rules"]
     if slo_path:
@@ -66,5 +66,5 @@ def rules(slo_path: Path | None, fleet_path: Path | None, out_dir: Path) -> None
         f"wrote {path}: {len(ruleset.recordings)} recording rules, {len(ruleset.alerts)} alerts",
         soft_wrap=True,
     )
-    rolled = write_rollups(out_dir, "edgesla rules")
+    rolled = write_rollups(out_dir, "edgesla rules", lag_thresholds(spec))
     err_console.print(f"wrote {rolled}: the SLA report's fleet roll-ups", soft_wrap=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from edgesla import conventions as conv
+from edgesla import promql
 
 __all__ = [
     "POP",
@@ -46,8 +47,8 @@ def bucket(histogram: str) -> str:
 
 
 def le(bound: float) -> str:
-    """A bucket bound as the exporters render the ``le`` label (Python's shortest repr)."""
-    return repr(float(bound))
+    """A bucket bound as the exporters render the ``le`` label (``edgesla.promql.le``)."""
+    return promql.le(bound)
 
 
 def quantile(

@@ -23,7 +23,7 @@ from edgesla.dashboards._panels import (
 )
 from edgesla.dashboards._table import Column, fleet_table
 from edgesla.dashboards._variables import DATASOURCE_VARIABLE, datasource, label_variable
-from edgesla.report.spec import DEFAULT_LAG_THRESHOLD_SECONDS
+from edgesla.slo.spec import DEFAULT_LAG_THRESHOLD_SECONDS
 
 __all__ = ["TITLE", "UID", "build"]
 

@@ -21,7 +21,7 @@ from edgesla.dashboards._panels import (
     timeseries_panel,
 )
 from edgesla.dashboards._variables import datasource, label_variable
-from edgesla.report.spec import DEFAULT_LAG_THRESHOLD_SECONDS
+from edgesla.slo.spec import DEFAULT_LAG_THRESHOLD_SECONDS
 
 __all__ = ["TITLE", "UID", "build"]
 

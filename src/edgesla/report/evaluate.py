@@ -32,10 +32,12 @@ from edgesla.report.model import (
     LatencyEvidence,
     ObjectiveKind,
     ObjectiveResult,
+    Provenance,
     Report,
     Verdict,
     overall,
 )
+from edgesla.slo.sli import words_of
 
 __all__ = ["FLEET", "availability", "build_report", "latency", "replication_lag", "roll_up"]
 
@@ -90,15 +92,53 @@ def _duration(seconds: float) -> str:
 
 
 def _blocking(issues: Sequence[DataIssue]) -> DataIssue | None:
-    return next((i for i in issues if i.kind == "missing_series"), None)
+    return next((i for i in issues if i.kind in ("missing_series", "incomplete")), None)
 
 
-def _noun(sli: str, fallback: str) -> str:
-    if "loadtest" in sli:
-        return "requests"
-    if "controlplane" in sli:
-        return "control-plane probes"
-    return "probes" if "probe" in sli else fallback
+def _incomplete(
+    unobserved: float, period: float, objective: float, what: str
+) -> tuple[DataIssue, ...]:
+    """When the unmeasured time alone could hold more bad time than the objective allows:
+    the data cannot give a verdict (missing data is never a PASS)."""
+    allowed = (1 - objective) * period
+    if unobserved <= allowed or unobserved <= 0:
+        return ()
+    return (
+        DataIssue(
+            "incomplete",
+            f"nothing was measured for {_duration(unobserved)} of the period — more than the "
+            f"{_duration(allowed)} of {what} the objective allows in it, so the missing time "
+            "alone could break it",
+            seconds=unobserved,
+        ),
+    )
+
+
+def _bracket(
+    downtime: float | None, outages: int | None, resolution: float | None, allowed: float
+) -> tuple[tuple[float, float] | None, tuple[DataIssue, ...]]:
+    """The downtime as the probe interval knows it, and a note when that is coarser than the
+    objective's whole budget (five nines: 25.9 s in 30 days, under two 15-s intervals)."""
+    if downtime is None or outages is None or not resolution:
+        return None, ()
+    width = outages * resolution
+    bracket = (max(0.0, downtime - width), downtime + width)
+    if 2 * width <= allowed:
+        return bracket, ()
+    note = DataIssue(
+        "resolution",
+        f"probed every {_duration(resolution)}, each of the {outages:,} outage(s) is known "
+        f"only to ±{_duration(resolution)} at each end: downtime between "
+        f"{_duration(bracket[0])} and {_duration(bracket[1])}, a spread wider than the "
+        f"objective's whole {_duration(allowed)} budget; probe more often to measure downtime "
+        "at this objective (outages shorter than an interval can go unseen)",
+        seconds=2 * width,
+    )
+    return bracket, (note,)
+
+
+def _noun(sli: str, kind: ObjectiveKind) -> str:
+    return words_of(sli, kind).noun
 
 
 # --- the one judgement --------------------------------------------------------------------
@@ -129,7 +169,9 @@ def _judge(
         elif lower >= objective:
             verdict, needed = "PASS", 0
         elif upper < objective:
-            verdict = "FAIL"
+            # broken — unless the load generator itself was the bottleneck (one rule, shared
+            # with the load-test gate: slo.sli.loadtest.generator_limit)
+            verdict = "INCONCLUSIVE" if _generator(issues) else "FAIL"
         else:
             needed = stats.events_needed(objective, confidence, good, total)
     spent = stats.budget(objective, total, total - good)
@@ -141,11 +183,22 @@ def _judge(
     )  # fmt: skip
 
 
+def _generator(issues: Sequence[DataIssue]) -> DataIssue | None:
+    return next((i for i in issues if i.kind == "generator"), None)
+
+
 def _claim(r: ObjectiveResult, noun: str, what: str, unit: str, label: str = "") -> str:
     """The verdict clause shared by all kinds: what the bound shows, against the objective."""
     conf, goal, digits = _pct_text(r.confidence), _pct_text(r.objective), _decimals(r.objective)
     goal += label
     assert r.lower_bound is not None
+    limited = _generator(r.issues)
+    if r.verdict == "INCONCLUSIVE" and limited is not None and r.events_needed is None:
+        shown = _upper(r, digits)
+        return (
+            f"at {conf} confidence {what} is at most {shown} — below the {goal} objective, but "
+            f"not proven against the target: {limited.detail.partition(': ')[2]}."
+        )
     if r.verdict == "PASS":
         shown = _pct(r.lower_bound, digits)
         return f"at {conf} confidence {what} is at least {shown} — above the {goal} objective."
@@ -190,19 +243,23 @@ def _latency_summary(r: ObjectiveResult, noun: str) -> str:
     limit = _duration(r.threshold_seconds or 0.0)
     share = _pct(r.measured or 0.0, _decimals(r.objective))
     head = f"{share} of {r.total:,} {noun} finished within {limit} ({r.total - r.good:,} slower)"
-    label = f" (p{_pct_text(r.objective).removesuffix(' %')} < {limit})"
+    label = f" (p{_pct_text(r.objective).removesuffix(' %')} ≤ {limit})"
     return _no_data(r, noun, head) or f"{head}; " + _claim(
         r, noun, "the true share", f"within {limit} in a row", label
     )
 
 
-def _lag_summary(r: ObjectiveResult, lags: Sequence[float], step: float) -> str:
+def _lag_summary(
+    r: ObjectiveResult, lags: Sequence[float], step: float, worst: float | None = None
+) -> str:
     limit = _duration(r.threshold_seconds or 0.0)
     finite = sorted(x for x in lags if math.isfinite(x))
     spread = ""
     if finite:
         p50, p99 = (finite[max(0, math.ceil(q * len(finite)) - 1)] for q in (0.50, 0.99))
         spread = f" (p50 {_duration(p50)}, p99 {_duration(p99)}, max {_duration(finite[-1])})"
+    elif worst is not None:
+        spread = f" (worst {_duration(worst)})"
     over = (r.total - r.good) * step
     head = (
         f"Replication lag stayed within {limit} for "
@@ -231,16 +288,25 @@ def availability(
     estimate: the failing share of events times the window. ``noun`` names the events in
     the summary ("probes", "requests"); by default it follows ``evidence.sli``.
     """
+    window = (evidence.window_end - evidence.window_start).total_seconds()
+    issues = evidence.issues + _incomplete(
+        evidence.unobserved_seconds, window, objective, "failure time"
+    )
     result = _judge(
         name, "availability", evidence.pop, objective, evidence.good, evidence.total,
-        confidence, evidence.issues,
+        confidence, issues,
     )  # fmt: skip
     downtime = evidence.downtime_seconds
     if downtime is None and evidence.total:
-        window = (evidence.window_end - evidence.window_start).total_seconds()
         downtime = round((evidence.total - evidence.good) / evidence.total * window, 3)
-    result = dataclasses.replace(result, downtime_seconds=downtime, evidence=evidence)
-    summary = _availability_summary(result, noun or _noun(evidence.sli, "events"))
+    bracket, notes = _bracket(
+        downtime, evidence.outages, evidence.resolution_seconds, (1 - objective) * window
+    )
+    result = dataclasses.replace(
+        result, downtime_seconds=downtime, downtime_bracket=bracket, evidence=evidence,
+        issues=result.issues + notes,
+    )  # fmt: skip
+    summary = _availability_summary(result, noun or _noun(evidence.sli, "availability"))
     return dataclasses.replace(result, summary=summary)
 
 
@@ -254,14 +320,17 @@ def latency(
 ) -> ObjectiveResult:
     """Judge "p``percentile`` < threshold": the share of requests within the evidence's
     threshold (good = total - over, counted exactly) against ``percentile / 100``."""
+    issues = evidence.issues + _incomplete(
+        evidence.unobserved_seconds, evidence.period_seconds, percentile / 100, "slow time"
+    )
     result = _judge(
         name, "latency", evidence.pop, percentile / 100, evidence.total - evidence.over,
-        evidence.total, confidence, evidence.issues,
+        evidence.total, confidence, issues,
     )  # fmt: skip
     result = dataclasses.replace(
         result, threshold_seconds=evidence.threshold_seconds, evidence=evidence
     )
-    summary = _latency_summary(result, noun or _noun(evidence.sli, "requests"))
+    summary = _latency_summary(result, noun or _noun(evidence.sli, "latency"))
     return dataclasses.replace(result, summary=summary)
 
 
@@ -282,18 +351,26 @@ def replication_lag(
     interval) and read a lag PASS as "no sign of trouble" rather than proof.
     """
     lags = [lag for _, lag in evidence.samples]
-    good = sum(1 for lag in lags if lag <= threshold)
+    if evidence.counted is None:
+        good, total = sum(1 for lag in lags if lag <= threshold), len(lags)
+    else:
+        good, total = evidence.counted
+    issues = evidence.issues + _incomplete(
+        evidence.unobserved_seconds, evidence.period_seconds, objective, "time over the threshold"
+    )
     result = _judge(
-        name, "replication_lag", evidence.pop, objective, good, len(lags), confidence,
-        evidence.issues,
-    )  # fmt: skip
+        name, "replication_lag", evidence.pop, objective, good, total, confidence, issues
+    )
     result = dataclasses.replace(
         result,
-        downtime_seconds=(len(lags) - good) * evidence.step_seconds,
+        downtime_seconds=(total - good) * evidence.step_seconds,
         threshold_seconds=threshold,
         evidence=evidence,
     )
-    return dataclasses.replace(result, summary=_lag_summary(result, lags, evidence.step_seconds))
+    spread = lags if evidence.counted is None else []
+    worst = max((lag for lag in lags if math.isfinite(lag)), default=None)
+    summary = _lag_summary(result, spread, evidence.step_seconds, worst)
+    return dataclasses.replace(result, summary=summary)
 
 
 def roll_up(
@@ -343,7 +420,7 @@ def roll_up(
             )
             evidence = group[0].evidence
             sli = evidence.sli if evidence is not None else ""
-            text = describe(pooled, _noun(sli, "events" if kind == "availability" else "requests"))
+            text = describe(pooled, _noun(sli, kind))
         text = f"Across {len(group)} PoPs: {text[0].lower()}{text[1:]}"
         failing = sorted(r.pop for r in group if r.verdict == "FAIL")
         if failing and pooled.verdict != "FAIL":
@@ -374,6 +451,9 @@ def build_report(
     maintenance: Sequence[tuple[datetime, datetime, str]] = (),
     issues: Sequence[DataIssue] = (),
     fleet_objectives: Mapping[str, float] | None = None,
+    period: str = "",
+    unlisted_pops: Sequence[str] = (),
+    provenance: Provenance | None = None,
 ) -> Report:
     """Gather per-PoP results into a ``Report``: PoPs by name, worst verdict first within
     each, then the fleet roll-up (added when there is more than one PoP). The overall
@@ -394,4 +474,7 @@ def build_report(
         sources=tuple(sources),
         maintenance=tuple(maintenance),
         issues=tuple(issues),
+        period=period,
+        unlisted_pops=tuple(unlisted_pops),
+        provenance=provenance,
     )

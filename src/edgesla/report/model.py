@@ -14,10 +14,12 @@ from typing import Literal
 
 __all__ = [
     "AvailabilityEvidence",
+    "Counting",
     "DataIssue",
     "LagEvidence",
     "LatencyEvidence",
     "ObjectiveResult",
+    "Provenance",
     "Report",
     "Verdict",
     "overall",
@@ -31,10 +33,26 @@ ObjectiveKind = Literal["availability", "latency", "replication_lag"]
 class DataIssue:
     """Something wrong or missing in the evidence: shown in the report, never hidden."""
 
-    kind: Literal["missing_series", "gap", "counter_reset", "excluded", "other"]
+    #: missing_series: nothing to judge; gap: scrapes missing, events still counted;
+    #: unobserved: nothing was measured for a while (``seconds``); incomplete: so much was
+    #: unobserved that the verdict cannot be given (the evaluator adds it); counter_reset,
+    #: excluded (maintenance), resolution (a figure known only to the probe interval),
+    #: generator (the load generator was the bottleneck: a broken objective is inconclusive)
+    kind: Literal[
+        "missing_series",
+        "gap",
+        "unobserved",
+        "incomplete",
+        "counter_reset",
+        "excluded",
+        "resolution",
+        "generator",
+        "other",
+    ]
     detail: str
     start: datetime | None = None
     end: datetime | None = None
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,14 @@ class AvailabilityEvidence:
     downtime_seconds: float | None = None
     issues: tuple[DataIssue, ...] = ()
     source: str = ""
+    #: seconds of the window in which nothing was measured (maintenance left out)
+    unobserved_seconds: float = 0.0
+    #: outages seen (spans in which the SLI failed) and the probe interval they were seen at:
+    #: each outage's two edges are known only to one interval
+    outages: int | None = None
+    resolution_seconds: float | None = None
+    #: the PromQL queries the counts came from (provenance)
+    queries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,10 +90,14 @@ class LatencyEvidence:
     threshold_seconds: float
     over: int  # requests slower than the threshold
     total: int
-    #: (upper bound in seconds, cumulative count) pairs for the distribution chart
+    #: (upper bound in seconds, cumulative count) pairs for the distribution chart: exact
+    #: counts of the judged series (monotonic; the +Inf bucket equals ``total``)
     buckets: tuple[tuple[float, int], ...] = ()
     issues: tuple[DataIssue, ...] = ()
     source: str = ""
+    period_seconds: float = 0.0
+    unobserved_seconds: float = 0.0
+    queries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,10 +106,17 @@ class LagEvidence:
 
     sli: str
     pop: str
-    samples: tuple[tuple[datetime, float], ...]  # (time, lag seconds)
-    step_seconds: float  # each sample stands for this much time
+    #: (time, lag seconds): every step, or (with ``counted``) the worst lag of each chart bin
+    samples: tuple[tuple[datetime, float], ...]
+    step_seconds: float  # each counted step stands for this much time
     issues: tuple[DataIssue, ...] = ()
     source: str = ""
+    #: (steps within the threshold, steps with a value) counted on the step grid; None: count
+    #: ``samples`` (one per step)
+    counted: tuple[int, int] | None = None
+    period_seconds: float = 0.0
+    unobserved_seconds: float = 0.0
+    queries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,9 +142,39 @@ class ObjectiveResult:
     budget_consumed: float | None
     downtime_seconds: float | None
     threshold_seconds: float | None = None  # latency and lag objectives
+    #: (at least, at most): the downtime as far as the probe interval can tell
+    downtime_bracket: tuple[float, float] | None = None
     summary: str = ""  # one sentence a manager can read
     issues: tuple[DataIssue, ...] = ()
     evidence: AvailabilityEvidence | LatencyEvidence | LagEvidence | None = None
+
+
+@dataclass(frozen=True)
+class Counting:
+    """How one objective was counted: enough to re-check its verdict later."""
+
+    name: str
+    #: what proved the counts clean / where they came from
+    source: str
+    #: the queries sent for it (PromQL), or the load-test results read
+    queries: tuple[str, ...] = ()
+    #: PoPs counted on the per-PoP path, and those whose reset or gap slices were read raw
+    per_pop: tuple[str, ...] = ()
+    sliced: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a report's verdicts came from (``report.json``; the HTML footer in short)."""
+
+    spec_source: str  #: the spec's path, or "<built-in defaults>"
+    spec_sha256: str  #: of the spec's bytes as read (built-in: of its canonical JSON)
+    spec: str  #: the spec's text
+    evidence: str  #: "fleet" or "per-pop"
+    fleet_source: str = ""  #: the fleet inventory's path ("" without --fleet)
+    fleet_sha256: str = ""
+    countings: tuple[Counting, ...] = ()
+    tool: str = ""  #: edgesla and its version
 
 
 @dataclass(frozen=True)
@@ -123,6 +190,11 @@ class Report:
     sources: tuple[str, ...] = ()
     maintenance: tuple[tuple[datetime, datetime, str], ...] = ()
     issues: tuple[DataIssue, ...] = field(default_factory=tuple)
+    #: how the period was named ("November 2026 (UTC)", "the last 30d"); "" for a bare range
+    period: str = ""
+    #: PoPs found in the data but not in the fleet inventory: listed, not judged
+    unlisted_pops: tuple[str, ...] = ()
+    provenance: Provenance | None = None
 
 
 def overall(verdicts: list[Verdict]) -> Verdict:

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgesla.fleet import Fleet
-from edgesla.report.spec import SloSpec, default_spec
 from edgesla.rules.model import Alert, Group, Recording, RuleSet, RulesModel
 from edgesla.rules.pipeline import generate
 from edgesla.rules.spec_model import build_model
 from edgesla.rules.writer import RULES_FILE, render, write_rules
+from edgesla.slo.spec import SloSpec, default_spec
 
 __all__ = [
     "RULES_FILE",

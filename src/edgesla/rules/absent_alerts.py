@@ -17,7 +17,7 @@ Prometheus still has the PoP's exporter target (its ``up`` series, 0 or 1): then
 from __future__ import annotations
 
 from edgesla import conventions as conv
-from edgesla.rules import promql
+from edgesla import promql
 from edgesla.rules.model import Alert, FleetPopRef, Group
 
 __all__ = ["ALERT_EXPORTER_DOWN", "ALERT_POP_ABSENT", "ALERT_POP_VANISHED", "absent_group"]

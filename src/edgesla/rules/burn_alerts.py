@@ -8,8 +8,9 @@ have overrides, each of those gets its own rule with its own objective.
 from __future__ import annotations
 
 from edgesla import conventions as conv
+from edgesla import promql
 from edgesla.durations import format_duration
-from edgesla.rules import promql, sli
+from edgesla.rules import sli
 from edgesla.rules.burnrate import BURN_WINDOWS, Severity, budget, decimal_text
 from edgesla.rules.model import Alert, Group, Rule, Scope, Slo
 

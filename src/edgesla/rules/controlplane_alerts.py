@@ -16,7 +16,7 @@ Lost redundancy is no outage yet: a ticket after 1 min (a rolling restart of a m
 from __future__ import annotations
 
 from edgesla import conventions as conv
-from edgesla.rules import promql
+from edgesla import promql
 from edgesla.rules.model import Alert, Group
 
 __all__ = [

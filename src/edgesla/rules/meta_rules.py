@@ -11,8 +11,9 @@ uneven traffic biases) and costs one ``sum_over_time`` per series instead of a r
 from __future__ import annotations
 
 from edgesla import conventions as conv
+from edgesla import promql
 from edgesla.durations import format_duration
-from edgesla.rules import promql, sli
+from edgesla.rules import sli
 from edgesla.rules.burnrate import decimal_text
 from edgesla.rules.model import Group, Recording, Rule, Slo
 

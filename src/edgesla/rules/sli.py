@@ -1,34 +1,29 @@
-"""The SLIs as PromQL over the exporter's series: bad events and all events, per PoP.
+"""The SLIs as the rules use them: bad and all events per PoP, from ``edgesla.slo.sli``.
 
-Every expression here is ``sum by (pop, region) (...)`` over one scope's PoPs, so a ratio
-is ``bad / all`` with both sides exact sums of increases (never a mean of ratios):
-
-* probe_success, controlplane_ready: ``edgesla_probe_results_total``, bad = result="failure"
-  (controlplane_ready: only the etcd and kube_apiserver probers);
-* latency (source probes): all = the histogram's ``_count``, bad = ``_count`` minus the
-  bucket whose bound is the threshold (an exact count: the threshold is a bound);
-* replication_lag: a recorded 0/1 series (1 while the worst origin→peer lag of the PoP is
-  over the threshold), sampled at every rule evaluation: bad = its sum over the window,
-  all = its count, so the ratio is the share of time in breach.
+The SLI kinds themselves (which series, how counted, their PromQL) are defined once in
+``edgesla.slo.sli``; here each rules ``Slo`` picks its kind and adds what only the rules
+need: the scope's matcher (``pop="x"``, or ``pop!~"x|y"`` for the default scope) and the
+``sum by (pop, region)`` that makes every ratio ``bad / all`` of exact sums of increases
+(never a mean of ratios). Replication lag is sampled by a recorded 0/1 series (``LAG_BREACH``,
+1 while the PoP's worst origin→peer lag is over the threshold) at every rule evaluation.
 """
 
 from __future__ import annotations
 
-import math
-
-from prometheus_client.utils import floatToGoString
-
 from edgesla import conventions as conv
-from edgesla.rules import promql
+from edgesla import promql
 from edgesla.rules.model import Recording, Scope, Slo
+from edgesla.slo import sli as kinds
+from edgesla.slo.sli.replication_lag import BREACH
 
 __all__ = ["LAG_BREACH", "bad", "breach_rule", "scope_matcher", "total"]
 
 BY = f"{conv.LABEL_POP}, {conv.LABEL_REGION}"
-#: Per PoP (labels slo, pop, region): 1 while the PoP's worst replication lag is over the
-#: objective's threshold, else 0.
-LAG_BREACH = "pop:edgesla_pg_replication_lag_over_threshold:bool"
-_CONTROLPLANE_PROBERS = ("etcd", "kube_apiserver")
+LAG_BREACH = BREACH
+_COUNTERS = {
+    "probe_success": kinds.PROBE_SUCCESS,
+    "controlplane_ready": kinds.CONTROLPLANE_READY,
+}
 
 
 def scope_matcher(scope: Scope) -> str:
@@ -36,25 +31,6 @@ def scope_matcher(scope: Scope) -> str:
     if scope.pop is not None:
         return promql.equals(conv.LABEL_POP, scope.pop)
     return promql.none_of(conv.LABEL_POP, scope.excluded)
-
-
-def _filters(slo: Slo, scope: Scope, *extra: str) -> str:
-    prober = (
-        promql.one_of(conv.LABEL_PROBER, _CONTROLPLANE_PROBERS)
-        if slo.kind == "controlplane_ready"
-        else ""
-    )
-    return promql.matchers(
-        prober, promql.one_of(conv.LABEL_TARGET, slo.targets), scope_matcher(scope), *extra
-    )
-
-
-def _le(threshold: float) -> str:
-    """The ``le`` label value of the bucket at ``threshold``, spelled as the exporter's
-    client library spells it (Prometheus 2 compares ``le`` as a string)."""
-    bound = next(b for b in conv.LATENCY_BUCKETS_SECONDS if math.isclose(b, threshold))
-    spelled: str = floatToGoString(bound)  # type: ignore[no-untyped-call]  # untyped library
-    return spelled
 
 
 def _sum(inner: str) -> str:
@@ -70,35 +46,31 @@ def _breach(slo: Slo, scope: Scope) -> str:
 def total(slo: Slo, scope: Scope, window: str) -> str:
     """All events of the scope's PoPs over ``window``."""
     if slo.kind == "latency":
-        series = f"{conv.PROBE_LATENCY_SECONDS}_count{_filters(slo, scope)}"
-        return _sum(f"increase({series}[{window}])")
+        filters = kinds.PROBE_LATENCY.filters(slo.targets, scope_matcher(scope))
+        return kinds.PROBE_LATENCY.total(filters, window, _sum)
     if slo.kind == "replication_lag":
-        return _sum(f"count_over_time({_breach(slo, scope)}[{window}])")
-    return _sum(f"increase({conv.PROBE_RESULTS_TOTAL}{_filters(slo, scope)}[{window}])")
+        return kinds.REPLICATION_LAG.total(_breach(slo, scope), window, _sum)
+    counter = _COUNTERS[slo.kind]
+    return counter.total(counter.filters(slo.targets, scope_matcher(scope)), window, _sum)
 
 
 def bad(slo: Slo, scope: Scope, window: str) -> str:
     """Bad events of the scope's PoPs over ``window``."""
     if slo.kind == "latency":
         assert scope.threshold is not None
-        le = promql.equals("le", _le(scope.threshold))
-        fast = f"{conv.PROBE_LATENCY_SECONDS}_bucket{_filters(slo, scope, le)}"
-        return f"({total(slo, scope, window)} - {_sum(f'increase({fast}[{window}])')})"
+        filters = kinds.PROBE_LATENCY.filters(slo.targets, scope_matcher(scope))
+        return kinds.PROBE_LATENCY.bad(filters, window, _sum, scope.threshold)
     if slo.kind == "replication_lag":
-        return _sum(f"sum_over_time({_breach(slo, scope)}[{window}])")
-    failure = promql.equals(conv.LABEL_RESULT, "failure")
-    return _sum(f"increase({conv.PROBE_RESULTS_TOTAL}{_filters(slo, scope, failure)}[{window}])")
+        return kinds.REPLICATION_LAG.bad(_breach(slo, scope), window, _sum)
+    counter = _COUNTERS[slo.kind]
+    return counter.bad(counter.filters(slo.targets, scope_matcher(scope)), window, _sum)
 
 
 def breach_rule(slo: Slo, scope: Scope) -> Recording:
     """The 0/1 lag-breach series of a replication_lag SLO's scope."""
     assert scope.threshold is not None
-    lag = conv.PG_REPLICATION_LAG_SECONDS + promql.matchers(scope_matcher(scope))
-    return Recording(
-        LAG_BREACH,
-        f"max by ({BY}) ({lag} > bool {scope.threshold!r})",
-        scope_labels(slo, scope),
-    )
+    expr = kinds.REPLICATION_LAG.breach((scope_matcher(scope),), scope.threshold)
+    return Recording(LAG_BREACH, expr, scope_labels(slo, scope))
 
 
 def scope_labels(slo: Slo, scope: Scope) -> dict[str, str]:

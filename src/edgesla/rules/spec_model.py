@@ -19,14 +19,14 @@ from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.durations import format_duration
 from edgesla.fleet import Fleet
-from edgesla.report.spec import (
+from edgesla.rules.burnrate import BURN_WINDOWS, budget, decimal_text, longest_window_seconds
+from edgesla.rules.model import FleetPopRef, RulesModel, Scope, Skipped, Slo
+from edgesla.slo.spec import (
     AvailabilityObjective,
     LagObjective,
     LatencyObjective,
     SloSpec,
 )
-from edgesla.rules.burnrate import BURN_WINDOWS, budget, decimal_text, longest_window_seconds
-from edgesla.rules.model import FleetPopRef, RulesModel, Scope, Skipped, Slo
 
 __all__ = ["build_model"]
 

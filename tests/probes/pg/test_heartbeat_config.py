@@ -11,7 +11,7 @@ import yaml
 from edgesla import ConfigError
 from edgesla import conventions as conv
 from edgesla.config import PostgresReplicationTarget, dump_config, load_config, parse_config
-from edgesla.report.spec import DEFAULT_LAG_THRESHOLD_SECONDS
+from edgesla.slo.spec import DEFAULT_LAG_THRESHOLD_SECONDS
 
 DATA = Path(__file__).parents[2] / "testdata" / "config" / "heartbeat"
 

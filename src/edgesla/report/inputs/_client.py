@@ -29,9 +29,10 @@ def _seconds(value: float) -> str:
 
 
 class PrometheusClient:
-    """Queries one Prometheus server through ``/api/v1``; ``timeout`` is per HTTP request."""
+    """Queries one Prometheus server through ``/api/v1``; ``timeout`` is per HTTP request (a
+    month of a fleet's raw samples can take Prometheus minutes to scan: 10 by default)."""
 
-    def __init__(self, url: str, *, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 600.0) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self._session = requests.Session()

@@ -1,8 +1,8 @@
-"""Shared by the Prometheus evidence builders: times, selectors, maintenance windows."""
+"""Shared by the Prometheus evidence builders: times, target keys, maintenance windows
+(PromQL spelling: ``edgesla.promql``)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Final
@@ -15,9 +15,6 @@ __all__ = [
     "Maintenance",
     "MaintenanceWindow",
     "excluded_issues",
-    "one_of",
-    "range_ms",
-    "selector",
     "target_key",
     "to_datetime",
     "to_seconds",
@@ -40,26 +37,6 @@ def to_seconds(moment: datetime) -> float:
 
 def to_datetime(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def range_ms(seconds: float) -> str:
-    """A PromQL range duration in whole milliseconds (``[123456ms]``)."""
-    return f"{max(1, round(seconds * 1000))}ms"
-
-
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def one_of(label: str, values: Iterable[str]) -> str:
-    """A matcher ``label=~"a|b"`` selecting exactly these values (regex-escaped, quoted)."""
-    return f"{label}=~" + _quote("|".join(re.escape(v) for v in sorted(values)))
-
-
-def selector(metric: str, **labels: str) -> str:
-    """``metric{a="x",b="y"}`` with the values quoted for PromQL."""
-    inner = ",".join(f"{key}={_quote(value)}" for key, value in sorted(labels.items()))
-    return f"{metric}{{{inner}}}"
 
 
 def target_key(labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

@@ -25,11 +25,13 @@ __all__ = [
     "GAP_INTERVALS",
     "LOOKBACK",
     "Counted",
+    "Gap",
+    "classify_gaps",
     "count_increases",
+    "down_outages",
     "down_seconds",
     "downsample_cumulative",
     "find_gaps",
-    "in_windows",
     "scrape_interval",
 ]
 
@@ -50,12 +52,8 @@ class Counted:
     excluded: int = 0  # fell into a maintenance window
     excluded_by_window: dict[int, int] = field(default_factory=dict)  # window index -> events
     resets: list[float] = field(default_factory=list)  # times of the first sample after a reset
+    reset_values: list[float] = field(default_factory=list)  # the value before each reset
     increments: list[tuple[float, int]] = field(default_factory=list)  # non-zero, counted only
-
-
-def in_windows(t: float, windows: Windows) -> bool:
-    """True when ``t`` lies in one of the ``(start, end]`` windows."""
-    return any(lo < t <= hi for lo, hi in windows)
 
 
 def count_increases(samples: Samples, start: float, end: float, maintenance: Windows) -> Counted:
@@ -73,6 +71,7 @@ def count_increases(samples: Samples, start: float, end: float, maintenance: Win
         elif value < previous:
             increase = value
             out.resets.append(t)
+            out.reset_values.append(previous)
         else:
             increase = value - previous
         previous = value
@@ -125,10 +124,10 @@ def _merge(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
     return merged
 
 
-def down_seconds(
-    up_series: Iterable[Samples], start: float, end: float, maintenance: Windows, max_gap: float
-) -> float:
-    """Seconds of ``[start, end]`` in which any series reported 0 (maintenance excluded).
+def _down_spans(
+    up_series: Iterable[Samples], start: float, end: float, max_gap: float
+) -> list[tuple[float, float]]:
+    """The merged spans in which any series reported 0, unclipped, overlapping [start, end].
 
     A sample of 0 at ``t`` stands for ``[t, next sample)``, at most ``max_gap`` long.
     """
@@ -138,15 +137,85 @@ def down_seconds(
             if value != 0:
                 continue
             following = samples[i + 1][0] if i + 1 < len(samples) else t + max_gap
-            lo, hi = max(t, start), min(following, t + max_gap, end)
-            if hi > lo:
-                spans.append((lo, hi))
+            hi = min(following, t + max_gap)
+            if hi > start and t < end:
+                spans.append((t, hi))
+    return _merge(spans)
+
+
+def down_seconds(
+    up_series: Iterable[Samples], start: float, end: float, maintenance: Windows, max_gap: float
+) -> float:
+    """Seconds of ``[start, end]`` in which any series reported 0 (maintenance excluded)."""
     total = 0.0
-    for lo, hi in _merge(spans):
+    for raw_lo, raw_hi in _down_spans(up_series, start, end, max_gap):
+        lo, hi = max(raw_lo, start), min(raw_hi, end)
         total += hi - lo
         for m_lo, m_hi in maintenance:
             total -= max(0.0, min(hi, m_hi) - max(lo, m_lo))
     return total
+
+
+def down_outages(
+    up_series: Iterable[Samples], start: float, end: float, maintenance: Windows, max_gap: float
+) -> int:
+    """Outages begun in ``[start, end)``: the spans in which any series was 0, each counted
+    once, those begun in a maintenance window left out. Each has two edges known only to a
+    probe interval."""
+    return sum(
+        1
+        for lo, _ in _down_spans(up_series, start, end, max_gap)
+        if start <= lo < end and not any(m_lo <= lo < m_hi for m_lo, m_hi in maintenance)
+    )
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A span with no sample. ``probed``: the counters went on across it (only the scrapes
+    are missing, every event was still counted); else nothing was probed, or a counter
+    restarted at its end: the span is *unobserved*."""
+
+    start: float
+    end: float
+    probed: bool
+
+
+def classify_gaps(
+    times: Sequence[float],
+    runs: Samples,
+    start: float,
+    end: float,
+    max_gap: float,
+) -> list[Gap]:
+    """The gaps of one target (its sample ``times``, sorted), told probed or unobserved by its
+    run counter (``runs``: the sum of its result counters at each sample time).
+
+    Probed: across the gap the counter grew by at least half of what its usual growth per
+    scrape interval would have added over the gap (the sample after a gap carries one
+    interval's runs of its own, so a mere one more does not count). A gap from the period's
+    start to the first sample with no baseline before it, or from the last sample to the
+    period's end, is unobserved: nothing says what happened there.
+    """
+    value = dict(runs)
+    spacing = scrape_interval(times)
+    deltas = sorted(
+        b[1] - a[1]
+        for a, b in itertools.pairwise(runs)
+        if 0 < b[0] - a[0] <= 1.5 * spacing and b[1] >= a[1]
+    )
+    per_scrape = deltas[len(deltas) // 2] if deltas else 1.0
+    baseline = [t for t in times if t <= start]
+    out = []
+    for lo, hi in find_gaps(times, start, end, max_gap):
+        before = max((t for t in times if t <= lo), default=None)
+        after = min((t for t in times if t >= hi and t > start), default=None)
+        if before is None or after is None or hi >= end or (lo <= start and not baseline):
+            out.append(Gap(lo, hi, probed=False))
+            continue
+        grew = value.get(after, 0.0) - value.get(before, 0.0)
+        expected = per_scrape * (after - before) / spacing
+        out.append(Gap(lo, hi, probed=grew > 0 and grew >= max(2.0, expected / 2)))
+    return out
 
 
 def downsample_cumulative(

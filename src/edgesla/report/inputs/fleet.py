@@ -1,50 +1,53 @@
-"""Availability evidence for a whole fleet in a handful of PromQL queries, still exact.
+"""Counter evidence for a whole fleet in a handful of PromQL queries, still exact.
 
-``sum by (pop, result) (increase(x[30d]))`` is not exact: it extrapolates to the window
-edges and ignores the events between the last sample before the window and the first one
-in it. Instead, per series, the exact count of a clean window is ``x@end - x@start``: the
-value of the last sample at or before the end minus the one at or before the start — the
-same numbers the per-PoP counter (``prometheus.availability``) produces, *provided* the
-counter was not reset and was scraped throughout. Both are checked fleet-wide:
+``sum by (pop) (increase(x[30d]))`` is not exact: it extrapolates to the window edges and
+ignores the events between the last sample before the window and the first one in it.
+Instead, per series, the exact count over the period is ``x@end - x@start`` (the values of the
+last samples at or before each bound, the one at the start within the 5-minute lookback, as
+the per-PoP path takes its baseline), plus the value before each reset (a reset restarts the
+counter from 0), minus what fell in maintenance windows (the same at each window's bounds):
+the numbers ``prometheus.count_parts`` counts from every raw sample.
 
-1. ``x`` at end, ``x`` at start (and at each maintenance bound): exact differences; every
-   counter has its ``up`` series at the end, and none vanished before it;
-2. no reset and no scrape gap in the window (``rollups``): from the report roll-ups when
-   Prometheus records them (8,640 points a PoP for 30 days, whatever the scrape rate), else
-   from every raw sample (``resets``, ``count_over_time``: time grows with the scrape rate);
-   the same scan gives the downtime (any target down, as on the per-PoP path; maintenance
-   windows subtracted: ``downtime``);
-3. one ``query_range`` of the failures summed by PoP for the budget-burn charts (failures in
-   maintenance windows taken off, from the exact counts of step 1).
+1. the counter family (probe outcomes, or every latency bucket) at the period's bounds and at
+   each maintenance bound: instant queries;
+2. a scan (``rollups.rollup_scan`` from the report roll-ups when Prometheus records them, else
+   ``scan.raw_scan``) names the slices where a PoP's counters reset or its samples are missing,
+   and gives the downtime and outages; only those slices are read raw (``slices``), for the
+   value before each reset and the exact gaps;
+3. the budget-burn chart: one range query of the failures summed by PoP.
 
-About ten queries (sent 4 at a time) cover the clean PoPs; only PoPs with resets, gaps or no
-data cost their own raw fetch.
+A PoP whose series ends before the period does, or has a gap across a maintenance bound, is
+counted on the per-PoP path (``prometheus.count_parts``) instead.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from edgesla import conventions as conv
+from edgesla import promql
 from edgesla.report.inputs import prometheus as single
 from edgesla.report.inputs._client import PrometheusClient
-from edgesla.report.inputs._common import (
-    Maintenance,
-    excluded_issues,
-    target_key,
-    to_datetime,
-    to_seconds,
-    windows,
+from edgesla.report.inputs._common import Maintenance, to_datetime, windows
+from edgesla.report.inputs._counters import GAP_INTERVALS, LOOKBACK
+from edgesla.report.inputs._evidence import (
+    Parts,
+    SeriesCount,
+    availability_evidence,
+    latency_evidence,
+    missing_issue,
 )
-from edgesla.report.inputs._counters import LOOKBACK
-from edgesla.report.inputs.rollups import raw_scan, rollup_scan
-from edgesla.report.model import AvailabilityEvidence, DataIssue
+from edgesla.report.inputs.rollups import rollup_scan
+from edgesla.report.inputs.scan import raw_scan
+from edgesla.report.inputs.slices import read_slices
+from edgesla.report.model import AvailabilityEvidence, LatencyEvidence
+from edgesla.slo import sli as kinds
+from edgesla.slo.period import Period
 
-__all__ = ["FleetStats", "availability_fleet"]
+__all__ = ["FleetStats", "availability_fleet", "counter_parts", "latency_fleet", "scrape_interval"]
 
 _Key = tuple[tuple[str, str], ...]
 #: Queries in flight at once (the full scans are CPU-bound in Prometheus).
@@ -59,21 +62,153 @@ class FleetStats:
     fleet_pops: int = 0
     #: what proved the counts clean: "raw samples" or the report roll-ups
     source: str = ""
+    #: PoPs counted on the per-PoP path
     per_pop: list[str] = field(default_factory=list)
+    #: PoPs whose reset or gap slices were read raw
+    sliced: list[str] = field(default_factory=list)
+    #: the fleet-wide queries sent (each PoP's evidence lists its own raw reads)
+    query_texts: list[str] = field(default_factory=list)
 
 
-def _values(
-    client: PrometheusClient, expr: str, at: float, targets: Sequence[str] | None
-) -> dict[_Key, float]:
-    out = {}
-    for labels, value in client.vector(expr, at):
-        if targets is None or labels.get(conv.LABEL_TARGET) in targets:
-            out[tuple(sorted(labels.items()))] = value
-    return out
+def _values(client: PrometheusClient, expr: str, at: float) -> dict[_Key, float]:
+    return {tuple(sorted(labels.items())): value for labels, value in client.vector(expr, at)}
 
 
 def _pop(key: _Key) -> str:
     return dict(key).get(conv.LABEL_POP, "")
+
+
+def scrape_interval(client: PrometheusClient, period: Period, filters: Sequence[str] = ()) -> (
+    float
+):  # fmt: skip
+    """The usual scrape interval: the median sample count of an ``up`` series in the period's
+    last hour (15 s when nothing is there)."""
+    span = min(3600.0, period.seconds)
+    expr = f"count_over_time({conv.PROBE_UP}{promql.matchers(*filters)}[{promql.range_ms(span)}])"
+    counts = sorted(v for _, v in client.vector(expr, period.end.timestamp() - 0.001))
+    if not counts or counts[len(counts) // 2] < 2:
+        return 15.0
+    return round(span / counts[len(counts) // 2], 3)
+
+
+def counter_parts(
+    client: PrometheusClient,
+    sli: kinds.CounterSli,
+    period: Period,
+    *,
+    pops: Sequence[str],
+    targets: Sequence[str] | None = None,
+    maintenance: Maintenance = (),
+    interval: float | None = None,
+    stats: FleetStats | None = None,
+    chart_points: int = 0,
+    rollups: bool = True,
+) -> dict[str, Parts | None]:
+    """Exact ``Parts`` of every PoP of ``pops`` (None: no series of ``sli`` there).
+
+    ``rollups=False`` scans raw samples even where the report roll-ups are recorded.
+    """
+    stats = stats if stats is not None else FleetStats()
+    start, end = period.start.timestamp(), period.end.timestamp()
+    clipped = windows(maintenance, start, end)
+    spans = [(lo, hi) for lo, hi, _ in clipped]
+    filters = sli.filters(tuple(targets or ()))
+    interval = interval or scrape_interval(client, period, filters)
+    family = promql.selector(sli.metric, *filters)
+    times = [end, start, *(t for lo, hi in spans for t in (hi, lo))]
+    queries = [f"{family} @ {t:.3f}" for t in times]
+    with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+        answers = list(pool.map(lambda at: _values(client, family, at), times))
+        # The PoP-level roll-ups name a superset of the slices any targets filter needs (a
+        # PoP's targets share one exporter: it restarts, and is scraped, for all of them at
+        # once), but their downtime is the whole PoP's: a filtered availability SLI scans raw.
+        per_pop_scan = () if sli.group_label == "le" else filters
+        rolled = rollup_scan(client, start, end, interval, per_pop_scan, spans) if rollups else None
+        scan = rolled or raw_scan(client, start, end, interval, LOOKBACK, filters, spans)
+    queries += scan.queries
+    at_end, at_start = answers[0], answers[1]
+    bounds = [(answers[2 + 2 * i], answers[3 + 2 * i]) for i in range(len(spans))]
+    odd = {_pop(k) for k in at_start if k not in at_end}
+    odd |= {_pop(k) for hi_v, lo_v in bounds for k in lo_v if k not in hi_v}
+    parts: dict[str, Parts] = {}
+    for key, value in at_end.items():
+        pop = _pop(key)
+        excluded = {}
+        for index, (hi_values, lo_values) in enumerate(bounds):
+            n = round(hi_values.get(key, 0.0) - lo_values.get(key, 0.0))
+            if n:
+                excluded[index] = n
+        counted = round(value - at_start.get(key, 0.0)) - sum(excluded.values())
+        entry = parts.setdefault(pop, Parts(interval=interval))
+        entry.series.append(SeriesCount(dict(key), counted, excluded))
+    wanted = sorted(set(pops))
+    sliced = {pop: scan.slices[pop] for pop in wanted if pop in scan.slices and pop in parts}
+    if sliced:
+        stats.sliced += sorted(sliced)
+        max_gap = GAP_INTERVALS * interval
+        odd |= read_slices(client, sli, sliced, parts, period, spans, filters, max_gap)
+    out: dict[str, Parts | None] = {}
+    for pop in wanted:
+        if pop in odd or pop not in parts:
+            stats.per_pop.append(pop)
+            counted_raw = single.count_parts(client, sli, pop, period, targets, maintenance)
+            out[pop] = counted_raw[0] if counted_raw is not None else None
+            continue
+        stats.fleet_pops += 1
+        entry = parts[pop]
+        entry.downtime = scan.downtime.get(pop, 0.0)
+        entry.outages = scan.outages.get(pop, 0)
+        out[pop] = entry
+    stats.queries += len(queries)
+    stats.query_texts += queries
+    stats.source = scan.source
+    if chart_points and sli.group_label == conv.LABEL_RESULT:
+        from_rollups = scan.source != "raw samples" and not filters
+        _charts(client, period, chart_points, filters, from_rollups, out, spans, stats)
+    return out
+
+
+def _charts(
+    client: PrometheusClient,
+    period: Period,
+    points: int,
+    filters: Sequence[str],
+    rolled: bool,
+    out: dict[str, Parts | None],
+    spans: Sequence[tuple[float, float]],
+    stats: FleetStats,
+) -> None:
+    """Cumulative failed probes per PoP at ``points`` times, from the judged counts: resets
+    added back, maintenance left out (flat through a window). Chart only: not for verdicts."""
+    start, end = period.start.timestamp(), period.end.timestamp()
+    step = (end - start) / points
+    failure = promql.selector(
+        conv.PROBE_RESULTS_TOTAL, *filters, f'{conv.LABEL_RESULT}!="{single.SUCCESS}"'
+    )
+    expr = f"sum by (pop) ({conv.ROLLUP_FAILURES})" if rolled else f"sum by (pop) ({failure})"
+    stats.queries += 2
+    stats.query_texts.append(f"{expr} (range, {points} points)")
+    base = {_pop(k): v for k, v in _values(client, expr, start).items()}
+    series = {
+        labels.get(conv.LABEL_POP, ""): samples
+        for labels, samples in client.query_range(expr, start + step, end, step)
+    }
+    for pop, parts in out.items():
+        if parts is None or parts.chart:
+            continue
+        bad = [s for s in parts.series if s.labels.get(conv.LABEL_RESULT) != single.SUCCESS]
+        resets = sorted((t, v) for s in bad for t, v in zip(s.resets, s.reset_values, strict=True))
+        excluded = {i: sum(s.excluded.get(i, 0) for s in bad) for i in range(len(spans))}
+        zero = base.get(pop, 0.0)
+        held = 0.0
+        chart: list[tuple[datetime, float]] = []
+        for t, v in series.get(pop, []):
+            if not any(lo < t < hi for lo, hi in spans):
+                back = sum(n for at, n in resets if at <= t)
+                ended = sum(excluded[i] for i, (_, hi) in enumerate(spans) if hi <= t)
+                held = max(0.0, v - zero + back - ended)
+            chart.append((to_datetime(t), held))
+        parts.chart = tuple(chart)
 
 
 def availability_fleet(
@@ -84,117 +219,68 @@ def availability_fleet(
     pops: Sequence[str] | None = None,
     targets: Sequence[str] | None = None,
     maintenance: Maintenance = (),
-    scrape_interval: float = 15.0,
+    scrape_interval: float | None = None,
     sli: str = "probe_success",
     chart_points: int = 500,
     stats: FleetStats | None = None,
+    rollups: bool = True,
 ) -> dict[str, AvailabilityEvidence]:
     """Exact availability evidence for every PoP (or ``pops``), keyed by PoP."""
-    client = url if isinstance(url, PrometheusClient) else PrometheusClient(url)
-    stats = stats if stats is not None else FleetStats()
-    start, end = to_seconds(window_start), to_seconds(window_end)
-    maintenance = list(maintenance)
-    clipped = windows(maintenance, start, end)
-    metric, up = conv.PROBE_RESULTS_TOTAL, conv.PROBE_UP
-
-    jobs = [
-        (metric, end),
-        (metric, start),
-        (up, end),
-        *((metric, at) for lo, hi, _ in clipped for at in (hi, lo)),
-    ]
-    stats.queries += len(jobs)
-    # Independent queries, sent side by side: Prometheus evaluates each on its own core.
-    with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
-        answers = list(pool.map(lambda job: _values(client, job[0], job[1], targets), jobs))
-        spans = [(lo, hi) for lo, hi, _ in clipped]
-        scan = rollup_scan(client, start, end, scrape_interval, LOOKBACK, targets, spans)
-        if scan is None:
-            scan = raw_scan(client, start, end, scrape_interval, LOOKBACK, targets, spans)
-    stats.queries += scan.queries
-    stats.source = scan.source
-    at_end, at_start, up_now = answers[:3]
-    bounds = [(answers[3 + 2 * i], answers[4 + 2 * i]) for i in range(len(clipped))]
-    wanted = sorted({_pop(k) for k in at_end} if pops is None else set(pops))
-
-    suspect = set(scan.suspect)
-    counter_targets = {(_pop(k), target_key(dict(k))) for k in at_end}
-    up_targets = {(_pop(k), target_key(dict(k))) for k in up_now}
-    suspect |= {p for p, t in counter_targets - up_targets}
-    suspect |= {_pop(k) for k in at_start if k not in at_end}  # stale at the end
-
-    good: dict[str, int] = defaultdict(int)
-    total: dict[str, int] = defaultdict(int)
-    ex_good: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    ex_total: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for key, value in at_end.items():
-        pop, ok = _pop(key), dict(key).get(conv.LABEL_RESULT) == single.SUCCESS
-        excluded = 0
-        for index, (hi_values, lo_values) in enumerate(bounds):
-            n = round(hi_values.get(key, 0.0) - lo_values.get(key, 0.0))
-            excluded += n
-            ex_total[pop][index] += n
-            ex_good[pop][index] += n if ok else 0
-        counted = round(value - at_start.get(key, 0.0)) - excluded
-        total[pop] += counted
-        good[pop] += counted if ok else 0
-    rolled = scan.source != "raw samples"
-    charts = _charts(client, start, end, chart_points, stats, rolled) if chart_points else {}
-    out = {}
+    client = single.as_client(url)
+    period = Period(window_start, window_end, "range", "")
+    counter = kinds.KINDS[sli]
+    assert isinstance(counter, kinds.CounterSli)
+    wanted = pops if pops is not None else single.pops(client, window_start, window_end)
+    found = counter_parts(
+        client, counter, period, pops=wanted, targets=targets, maintenance=maintenance,
+        interval=scrape_interval, stats=stats, chart_points=chart_points, rollups=rollups,
+    )  # fmt: skip
     source = f"prometheus {client.url}"
-    for pop in wanted:
-        if pop in suspect or pop not in total:
-            stats.per_pop.append(pop)
-            out[pop] = single.availability(
-                client, window_start, window_end, pop=pop, targets=targets,
-                maintenance=maintenance, sli=sli, chart_points=chart_points,
-            )  # fmt: skip
-            continue
-        stats.fleet_pops += 1
-        issues: list[DataIssue] = excluded_issues(clipped, ex_good[pop], ex_total[pop])
-        excluded_bad = {i: ex_total[pop][i] - ex_good[pop][i] for i in ex_total[pop]}
-        chart = _minus_maintenance(charts.get(pop, ()), spans, excluded_bad)
-        out[pop] = AvailabilityEvidence(
-            sli, pop, good[pop], total[pop], window_start, window_end,
-            bad_over_time=chart, downtime_seconds=scan.downtime.get(pop),
-            issues=tuple(issues), source=source,
-        )  # fmt: skip
+    clipped = windows(maintenance, window_start.timestamp(), window_end.timestamp())
+    out = {}
+    for pop, parts in found.items():
+        if parts is None:
+            issue = missing_issue(conv.PROBE_RESULTS_TOTAL, pop, targets, period)
+            out[pop] = AvailabilityEvidence(
+                sli, pop, 0, 0, window_start, window_end, issues=(issue,), source=source
+            )
+        else:
+            out[pop] = availability_evidence(sli, pop, period, parts, clipped, source)
     return out
 
 
-def _minus_maintenance(
-    chart: tuple[tuple[datetime, float], ...],
-    spans: Sequence[tuple[float, float]],
-    excluded_bad: dict[int, int],
-) -> tuple[tuple[datetime, float], ...]:
-    """The cumulative failures without those in maintenance windows, as the per-PoP path draws
-    them: flat through a window, lowered by its failures after it."""
-    out: list[tuple[datetime, float]] = []
-    held = 0.0
-    for moment, value in chart:
-        t = moment.timestamp()
-        if not any(lo < t < hi for lo, hi in spans):
-            ended = sum(excluded_bad.get(i, 0) for i, (_, hi) in enumerate(spans) if hi <= t)
-            held = max(0.0, value - ended)
-        out.append((moment, held))
-    return tuple(out)
-
-
-def _charts(
-    client: PrometheusClient, start: float, end: float, points: int, stats: FleetStats, rolled: bool
-) -> dict[str, tuple[tuple[datetime, float], ...]]:
-    """Cumulative failed probes per PoP at ``points`` times (chart only; not for verdicts)."""
-    step = (end - start) / points
-    expr = (
-        f"sum by (pop) ({conv.ROLLUP_FAILURES})"
-        if rolled
-        else f'sum by (pop) ({conv.PROBE_RESULTS_TOTAL}{{result!="{single.SUCCESS}"}})'
-    )
-    stats.queries += 2
-    base = {dict(k).get("pop", ""): v for k, v in _values(client, expr, start, None).items()}
+def latency_fleet(
+    url: str | PrometheusClient,
+    period: Period,
+    *,
+    thresholds: dict[str, float],
+    targets: Sequence[str] | None = None,
+    maintenance: Maintenance = (),
+    scrape_interval: float | None = None,
+    stats: FleetStats | None = None,
+    rollups: bool = True,
+) -> dict[str, LatencyEvidence]:
+    """Exact latency evidence (every bucket) for each PoP of ``thresholds`` (PoP -> its
+    threshold: per-PoP overrides differ)."""
+    client = single.as_client(url)
+    found = counter_parts(
+        client, kinds.PROBE_LATENCY, period, pops=list(thresholds), targets=targets,
+        maintenance=maintenance, interval=scrape_interval, stats=stats, rollups=rollups,
+    )  # fmt: skip
+    source = f"prometheus {client.url}"
+    clipped = windows(maintenance, period.start.timestamp(), period.end.timestamp())
     out = {}
-    for labels, samples in client.query_range(expr, start + step, end, step):
-        pop = labels.get(conv.LABEL_POP, "")
-        zero = base.get(pop, 0.0)
-        out[pop] = tuple((to_datetime(t), max(0.0, v - zero)) for t, v in samples)
+    for pop, parts in found.items():
+        threshold = thresholds[pop]
+        if parts is None:
+            issue = missing_issue(kinds.PROBE_LATENCY.metric, pop, targets, period)
+            out[pop] = LatencyEvidence(
+                kinds.PROBE_LATENCY.key, pop, threshold, 0, 0, issues=(issue,), source=source,
+                period_seconds=period.seconds,
+            )  # fmt: skip
+            continue
+        parts.downtime = parts.outages = None
+        out[pop] = latency_evidence(
+            kinds.PROBE_LATENCY.key, pop, period, parts, threshold, clipped, source
+        )
     return out

@@ -1,4 +1,13 @@
-"""Evidence from an ``edgesla loadtest`` results directory (read with ``read_results``).
+"""Evidence from ``edgesla loadtest`` results directories (read with ``read_results``).
+
+Several runs of one PoP are pooled: one result per objective, counts added, every run named
+as a source. Each piece of evidence carries its runs' context:
+
+* **the generator's health**: when any pooled run's generator was the bottleneck (the one
+  rule of ``slo.sli.loadtest.generator_limit``, the load-test gate's too), a broken objective
+  is INCONCLUSIVE, not FAIL — the generator, not the target, may be at fault;
+* **planned operations that never ran**: an operation the run planned (a target rate above 0)
+  with no request is named, and an objective over all operations cannot PASS without it.
 
 An empty or foreign directory is already a ``ConfigError`` (exit 2) from ``read_results``.
 """
@@ -9,73 +18,116 @@ from collections.abc import Sequence
 
 from edgesla import ConfigError
 from edgesla.report.model import AvailabilityEvidence, DataIssue, LatencyEvidence
+from edgesla.slo.sli.loadtest import LOADTEST_LATENCY, LOADTEST_SUCCESS, generator_limit
 from loadtests.histograms import OperationResult
 from loadtests.results import LoadTestResults
 
-__all__ = ["availability", "latency"]
+__all__ = ["availability", "latency", "pool_by_pop"]
+
+
+def pool_by_pop(runs: Sequence[LoadTestResults]) -> dict[str, list[LoadTestResults]]:
+    """The runs of each PoP, in the order given."""
+    out: dict[str, list[LoadTestResults]] = {}
+    for run in runs:
+        out.setdefault(run.meta.pop or "loadtest", []).append(run)
+    return out
 
 
 def _operations(
-    results: LoadTestResults, operations: Sequence[str] | None
+    runs: Sequence[LoadTestResults], operations: Sequence[str] | None
 ) -> list[tuple[str, OperationResult]]:
-    names = sorted(results.operations) if operations is None else list(operations)
-    if unknown := sorted(set(names) - set(results.operations)):
-        raise ConfigError(
-            f"{results.path}: no operation {unknown} in this run "
-            f"(it has {sorted(results.operations)}); fix the operations in the SLO spec"
-        )
-    return [(name, results.operations[name]) for name in names]
+    pairs = []
+    for run in runs:
+        names = sorted(run.operations) if operations is None else list(operations)
+        if unknown := sorted(set(names) - set(run.operations)):
+            raise ConfigError(
+                f"{run.path}: no operation {unknown} in this run "
+                f"(it has {sorted(run.operations)}); fix the operations in the SLO spec"
+            )
+        pairs += [(name, run.operations[name]) for name in names]
+    return pairs
 
 
-def _source(results: LoadTestResults) -> str:
-    return f"loadtest {results.path}"
+def _source(runs: Sequence[LoadTestResults]) -> str:
+    return "; ".join(f"loadtest {run.path}" for run in runs)
 
 
-def _empty(results: LoadTestResults, total: int) -> tuple[DataIssue, ...]:
-    if total:
-        return ()
-    return (
-        DataIssue(
-            "missing_series",
-            f"{results.path}: no requests recorded",
-            results.meta.started_at,
-            results.meta.ended_at,
-        ),
-    )
+def _context(
+    runs: Sequence[LoadTestResults], operations: Sequence[str] | None, total: int
+) -> list[DataIssue]:
+    """No requests; planned operations that never ran; the generator as the bottleneck."""
+    issues: list[DataIssue] = []
+    start = min(run.meta.started_at for run in runs)
+    end = max(run.meta.ended_at for run in runs)
+    if not total:
+        where = ", ".join(str(run.path) for run in runs)
+        issues.append(DataIssue("missing_series", f"{where}: no requests recorded", start, end))
+    for run in runs:
+        wanted = operations if operations is not None else sorted(run.meta.target_rates)
+        silent = [
+            f"{name} ({run.meta.target_rates[name]:g} req/s planned)"
+            for name in wanted
+            if run.meta.target_rates.get(name, 0) > 0
+            and (name not in run.operations or run.operations[name].requests == 0)
+        ]
+        if silent:
+            issues.append(
+                DataIssue(
+                    "missing_series",
+                    f"{run.path}: planned but never run: {', '.join(silent)}",
+                    run.meta.started_at,
+                    run.meta.ended_at,
+                )
+            )
+        requests = sum(op.requests for op in run.operations.values())
+        late = sum(op.late_starts for op in run.operations.values())
+        why = generator_limit(run.meta.health.cpu_saturated, late, requests)
+        if why is not None:
+            issues.append(
+                DataIssue("generator", f"{run.path}: {why}", run.meta.started_at, run.meta.ended_at)
+            )
+    return issues
 
 
 def availability(
-    results: LoadTestResults, operations: Sequence[str] | None = None, *, sli: str = "requests"
+    runs: LoadTestResults | Sequence[LoadTestResults],
+    operations: Sequence[str] | None = None,
+    *,
+    sli: str = LOADTEST_SUCCESS.key,
 ) -> AvailabilityEvidence:
-    """Good = successful requests, total = all requests of ``operations`` (all when None)."""
-    ops = _operations(results, operations)
+    """Good = successful requests, total = all requests of ``operations`` (all when None),
+    over every run given (one PoP's)."""
+    pooled = [runs] if isinstance(runs, LoadTestResults) else list(runs)
+    ops = _operations(pooled, operations)
     good = sum(op.successes for _, op in ops)
     total = sum(op.requests for _, op in ops)
     return AvailabilityEvidence(
         sli=sli,
-        pop=results.meta.pop or "loadtest",
+        pop=pooled[0].meta.pop or "loadtest",
         good=good,
         total=total,
-        window_start=results.meta.started_at,
-        window_end=results.meta.ended_at,
-        issues=_empty(results, total),
-        source=_source(results),
+        window_start=min(run.meta.started_at for run in pooled),
+        window_end=max(run.meta.ended_at for run in pooled),
+        issues=tuple(_context(pooled, operations, total)),
+        source=_source(pooled),
     )
 
 
 def latency(
-    results: LoadTestResults,
+    runs: LoadTestResults | Sequence[LoadTestResults],
     threshold: float,
     operations: Sequence[str] | None = None,
     *,
-    sli: str = "response_time",
+    sli: str = LOADTEST_LATENCY.key,
 ) -> LatencyEvidence:
-    """Successful requests slower than ``threshold`` (response time, from the intended start).
+    """Successful requests slower than ``threshold`` (response time, from the intended start),
+    over every run given.
 
     Exact when the recorder kept a counter at the threshold (the SLA thresholds by default);
     otherwise the histogram's upper bracket is used (never understates) and an issue says so.
     """
-    ops = _operations(results, operations)
+    pooled = [runs] if isinstance(runs, LoadTestResults) else list(runs)
+    ops = _operations(pooled, operations)
     over = total = 0
     issues: list[DataIssue] = []
     cumulative: dict[float, int] = {}
@@ -99,8 +151,9 @@ def latency(
     for bound in sorted(cumulative):
         running += cumulative[bound]
         buckets.append((bound, running))
-    issues += _empty(results, total)
+    issues += _context(pooled, operations, total)
+    seconds = sum(run.meta.duration_seconds for run in pooled)
     return LatencyEvidence(
-        sli, results.meta.pop or "loadtest", threshold, over, total, tuple(buckets),
-        tuple(issues), _source(results),
+        sli, pooled[0].meta.pop or "loadtest", threshold, over, total, tuple(buckets),
+        tuple(issues), _source(pooled), period_seconds=seconds,
     )  # fmt: skip

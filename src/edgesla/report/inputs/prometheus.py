@@ -1,86 +1,129 @@
-"""Evidence from Prometheus for one PoP, counted exactly on the raw samples.
+"""Evidence for one PoP, counted on every raw sample: the reference path.
 
-Strategy: for a single PoP the raw counter samples of the window are fetched with a
-range-vector selector (``metric{pop="X"}[window + 5m]`` at the window end) and counted here
+Every raw sample of the period is fetched with a range-vector selector
+(``metric{pop="X", ...}[period + 5m]`` at the period's end) and counted here
 (``_counters``): exact integers, counter resets and gaps found and reported, maintenance
-excluded. PromQL's ``increase()`` is not used for verdicts: it extrapolates to the window
-edges and is not an integer. For thousands of PoPs see ``fleet.availability_fleet``.
+excluded. PromQL's ``increase()`` is never used: it extrapolates to the period's edges and is
+not an integer. This path costs a raw fetch per PoP; ``fleet`` gives the same evidence for
+every PoP in a few queries, and falls back to this path only for odd PoPs. ``edgesla report
+--evidence per-pop`` uses it for every PoP (slow; the reference the fleet path is tested
+against).
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from edgesla import conventions as conv
+from edgesla import promql
 from edgesla.report.inputs._client import PrometheusClient, RawSeries
-from edgesla.report.inputs._common import (
-    Maintenance,
-    excluded_issues,
-    range_ms,
-    selector,
-    target_key,
-    to_datetime,
-    to_seconds,
-    windows,
-)
+from edgesla.report.inputs._common import Maintenance, to_datetime, windows
 from edgesla.report.inputs._counters import (
     GAP_INTERVALS,
     LOOKBACK,
+    classify_gaps,
     count_increases,
+    down_outages,
     down_seconds,
     downsample_cumulative,
-    find_gaps,
     scrape_interval,
 )
-from edgesla.report.model import AvailabilityEvidence, DataIssue, LagEvidence, LatencyEvidence
+from edgesla.report.inputs._evidence import (
+    Parts,
+    SeriesCount,
+    availability_evidence,
+    latency_evidence,
+    missing_issue,
+)
+from edgesla.report.model import AvailabilityEvidence, LatencyEvidence
+from edgesla.slo import sli as kinds
+from edgesla.slo.period import Period
 
-__all__ = ["availability", "latency", "pops", "replication_lag"]
+__all__ = ["SUCCESS", "as_client", "availability", "count_parts", "latency", "pops"]
 
 SUCCESS = "success"
 
 
-def _client(url: str | PrometheusClient) -> PrometheusClient:
+def as_client(url: str | PrometheusClient) -> PrometheusClient:
     return url if isinstance(url, PrometheusClient) else PrometheusClient(url)
 
 
+def _period(start: datetime, end: datetime) -> Period:
+    return Period(start, end, "range", "")
+
+
 def _raw(
-    client: PrometheusClient, metric: str, start: float, end: float, targets: Sequence[str] | None,
-    **labels: str,
+    client: PrometheusClient, metric: str, filters: Sequence[str], pop: str, lo: float, hi: float,
+    queries: list[str],
 ) -> list[RawSeries]:  # fmt: skip
-    expr = f"{selector(metric, **labels)}[{range_ms(end - start + LOOKBACK)}]"
-    found = client.raw(expr, end)
-    if targets is not None:
-        found = [s for s in found if s[0].get(conv.LABEL_TARGET) in targets]
-    return found
+    """Every sample of (lo - LOOKBACK, hi] of ``metric`` at ``pop`` (the baseline included)."""
+    series = promql.selector(metric, promql.equals(conv.LABEL_POP, pop), *filters)
+    expr = f"{series}[{promql.range_ms(hi - lo + LOOKBACK)}]"
+    queries.append(expr)
+    return client.raw(expr, hi)
 
 
-def _gap_issues(
-    series: Iterable[RawSeries], start: float, end: float
-) -> tuple[list[DataIssue], float]:
-    """Gaps per target over the union of its series' sample times; and the scrape interval."""
-    times: dict[tuple[tuple[str, str], ...], set[float]] = defaultdict(set)
+def _runs(series: Sequence[RawSeries], label: str, value: str | None) -> dict[str, list[tuple[
+    float, float
+]]]:  # fmt: skip
+    """Per target: its run counter at each sample time (the sum of the series that count
+    every run: both result counters, or the +Inf bucket)."""
+    per: dict[str, dict[float, float]] = defaultdict(dict)
     for labels, samples in series:
-        times[target_key(labels)].update(t for t, _ in samples)
-    issues = []
-    interval = 15.0
-    for key, found in sorted(times.items()):
-        ordered = sorted(found)
-        interval = scrape_interval(ordered)
-        for lo, hi in find_gaps(ordered, start, end, GAP_INTERVALS * interval):
-            target = dict(key).get(conv.LABEL_TARGET, "?")
-            issues.append(
-                DataIssue(
-                    "gap",
-                    f"target {target}: no sample for {hi - lo:.0f} s (scrape interval "
-                    f"{interval:g} s); a counter spanning it still counts its events unless reset",
-                    to_datetime(lo),
-                    to_datetime(hi),
-                )
+        if value is not None and labels.get(label) != value:
+            continue
+        target = labels.get(conv.LABEL_TARGET, "?")
+        for t, v in samples:
+            per[target][t] = per[target].get(t, 0.0) + v
+    return {target: sorted(points.items()) for target, points in per.items()}
+
+
+def count_parts(
+    client: PrometheusClient,
+    sli: kinds.CounterSli,
+    pop: str,
+    period: Period,
+    targets: Sequence[str] | None,
+    maintenance: Maintenance,
+) -> tuple[Parts, list[RawSeries], list[RawSeries]] | None:
+    """Exact counts, gaps, downtime and outages of one PoP from its raw samples; None when
+    it has no series of ``sli``. Also returns the raw counter and ``up`` series."""
+    start, end = period.start.timestamp(), period.end.timestamp()
+    spans = [(lo, hi) for lo, hi, _ in windows(maintenance, start, end)]
+    filters = sli.filters(tuple(targets or ()))
+    parts = Parts()
+    counters = _raw(client, sli.metric, filters, pop, start, end, parts.queries)
+    if not counters:
+        return None
+    ups = _raw(client, conv.PROBE_UP, filters, pop, start, end, parts.queries)
+    for labels, samples in counters:
+        counted = count_increases(samples, start, end, spans)
+        parts.series.append(
+            SeriesCount(
+                labels, counted.counted, dict(counted.excluded_by_window), counted.resets,
+                counted.reset_values,
             )
-    return issues, interval
+        )  # fmt: skip
+    times: dict[str, list[float]] = defaultdict(list)
+    for labels, samples in ups:
+        times[labels.get(conv.LABEL_TARGET, "?")] += [t for t, _ in samples]
+    counted_by = ("le", "+Inf") if sli.group_label == "le" else (conv.LABEL_RESULT, None)
+    run_label, run_value = counted_by
+    runs = _runs(counters, run_label, run_value)
+    every = sorted({t for found in times.values() for t in found})
+    parts.interval = scrape_interval(every)
+    max_gap = GAP_INTERVALS * parts.interval
+    for target in sorted(times):
+        found = sorted(times[target])
+        for gap in classify_gaps(found, runs.get(target, []), start, end, max_gap):
+            parts.gaps.append((target, gap))
+    if ups:
+        up_samples = [samples for _, samples in ups]
+        parts.downtime = down_seconds(up_samples, start, end, spans, max_gap)
+        parts.outages = down_outages(up_samples, start, end, spans, max_gap)
+    return parts, counters, ups
 
 
 def availability(
@@ -95,66 +138,33 @@ def availability(
     chart_points: int = 500,
 ) -> AvailabilityEvidence:
     """Exact good/total probe runs of ``pop`` (``targets``: all when None) in the window."""
-    client = _client(url)
-    start, end = to_seconds(window_start), to_seconds(window_end)
+    client = as_client(url)
+    period = _period(window_start, window_end)
+    start, end = window_start.timestamp(), window_end.timestamp()
     clipped = windows(maintenance, start, end)
-    spans = [(lo, hi) for lo, hi, _ in clipped]
-    counters = _raw(client, conv.PROBE_RESULTS_TOTAL, start, end, targets, pop=pop)
-    ups = _raw(client, conv.PROBE_UP, start, end, targets, pop=pop)
+    counter = kinds.KINDS[sli]
+    assert isinstance(counter, kinds.CounterSli)
     source = f"prometheus {client.url}"
-    if not counters:
-        issue = DataIssue(
-            "missing_series",
-            f"no {conv.PROBE_RESULTS_TOTAL} series for pop {pop!r}"
-            + (f" and targets {sorted(targets)}" if targets is not None else ""),
-            window_start,
-            window_end,
-        )
+    counted = count_parts(client, counter, pop, period, targets, maintenance)
+    if counted is None:
+        issue = missing_issue(conv.PROBE_RESULTS_TOTAL, pop, targets, period)
         return AvailabilityEvidence(
             sli, pop, 0, 0, window_start, window_end, issues=(issue,), source=source
         )
-    good = total = 0
-    ex_good: dict[int, int] = defaultdict(int)
-    ex_total: dict[int, int] = defaultdict(int)
-    issues: list[DataIssue] = []
-    bad_increments: list[tuple[float, int]] = []
+    parts, counters, _ = counted
+    spans = [(lo, hi) for lo, hi, _ in clipped]
+    bad = []
     for labels, samples in counters:
-        counted = count_increases(samples, start, end, spans)
-        ok = labels.get(conv.LABEL_RESULT) == SUCCESS
-        total += counted.counted
-        good += counted.counted if ok else 0
-        for index, n in counted.excluded_by_window.items():
-            ex_total[index] += n
-            ex_good[index] += n if ok else 0
-        if not ok:
-            bad_increments += counted.increments
-        for t in counted.resets:
-            issues.append(
-                DataIssue(
-                    "counter_reset",
-                    f"{conv.PROBE_RESULTS_TOTAL} target {labels.get(conv.LABEL_TARGET)} "
-                    f"result {labels.get(conv.LABEL_RESULT)} was reset (exporter restart?); "
-                    "counted from its new value",
-                    to_datetime(t),
-                )
-            )
-    gaps, interval = _gap_issues([*counters, *ups], start, end)
-    issues += gaps + excluded_issues(clipped, ex_good, ex_total)
-    if ups:
-        downtime = down_seconds([s for _, s in ups], start, end, spans, GAP_INTERVALS * interval)
-    else:  # estimate: the failed share of the probed time
+        if labels.get(conv.LABEL_RESULT) != SUCCESS:
+            bad += count_increases(samples, start, end, spans).increments
+    chart = downsample_cumulative(bad, start, end, chart_points)
+    parts.chart = tuple((to_datetime(t), float(n)) for t, n in chart)
+    if not parts.series or parts.downtime is None:
         covered = end - start - sum(hi - lo for lo, hi in spans)
-        downtime = (total - good) / total * covered if total else 0.0
-    chart = downsample_cumulative(bad_increments, start, end, chart_points)
-    return AvailabilityEvidence(
-        sli, pop, good, total, window_start, window_end,
-        bad_over_time=tuple((to_datetime(t), float(n)) for t, n in chart),
-        downtime_seconds=downtime, issues=tuple(issues), source=source,
-    )  # fmt: skip
-
-
-def _le(value: str) -> float:
-    return math.inf if value == "+Inf" else float(value)
+        total = sum(s.counted for s in parts.series)
+        good = sum(s.counted for s in parts.series if s.labels.get(conv.LABEL_RESULT) == SUCCESS)
+        parts.downtime = (total - good) / total * covered if total else 0.0
+    return availability_evidence(sli, pop, period, parts, clipped, source)
 
 
 def latency(
@@ -168,88 +178,28 @@ def latency(
     maintenance: Maintenance = (),
     sli: str = "probe_latency",
 ) -> LatencyEvidence:
-    """Exact count of probes slower than ``threshold`` (a bucket bound) and the buckets."""
-    client = _client(url)
-    start, end = to_seconds(window_start), to_seconds(window_end)
-    spans = [(lo, hi) for lo, hi, _ in windows(maintenance, start, end)]
-    metric = f"{conv.PROBE_LATENCY_SECONDS}_bucket"
+    """Exact count of probes slower than ``threshold`` (a bucket bound) and every bucket's
+    exact count, of exactly the judged series (``targets``, maintenance left out)."""
+    client = as_client(url)
+    period = _period(window_start, window_end)
+    start, end = window_start.timestamp(), window_end.timestamp()
+    clipped = windows(maintenance, start, end)
     source = f"prometheus {client.url}"
-    bounds = client.label_values("le", selector(metric, pop=pop), start, end)
-    issues: list[DataIssue] = []
-    if "+Inf" not in bounds:
-        issue = DataIssue("missing_series", f"no {metric} series for pop {pop!r}")
-        return LatencyEvidence(sli, pop, threshold, 0, 0, issues=(issue,), source=source)
-    below = [b for b in bounds if _le(b) <= threshold]
-    at = max(below, key=_le) if below else None
-    if at is None or not math.isclose(_le(at), threshold):
-        issues.append(
-            DataIssue(
-                "other",
-                f"no {metric} bucket at {threshold:g} s (bounds {sorted(bounds, key=_le)}); "
-                f"counted over {at or 0} s instead, which can only overstate the slow share",
-            )
-        )
-    counts: dict[str, int] = {}
-    for le in dict.fromkeys(b for b in ("+Inf", at) if b is not None):
-        series = _raw(client, metric, start, end, targets, pop=pop, le=le)
-        counts[le] = 0
-        for labels, samples in series:
-            counted = count_increases(samples, start, end, spans)
-            counts[le] += counted.counted
-            issues += [
-                DataIssue(
-                    "counter_reset",
-                    f"{metric} target {labels.get(conv.LABEL_TARGET)} le {le} was reset",
-                    to_datetime(t),
-                )
-                for t in counted.resets
-            ]
-    total = counts["+Inf"]
-    over = total - (counts[at] if at is not None else 0)
-    # The chart only: other buckets from increase() (extrapolated, rounded), exact ones kept.
-    expr = f"sum by (le) (increase({selector(metric, pop=pop)}[{range_ms(end - start)}]))"
-    chart = {r.get("le", ""): round(v) for r, v in client.vector(expr, end)}
-    chart.update(counts)
-    buckets = tuple(sorted(((_le(le), n) for le, n in chart.items() if le), key=lambda b: b[0]))
-    return LatencyEvidence(sli, pop, threshold, over, total, buckets, tuple(issues), source)
-
-
-def replication_lag(
-    url: str | PrometheusClient,
-    window_start: datetime,
-    window_end: datetime,
-    *,
-    pop: str,
-    step: float,
-    sli: str = "replication_lag",
-) -> LagEvidence:
-    """The worst origin->peer heartbeat lag of ``pop`` every ``step`` seconds."""
-    client = _client(url)
-    start, end = to_seconds(window_start), to_seconds(window_end)
-    metric = conv.PG_REPLICATION_LAG_SECONDS
-    expr = f"max by (pop) ({selector(metric, pop=pop)})"
-    found = client.query_range(expr, start, end, step)
-    source = f"prometheus {client.url}"
-    if not found:
-        issue = DataIssue("missing_series", f"no {metric} series for pop {pop!r}")
-        return LagEvidence(sli, pop, (), step, (issue,), source)
-    samples = sorted(found[0][1])
-    issues = [
-        DataIssue(
-            "gap",
-            f"{metric}: no value for {hi - lo:.0f} s",
-            to_datetime(lo),
-            to_datetime(hi),
-        )
-        for lo, hi in find_gaps([t for t, _ in samples], start, end, GAP_INTERVALS * step)
-    ]
-    points = tuple((to_datetime(t), v) for t, v in samples)
-    return LagEvidence(sli, pop, points, step, tuple(issues), source)
+    counted = count_parts(client, kinds.PROBE_LATENCY, pop, period, targets, maintenance)
+    if counted is None:
+        issue = missing_issue(kinds.PROBE_LATENCY.metric, pop, targets, period)
+        return LatencyEvidence(
+            sli, pop, threshold, 0, 0, issues=(issue,), source=source,
+            period_seconds=period.seconds,
+        )  # fmt: skip
+    parts, _, _ = counted
+    parts.downtime = parts.outages = None  # latency has no downtime
+    return latency_evidence(sli, pop, period, parts, threshold, clipped, source)
 
 
 def pops(url: str | PrometheusClient, window_start: datetime, window_end: datetime) -> list[str]:
     """The PoPs with probe counters in the window (from the index: cheap)."""
-    client = _client(url)
+    client = as_client(url)
     return client.label_values(
-        conv.LABEL_POP, conv.PROBE_RESULTS_TOTAL, to_seconds(window_start), to_seconds(window_end)
+        conv.LABEL_POP, conv.PROBE_RESULTS_TOTAL, window_start.timestamp(), window_end.timestamp()
     )

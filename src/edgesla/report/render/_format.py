@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from edgesla import wording
 from edgesla.report.model import ObjectiveResult, Report, Verdict, overall
 
 __all__ = [
@@ -23,10 +24,13 @@ __all__ = [
     "events_needed_text",
     "headline",
     "label",
+    "latency_text",
     "measured_text",
     "objective_pct",
     "pct",
+    "period_text",
     "seconds_text",
+    "share_text",
     "timestamp",
     "window_seconds",
     "window_text",
@@ -67,11 +71,41 @@ def count(value: float) -> str:
 
 def seconds_text(seconds: float) -> str:
     """A latency or lag threshold: ``0.01`` -> ``"10 ms"``, ``1.5`` -> ``"1.5 s"``."""
-    if math.isinf(seconds):
-        return "+Inf"
-    if seconds < 1:
-        return f"{seconds * 1000:g} ms"
-    return f"{seconds:g} s"
+    return wording.seconds(seconds)
+
+
+def latency_text(seconds: float) -> str:
+    """A latency tick: ``0.0005`` -> ``"500 µs"``, ``0.02`` -> ``"20 ms"``, ``2`` -> ``"2 s"``."""
+    if seconds >= 1:
+        return f"{seconds:g} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.4g} ms"
+    return f"{seconds * 1e6:.4g} µs"
+
+
+def share_text(part: int, whole: int, *, up: bool = False, digits: int = 2) -> str:
+    """``part`` of ``whole`` in percent with at least ``digits`` decimals, more until it is
+    neither 0 nor 100 % unless it is: ``1`` of ``1,000,000`` -> ``"0.0001 %"``. Rounded
+    down, or up with ``up=True`` (for a bad share: never flatter the objective either way)."""
+    if whole <= 0:
+        return "n/a"
+    if part in (0, whole):
+        return "0 %" if part == 0 else "100 %"
+    ratio = part / whole
+    for shown in range(digits, 9):
+        if pct(ratio, shown).strip("0. %") and not pct(ratio, shown, up=up).startswith("100"):
+            return pct(ratio, shown, up=up)
+    return pct(ratio, 9, up=up)
+
+
+def period_text(start: datetime, end: datetime) -> str:
+    """The period a chart covers, in UTC: ``2025-05-01 00:00 → 2025-06-01 00:00 UTC (31 d)``;
+    seconds are shown when either end has them, the date once when both are on one day."""
+    with_seconds = start.second or end.second or start.microsecond or end.microsecond
+    clock = "%H:%M:%S" if with_seconds else "%H:%M"
+    head = start.strftime(f"%Y-%m-%d {clock}")
+    tail = end.strftime(clock if start.date() == end.date() else f"%Y-%m-%d {clock}")
+    return f"{head} → {tail} UTC ({duration((end - start).total_seconds())})"
 
 
 def duration(seconds: float) -> str:
@@ -95,9 +129,10 @@ def timestamp(moment: datetime) -> str:
 
 
 def window_text(report: Report) -> str:
-    """``2025-05-01 00:00 UTC → 2025-05-31 00:00 UTC (30 d)``."""
+    """``November 2026 (UTC): 2026-11-01 00:00 UTC → 2026-12-01 00:00 UTC (30 d)``."""
     span = (report.window_end - report.window_start).total_seconds()
-    return f"{timestamp(report.window_start)} → {timestamp(report.window_end)} ({duration(span)})"
+    bounds = f"{timestamp(report.window_start)} → {timestamp(report.window_end)} ({duration(span)})"
+    return f"{report.period}: {bounds}" if report.period else bounds
 
 
 def label(result: ObjectiveResult) -> str:
@@ -106,13 +141,13 @@ def label(result: ObjectiveResult) -> str:
 
 
 def describe_objective(result: ObjectiveResult) -> str:
-    """The objective in words: ``≥ 99.999 % available``, ``p99 < 10 ms``, ``lag < 1 s ...``."""
+    """The objective in words: ``≥ 99.999 % good``, ``p99 ≤ 10 ms``, ``lag ≤ 1 s ...``."""
     if result.kind == "latency" and result.threshold_seconds is not None:
         quantile = f"{result.objective * 100:g}"
-        return f"p{quantile} < {seconds_text(result.threshold_seconds)}"
+        return f"p{quantile} {wording.within(result.threshold_seconds)}"
     if result.kind == "replication_lag" and result.threshold_seconds is not None:
         return (
-            f"lag < {seconds_text(result.threshold_seconds)} "
+            f"lag {wording.within(result.threshold_seconds)} "
             f"for ≥ {objective_pct(result.objective)} of the time"
         )
     return f"≥ {objective_pct(result.objective)} good"
@@ -124,9 +159,9 @@ def measured_text(result: ObjectiveResult) -> str:
     if result.total == 0 or result.measured is None:
         return "no data"
     if result.kind == "latency" and result.threshold_seconds is not None:
-        return f"{figure} under {seconds_text(result.threshold_seconds)}"
+        return f"{figure} within {seconds_text(result.threshold_seconds)}"
     if result.kind == "replication_lag" and result.threshold_seconds is not None:
-        return f"{figure} of the time under {seconds_text(result.threshold_seconds)}"
+        return f"{figure} of the time within {seconds_text(result.threshold_seconds)}"
     return f"{figure} good"
 
 

@@ -6,15 +6,15 @@ JavaScript. The print CSS paginates it on A4, so the same file becomes the PDF.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
-from edgesla import __version__
+from edgesla import __version__, wording
 from edgesla.report.model import (
-    AvailabilityEvidence,
     LagEvidence,
     LatencyEvidence,
     ObjectiveResult,
@@ -65,35 +65,38 @@ class Decider:
     note: str
 
 
-def _chart(result: ObjectiveResult) -> Markup | None:
-    evidence = result.evidence
-    if isinstance(evidence, LatencyEvidence):
-        return Markup(svg.latency_chart(evidence))  # noqa: S704 - built by svg.py, text escaped
-    if isinstance(evidence, AvailabilityEvidence) and evidence.bad_over_time:
-        return Markup(svg.budget_burn_chart(evidence, result.budget_allowed))  # noqa: S704
-    if isinstance(evidence, LagEvidence):
-        return Markup(svg.lag_chart(evidence, result.threshold_seconds))  # noqa: S704
-    return None
+def _chart(result: ObjectiveResult, report: Report) -> Markup | None:
+    drawn = svg.chart(result, (report.window_start, report.window_end))
+    return Markup(drawn) if drawn else None  # noqa: S704 - built by svg.py, every text escaped
 
 
 def _detail(result: ObjectiveResult) -> str:
-    """Extra figures read off the evidence: p99 bucket, worst lag."""
+    """Extra figures read off the evidence (p99 bucket, worst lag), only when the evidence
+    is what was judged: the chart says why when it is not."""
     evidence = result.evidence
-    if isinstance(evidence, LatencyEvidence) and evidence.buckets and evidence.total:
-        target = result.objective * evidence.total
+    if isinstance(evidence, LatencyEvidence) and result.total:
+        if svg.latency_problems(evidence, result):
+            return ""  # the chart says why the buckets cannot be read beside the verdict
+        target = result.objective * result.total
         for bound, cumulative in sorted(evidence.buckets):
             if cumulative >= target:
                 quantile = f"p{result.objective * 100:g}"
                 return f"{quantile} ≤ {fmt.seconds_text(bound)} (histogram bucket bound)"
-    if isinstance(evidence, LagEvidence) and evidence.samples:
-        worst = max(v for _, v in evidence.samples)
-        return (
-            f"worst lag {fmt.seconds_text(worst)} over {fmt.count(len(evidence.samples))} samples"
-        )
+    if not isinstance(evidence, LagEvidence):
+        return ""
+    known = [v for _, v in evidence.samples]
+    if evidence.counted is not None:  # the samples are the worst lag of each chart bin
+        judged = evidence.counted == (result.good, result.total)
+    else:
+        judged = len(known) == result.total  # else the chart says these are not the judged ones
+    if judged and any(math.isfinite(v) for v in known):
+        worst = max(v for v in known if math.isfinite(v))
+        steps = evidence.counted[1] if evidence.counted is not None else len(known)
+        return f"worst lag {fmt.seconds_text(worst)} over {fmt.count(steps)} samples"
     return ""
 
 
-def _card(result: ObjectiveResult, window_seconds: float) -> Card:
+def _card(result: ObjectiveResult, report: Report, window_seconds: float) -> Card:
     downtime_label = "Time over threshold" if result.kind == "replication_lag" else "Downtime"
     return Card(
         result=result,
@@ -110,7 +113,7 @@ def _card(result: ObjectiveResult, window_seconds: float) -> Card:
         downtime=fmt.downtime_text(result, window_seconds),
         downtime_label=downtime_label,
         detail=_detail(result),
-        chart=_chart(result),
+        chart=_chart(result, report),
     )
 
 
@@ -145,9 +148,27 @@ def _matrix(report: Report) -> tuple[list[str], list[str], dict[tuple[str, str],
     return rows, names, cells
 
 
+#: Per-PoP cards shown at most: a fleet report shows the fleet's cards and its worst PoPs';
+#: every result stays in the per-PoP table and in report.json.
+MAX_POP_CARDS = 60
+
+
+def _carded(report: Report) -> tuple[list[ObjectiveResult], int]:
+    """The results that get a card (fleet roll-ups, then PoPs worst first), and how many
+    per-PoP results were left to the table."""
+    ordered = fmt.worst_first(report.objectives)
+    fleet = [r for r in ordered if r.pop == "fleet"]
+    pops = [r for r in ordered if r.pop != "fleet"]
+    if len(pops) <= MAX_POP_CARDS:
+        return ordered, 0
+    shown = [r for r in pops if r.verdict != "PASS"][:MAX_POP_CARDS]
+    return fmt.worst_first([*fleet, *shown]), len(pops) - len(shown)
+
+
 def render_html(report: Report) -> str:
     """The whole report as one self-contained HTML document."""
     seconds = fmt.window_seconds(report)
+    carded, left_out = _carded(report)
     rows, names, cells = _matrix(report)
     verdicts = [r.verdict for r in report.objectives]
     issues = list(report.issues) + [
@@ -160,7 +181,10 @@ def render_html(report: Report) -> str:
         confidence=fmt.objective_pct(report.confidence),
         counts={v: verdicts.count(v) for v in ("FAIL", "INCONCLUSIVE", "PASS")},
         deciders=_deciders(report),
-        cards=[_card(r, seconds) for r in fmt.worst_first(report.objectives)],
+        cards=[_card(r, report, seconds) for r in carded],
+        left_out=left_out,
+        convention=wording.THRESHOLD_CONVENTION,
+        provenance=report.provenance,
         rows=rows,
         names=names,
         cells=cells,

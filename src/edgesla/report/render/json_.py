@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from edgesla import wording
 from edgesla._errors import ConfigError
 from edgesla.report.model import (
     AvailabilityEvidence,
@@ -70,7 +71,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     """Plain JSON-ready data: ``{"format": "edgesla-report/1", "title": ..., ...}``."""
     body = _plain(report)
     assert isinstance(body, dict)
-    return {"format": FORMAT, **body}
+    return {"format": FORMAT, **body, "threshold_convention": wording.THRESHOLD_CONVENTION}
 
 
 def render_json(report: Report) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from edgesla import wording
 from edgesla.report.model import ObjectiveResult, Report
 from edgesla.report.render import _format as fmt
 
@@ -57,6 +58,7 @@ def render_junit(report: Report) -> str:
         ("verdict", report.verdict),
         ("window", fmt.window_text(report)),
         ("confidence", f"{report.confidence:g}"),
+        ("thresholds", wording.THRESHOLD_CONVENTION),
     ):
         ET.SubElement(props, "property", {"name": name, "value": value})
     seconds = fmt.window_seconds(report)

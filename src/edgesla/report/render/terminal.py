@@ -9,6 +9,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
+from edgesla import wording
 from edgesla.report.model import ObjectiveResult, Report, Verdict
 from edgesla.report.render import _format as fmt
 
@@ -20,6 +21,8 @@ _STYLE: dict[Verdict, str] = {
     "INCONCLUSIVE": "bold yellow",
 }
 _WIDTH = len("INCONCLUSIVE")
+#: Objective lines printed at most: a fleet report lists its worst results, the files the rest.
+MAX_LINES = 40
 
 
 def _objective_line(result: ObjectiveResult, seconds: float) -> str:
@@ -38,9 +41,20 @@ def summary_lines(report: Report) -> list[tuple[Verdict, str]]:
     """(verdict, text) pairs: the overall verdict first, then each objective, worst first."""
     seconds = fmt.window_seconds(report)
     lines: list[tuple[Verdict, str]] = [
-        (report.verdict, f"{fmt.headline(report)} Window {fmt.window_text(report)}.")
+        (
+            report.verdict,
+            f"{fmt.headline(report)} Period {fmt.window_text(report)}. "
+            f"{wording.THRESHOLD_CONVENTION}",
+        )
     ]
-    lines += [(r.verdict, _objective_line(r, seconds)) for r in fmt.worst_first(report.objectives)]
+    shown = fmt.worst_first(report.objectives)
+    if len(shown) > MAX_LINES:
+        left = len(shown) - MAX_LINES
+        shown = shown[:MAX_LINES]
+        lines += [(r.verdict, _objective_line(r, seconds)) for r in shown]
+        lines.append((report.verdict, f"… and {left:,} more results (report.html, report.json)"))
+    else:
+        lines += [(r.verdict, _objective_line(r, seconds)) for r in shown]
     return lines
 
 

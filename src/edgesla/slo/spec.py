@@ -5,7 +5,9 @@ error names the file, the key and how to fix it (ConfigError, exit 2). ``example
 shows every key. In short::
 
     version: 1
-    window: 30d                # or: loadtest (the window of the load-test run(s) given)
+    window: 30d                # a rolling duration ending now; or a fixed period:
+                               # {start: 2026-11-01T00:00:00Z, end: 2026-12-01T00:00:00Z};
+                               # or loadtest (the window of the load-test run(s) given)
     confidence: 0.95           # PASS needs the one-sided lower bound to clear the objective
     maintenance:
       - {start: 2025-01-05T02:00:00Z, end: 2025-01-05T03:00:00Z, reason: "PG 17 upgrade"}
@@ -53,6 +55,7 @@ __all__ = [
     "DEFAULT_OBJECTIVES",
     "SPEC_VERSION",
     "AvailabilityObjective",
+    "FixedWindow",
     "LagObjective",
     "LatencyObjective",
     "Maintenance",
@@ -60,6 +63,7 @@ __all__ = [
     "Override",
     "SloSpec",
     "default_spec",
+    "lag_thresholds",
     "load_spec",
     "parse_percent",
     "parse_spec",
@@ -67,10 +71,10 @@ __all__ = [
 
 SPEC_VERSION = 1
 _NAME = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
-#: Replication lag: 99.9 % of the time under 1 s. Heartbeats are written every second, so a
-#: healthy multi-master pair stays well below 1 s; 0.1 % of 30 days (43 min) allows for
-#: bulk loads and vacuum without hiding a stalled subscription.
-DEFAULT_LAG_THRESHOLD_SECONDS = 1.0
+#: Replication lag: 99.9 % of the time within 1 s. Heartbeats every 500 ms measure a healthy
+#: multi-master pair's apply delay well below 1 s; 0.1 % of 30 days (43 min) allows for bulk
+#: loads and vacuum without hiding a stalled subscription.
+DEFAULT_LAG_THRESHOLD_SECONDS = conv.REPLICATION_LAG_THRESHOLD_SECONDS
 DEFAULT_LAG_OBJECTIVE = 0.999
 _EDGE_QUERY_OPERATIONS = ("session_start", "session_stop", "device_change")
 
@@ -120,8 +124,9 @@ def _window(value: object) -> object:
         return parse_duration(value)
     except ValueError:
         raise ValueError(
-            f"invalid window {value!r}: use a duration such as 30d or 7d, or 'loadtest' for "
-            f"the window of the load-test run(s) given"
+            f"invalid window {value!r}: use a duration such as 30d or 7d, a fixed period "
+            "{start: 2026-11-01T00:00:00Z, end: 2026-12-01T00:00:00Z}, or 'loadtest' for "
+            "the window of the load-test run(s) given"
         ) from None
 
 
@@ -151,6 +156,21 @@ class Maintenance(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Maintenance:
+        if self.end <= self.start:
+            raise ValueError(
+                f"end {self.end.isoformat()} must be after start {self.start.isoformat()}"
+            )
+        return self
+
+
+class FixedWindow(_Strict):
+    """A fixed period ``[start, end)``: a past month, a quarter, an incident's week."""
+
+    start: UtcTime
+    end: UtcTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FixedWindow:
         if self.end <= self.start:
             raise ValueError(
                 f"end {self.end.isoformat()} must be after start {self.start.isoformat()}"
@@ -266,8 +286,8 @@ DEFAULT_OBJECTIVES: tuple[AvailabilityObjective | LatencyObjective | LagObjectiv
 class SloSpec(_Strict):
     version: Literal[1]
     title: str = "SLA report"
-    #: seconds, or "loadtest" for the window of the load-test run(s)
-    window: Annotated[float | Literal["loadtest"], BeforeValidator(_window)] = float(
+    #: seconds (rolling, ending now), a fixed period, or "loadtest" (the runs' window)
+    window: Annotated[float | FixedWindow | Literal["loadtest"], BeforeValidator(_window)] = float(
         conv.WINDOW_SECONDS_30D
     )
     confidence: Annotated[float, AfterValidator(_confidence)] = conv.CONFIDENCE_LEVEL
@@ -278,6 +298,8 @@ class SloSpec(_Strict):
     @property
     def window_seconds(self) -> float | None:
         """The window's length, or None when it is the load-test run's."""
+        if isinstance(self.window, FixedWindow):
+            return (self.window.end - self.window.start).total_seconds()
         return None if self.window == "loadtest" else float(self.window)
 
     @property
@@ -353,6 +375,14 @@ def parse_spec(data: object, source: str = "<slo spec>") -> SloSpec:
     if problems:
         raise ConfigError(f"{source}: invalid SLO spec:\n" + "\n".join(f"  {p}" for p in problems))
     return spec
+
+
+def lag_thresholds(spec: SloSpec) -> tuple[float, ...]:
+    """Every threshold the spec judges replication lag against, overrides included."""
+    found = {o.threshold for o in spec.objectives if isinstance(o, LagObjective)}
+    for pop in spec.pops:
+        found |= {o.threshold for o in spec.objectives_for(pop) if isinstance(o, LagObjective)}
+    return tuple(sorted(found))
 
 
 def load_spec(path: Path) -> SloSpec:

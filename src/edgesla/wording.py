@@ -1,0 +1,32 @@
+"""Words and numbers every output shares (report, rules' annotations, dashboards, CLI).
+
+seconds(0.01) -> "10 ms"      a threshold or a latency
+within(0.2)   -> "≤ 200 ms"   the threshold convention: a request at exactly the
+                              threshold counts as within (Prometheus ``le`` is inclusive)
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["THRESHOLD_CONVENTION", "seconds", "within"]
+
+#: Said once in every output.
+THRESHOLD_CONVENTION = (
+    "A request (or a lag) at exactly the threshold counts as within it: ≤, as Prometheus "
+    "histogram buckets (le) count."
+)
+
+
+def seconds(value: float) -> str:
+    """A latency or lag threshold: ``0.01`` -> ``"10 ms"``, ``1.5`` -> ``"1.5 s"``."""
+    if math.isinf(value):
+        return "+Inf"
+    if value < 1:
+        return f"{value * 1000:g} ms"
+    return f"{value:g} s"
+
+
+def within(threshold: float) -> str:
+    """``≤ 200 ms``: at or under the threshold, the one convention of every output."""
+    return f"≤ {seconds(threshold)}"
