@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from edgesla import exitcodes
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration
+from edgesla.slo.sli.loadtest import MAX_LATE_START_RATIO, generator_limit
 from edgesla.yamlfile import read_yaml
 from loadtests.histograms import OperationResult
 from loadtests.results import GeneratorHealth
@@ -47,7 +48,7 @@ class GateSpec(_Strict):
     version: int = Field(ge=1, le=1)
     defaults: Objective = Objective(p99=0.200, max_error_ratio=0.00001)
     operations: dict[str, Objective] = {}
-    max_late_start_ratio: float = Field(default=0.01, ge=0, le=1)
+    max_late_start_ratio: float = Field(default=MAX_LATE_START_RATIO, ge=0, le=1)
 
     def objective(self, operation: str) -> Objective:
         own = self.operations.get(operation, Objective())
@@ -115,12 +116,10 @@ def evaluate(
     broken = [c for c in checks if not c.ok]
     if not broken:
         return Verdict(exitcodes.OK, tuple(checks), "every objective met")
-    generator_limited = health.cpu_saturated or late / requests > spec.max_late_start_ratio
-    if generator_limited:
+    # the one rule the SLA report applies too (edgesla.slo.sli.loadtest.generator_limit)
+    why = generator_limit(health.cpu_saturated, late, requests, spec.max_late_start_ratio)
+    if why is not None:
         return Verdict(
-            exitcodes.INCONCLUSIVE, tuple(checks),
-            f"{len(broken)} objective(s) broken, but the load generator was the bottleneck "
-            f"({late / requests:.1%} late starts, CPU saturated: {health.cpu_saturated}); "
-            "add processes or hosts, or lower the rate, and run again",
-        )  # fmt: skip
+            exitcodes.INCONCLUSIVE, tuple(checks), f"{len(broken)} objective(s) broken, but {why}"
+        )
     return Verdict(exitcodes.FAILURE, tuple(checks), f"{len(broken)} objective(s) broken")
