@@ -243,9 +243,8 @@ def build(
                 continue
             local = {pop: _local(spec, pop, objective.name) for pop in pops}
             with_data = {pop: o for pop, o in local.items() if pop in found}
-            progress(
-                f"{objective.name}: counting {len(with_data):,} PoP{'s' if len(with_data) != 1 else ''}"
-            )
+            plural = "" if len(with_data) == 1 else "s"
+            progress(f"{objective.name}: counting {len(with_data):,} PoP{plural}")
             answer = engine.answer(with_data) if with_data else Answer()
             for pop, o in local.items():
                 ev = answer.by_pop.get(pop)
