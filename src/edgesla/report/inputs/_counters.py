@@ -32,6 +32,8 @@ __all__ = [
     "down_seconds",
     "downsample_cumulative",
     "find_gaps",
+    "merge_spans",
+    "runs_per_target",
     "scrape_interval",
 ]
 
@@ -114,7 +116,8 @@ def find_gaps(times: Sequence[float], start: float, end: float, max_gap: float) 
     return gaps
 
 
-def _merge(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+def merge_spans(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Overlapping or touching spans joined, in order."""
     merged: list[tuple[float, float]] = []
     for lo, hi in sorted(spans):
         if merged and lo <= merged[-1][1]:
@@ -140,7 +143,7 @@ def _down_spans(
             hi = min(following, t + max_gap)
             if hi > start and t < end:
                 spans.append((t, hi))
-    return _merge(spans)
+    return merge_spans(spans)
 
 
 def down_seconds(
@@ -167,6 +170,21 @@ def down_outages(
         for lo, _ in _down_spans(up_series, start, end, max_gap)
         if start <= lo < end and not any(m_lo <= lo < m_hi for m_lo, m_hi in maintenance)
     )
+
+
+def runs_per_target(
+    series: Iterable[tuple[dict[str, str], Samples]], histogram: bool
+) -> dict[str, list[tuple[float, float]]]:
+    """Per target, its run counter at each sample time: the sum of the series that count
+    every run (both result counters; of a latency ``histogram``, the ``+Inf`` bucket)."""
+    per: dict[str, dict[float, float]] = {}
+    for labels, samples in series:
+        if histogram and labels.get("le") != "+Inf":
+            continue
+        points = per.setdefault(labels.get("target", "?"), {})
+        for t, v in samples:
+            points[t] = points.get(t, 0.0) + v
+    return {target: sorted(points.items()) for target, points in per.items()}
 
 
 @dataclass(frozen=True)

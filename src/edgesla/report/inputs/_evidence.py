@@ -9,14 +9,14 @@ outages, the budget-burn chart. The builders add the data issues and the evidenc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from edgesla import conventions as conv
 from edgesla import wording
 from edgesla.report.inputs._common import excluded_issues, to_datetime
-from edgesla.report.inputs._counters import Gap
+from edgesla.report.inputs._counters import Gap, merge_spans
 from edgesla.report.model import AvailabilityEvidence, DataIssue, LatencyEvidence
 from edgesla.slo.period import Period
 
@@ -26,7 +26,6 @@ __all__ = [
     "availability_evidence",
     "gap_issues",
     "latency_evidence",
-    "merge_spans",
     "missing_issue",
     "unobserved_seconds",
 ]
@@ -72,16 +71,6 @@ class Parts:
                 key = s.labels.get(label, "")
                 per[key] = per.get(key, 0) + n
         return out
-
-
-def merge_spans(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
-    merged: list[tuple[float, float]] = []
-    for lo, hi in sorted(spans):
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return merged
 
 
 def unobserved_seconds(parts: Parts, clipped: Clipped) -> float:

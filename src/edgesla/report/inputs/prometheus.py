@@ -28,6 +28,7 @@ from edgesla.report.inputs._counters import (
     down_outages,
     down_seconds,
     downsample_cumulative,
+    runs_per_target,
     scrape_interval,
 )
 from edgesla.report.inputs._evidence import (
@@ -65,21 +66,6 @@ def _raw(
     return client.raw(expr, hi)
 
 
-def _runs(series: Sequence[RawSeries], label: str, value: str | None) -> dict[str, list[tuple[
-    float, float
-]]]:  # fmt: skip
-    """Per target: its run counter at each sample time (the sum of the series that count
-    every run: both result counters, or the +Inf bucket)."""
-    per: dict[str, dict[float, float]] = defaultdict(dict)
-    for labels, samples in series:
-        if value is not None and labels.get(label) != value:
-            continue
-        target = labels.get(conv.LABEL_TARGET, "?")
-        for t, v in samples:
-            per[target][t] = per[target].get(t, 0.0) + v
-    return {target: sorted(points.items()) for target, points in per.items()}
-
-
 def count_parts(
     client: PrometheusClient,
     sli: kinds.CounterSli,
@@ -109,9 +95,7 @@ def count_parts(
     times: dict[str, list[float]] = defaultdict(list)
     for labels, samples in ups:
         times[labels.get(conv.LABEL_TARGET, "?")] += [t for t, _ in samples]
-    counted_by = ("le", "+Inf") if sli.group_label == "le" else (conv.LABEL_RESULT, None)
-    run_label, run_value = counted_by
-    runs = _runs(counters, run_label, run_value)
+    runs = runs_per_target(counters, histogram=sli.group_label == "le")
     every = sorted({t for found in times.values() for t in found})
     parts.interval = scrape_interval(every)
     max_gap = GAP_INTERVALS * parts.interval

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from edgesla import conventions as conv
 from edgesla import promql
 from edgesla.report.inputs._client import PrometheusClient, RawSeries
-from edgesla.report.inputs._counters import LOOKBACK, Gap, classify_gaps
+from edgesla.report.inputs._counters import LOOKBACK, Gap, classify_gaps, runs_per_target
 from edgesla.report.inputs._evidence import Parts, SeriesCount
 from edgesla.slo import sli as kinds
 from edgesla.slo.period import Period
@@ -40,19 +40,6 @@ def _fetch(
     expr = f"{series}[{promql.range_ms(hi - lo + LOOKBACK)}]"
     queries.append(f"{expr} @ {hi:.3f}")
     return client.raw(expr, hi)
-
-
-def _runs(series: Sequence[RawSeries], sli: kinds.CounterSli) -> dict[str, list[tuple[
-    float, float
-]]]:  # fmt: skip
-    per: dict[str, dict[float, float]] = defaultdict(dict)
-    for labels, samples in series:
-        if sli.group_label == "le" and labels.get("le") != "+Inf":
-            continue
-        target = labels.get(conv.LABEL_TARGET, "?")
-        for t, v in samples:
-            per[target][t] = per[target].get(t, 0.0) + v
-    return {target: sorted(points.items()) for target, points in per.items()}
 
 
 def read_slices(
@@ -79,7 +66,8 @@ def read_slices(
             counters = _fetch(client, sli.metric, pop, filters, lo, reach, entry.queries)
             ups = _fetch(client, conv.PROBE_UP, pop, filters, lo, reach, entry.queries)
             _resets(counters, by_key, lo, hi, start, end, maintenance)
-            for target, gap in _gaps(ups, _runs(counters, sli), lo, reach, start, end, max_gap):
+            runs = runs_per_target(counters, histogram=sli.group_label == "le")
+            for target, gap in _gaps(ups, runs, lo, reach, start, end, max_gap):
                 found[(target, gap.start)] = gap
         entry.gaps += [(target, gap) for (target, _), gap in found.items()]
         entry.gaps.sort(key=lambda item: (item[1].start, item[0]))
