@@ -6,10 +6,13 @@
    found in the data plus every PoP the spec names. A PoP with no data in the period is judged
    all the same, on no evidence: INCONCLUSIVE, "no data from this PoP's exporter in the period".
    A PoP in the data but not in the inventory is listed, not judged.
-3. **Evidence** per objective and PoP, from Prometheus or the load-test results; an objective
-   whose source was not given (a load-test objective and no ``--loadtest``) is not evaluated
-   and the report says so; a report in which nothing could be evaluated is INCONCLUSIVE —
-   never PASS without evidence.
+3. **Evidence** per objective for every PoP at once: from Prometheus through the evidence
+   engine (``report.inputs.engine``: fleet-wide, or PoP by PoP with ``--evidence per-pop``), from
+   the load-test results pooled per PoP. An objective whose source was not given (a load-test
+   objective and no ``--loadtest``) is not evaluated and the report says so; a report in which
+   nothing could be evaluated is INCONCLUSIVE — never PASS without evidence.
+4. **Evaluators** judge each PoP's evidence; the report carries its provenance: the spec and
+   fleet file (sha256), the period, and per objective how it was counted and the queries sent.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from edgesla.report.model import (
 )
 from edgesla.slo import period as periods
 from edgesla.slo.period import Period
+from edgesla.slo.sli import PROBE_LATENCY, REPLICATION_LAG
 from edgesla.slo.spec import (
     AvailabilityObjective,
     FixedWindow,
@@ -52,7 +56,6 @@ from loadtests.results import LoadTestResults, read_results
 
 __all__ = ["NO_DATA", "Inputs", "Request", "build", "resolve_period"]
 
-LAG_STEP_SECONDS = 15.0
 #: The data issue of a PoP that sent nothing in the period.
 NO_DATA = "no data from this PoP's exporter in the period"
 
@@ -109,10 +112,12 @@ def _silent(objective: AnyObjective, pop: str, period: Period, spec: SloSpec) ->
     """The result of a PoP that sent nothing in the period: no evidence, never a PASS."""
     issue = DataIssue("missing_series", NO_DATA, period.start, period.end)
     if isinstance(objective, LagObjective):
-        lag = LagEvidence("replication_lag", pop, (), LAG_STEP_SECONDS, (issue,))
+        lag = LagEvidence(
+            REPLICATION_LAG.key, pop, (), REPLICATION_LAG.step_seconds, (issue,), counted=(0, 0)
+        )
         return _judge(objective, lag, spec)
     if isinstance(objective, LatencyObjective):
-        slow = LatencyEvidence("probe_latency", pop, objective.threshold, 0, 0, (), (issue,))
+        slow = LatencyEvidence(PROBE_LATENCY.key, pop, objective.threshold, 0, 0, (), (issue,))
         return _judge(objective, slow, spec)
     good = AvailabilityEvidence(objective.sli, pop, 0, 0, period.start, period.end, issues=(issue,))
     return _judge(objective, good, spec)
