@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import psycopg
 import pymongo
 import requests
@@ -10,7 +12,16 @@ from pymongo.errors import PyMongoError
 from edgesla._errors import ConfigError
 from loadtests.plan import Endpoints
 
-__all__ = ["check_reachable"]
+__all__ = ["check_reachable", "said"]
+
+#: A driver's message is shown to this length at most, cut between words.
+_SAID = 200
+
+
+def said(exc: BaseException) -> str:
+    """The first line of a driver's message, whole words only (an ellipsis when cut)."""
+    line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return textwrap.shorten(line, _SAID, placeholder=" …")
 
 
 def check_reachable(endpoints: Endpoints, http_needed: bool, source: str) -> None:
@@ -21,14 +32,14 @@ def check_reachable(endpoints: Endpoints, http_needed: bool, source: str) -> Non
         with pymongo.MongoClient(endpoints.mongo_uri, serverSelectionTimeoutMS=3000) as client:
             client.admin.command("ping")
     except PyMongoError as exc:
-        problems.append(f"MongoDB {endpoints.mongo_uri}: {str(exc).splitlines()[0][:120]}")
+        problems.append(f"MongoDB {endpoints.mongo_uri}: {said(exc)}")
     for dsn in endpoints.pg_dsns:
         where = " ".join(p for p in dsn.split() if not p.startswith("password="))
         try:
             with psycopg.connect(dsn, connect_timeout=3) as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error as exc:
-            problems.append(f"PostgreSQL {where}: {str(exc).strip().splitlines()[0][:120]}")
+            problems.append(f"PostgreSQL {where}: {said(exc)}")
     if http_needed:
         url = endpoints.selfcare_url
         if url is None:

@@ -13,7 +13,9 @@ from edgesla.stack.components import ComponentStatus
 
 __all__ = ["err_console", "print_json", "stack_document", "stack_table"]
 
-err_console = Console(stderr=True, highlight=False)
+#: soft_wrap: lines are never broken by rich (at 80 columns when piped, mid-word for a long
+#: path or a name); the terminal wraps them, a log or a CI page keeps each message whole
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False)
 
 
