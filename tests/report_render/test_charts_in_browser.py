@@ -31,16 +31,9 @@ from edgesla.report.model import Report
 from edgesla.report.render import render_html, write_all
 from edgesla.report.render.pdf import chromium_argv, find_chromium
 from tests.report_render import scenarios
+from tests.report_render.browser import NEEDS_BROWSER, PNG_MAGIC
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        shutil.which("chromium") is None or shutil.which("pdftoppm") is None,
-        reason="needs Debian chromium and poppler-utils",
-    ),
-]
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+pytestmark = NEEDS_BROWSER
 _TOLERANCE = 0.5  # px: anti-aliasing and sub-pixel rounding of client rects
 _MEASURE = """<script>
 (() => {

@@ -6,7 +6,6 @@ its text back with ``pdftotext`` to check the verdict and the key figures are on
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,16 +15,9 @@ from edgesla import PreflightError
 from edgesla.report.model import Report
 from edgesla.report.render import write_all
 from edgesla.report.render.pdf import screenshot
+from tests.report_render.browser import NEEDS_BROWSER, PNG_MAGIC
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        shutil.which("chromium") is None or shutil.which("pdftoppm") is None,
-        reason="needs Debian chromium and poppler-utils",
-    ),
-]
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+pytestmark = NEEDS_BROWSER
 
 
 @pytest.fixture(scope="module")
