@@ -1,6 +1,7 @@
 """The exporter's WSGI application.
 
-/metrics          what the schedule measured; never waits on a database
+/metrics          what the schedule measured; never waits on a database (another path with
+                  --web.telemetry-path)
 /probe?target=N   blackbox-style: probe N now, within the scrape timeout Prometheus sends
                   (X-Prometheus-Scrape-Timeout-Seconds minus a 0.5 s offset), through the
                   same bounded runner as the schedule: it waits for a free place for at most
@@ -33,7 +34,7 @@ StartResponse = Callable[..., Any]
 #: Paths served without basic auth: liveness and readiness only.
 _OPEN = frozenset({"/-/healthy", "/-/ready"})
 _LANDING = """<html><head><title>edgesla exporter</title></head><body>
-<h1>edgesla exporter — PoP {pop}</h1><p><a href="/metrics">/metrics</a></p>
+<h1>edgesla exporter — PoP {pop}</h1><p><a href="{path}">{path}</a></p>
 <p>Targets: {targets}</p><p>Probe one now: /probe?target=NAME</p></body></html>"""
 
 
@@ -59,7 +60,10 @@ def _probe_registry(exporter: Exporter, name: str, timeout: float | None) -> Col
     return registry
 
 
-def make_app(exporter: Exporter, web: WebConfig | None = None) -> Callable[..., Iterable[bytes]]:
+def make_app(
+    exporter: Exporter, web: WebConfig | None = None, *, telemetry_path: str = "/metrics"
+) -> Callable[..., Iterable[bytes]]:
+    """The app; ``telemetry_path``: where /metrics is served (``--web.telemetry-path``)."""
     web = web or WebConfig()
 
     def app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
@@ -68,7 +72,7 @@ def make_app(exporter: Exporter, web: WebConfig | None = None) -> Callable[..., 
             start("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="edgesla"'),
                                        ("Content-Type", "text/plain")])  # fmt: skip
             return [b"Unauthorized\n"]
-        if path == "/metrics":
+        if path == telemetry_path:
             exporter.metrics.scrapes.labels(exporter.config.pop, exporter.config.region).inc()
             body, content_type = exporter.page.render(environ.get("HTTP_ACCEPT", ""))
             return _reply(start, "200 OK", body, content_type)
@@ -82,7 +86,7 @@ def make_app(exporter: Exporter, web: WebConfig | None = None) -> Callable[..., 
             return _reply(start, "503 Service Unavailable", b"first probes still running\n")
         if path == "/":
             names = ", ".join(sorted(exporter.targets))
-            page = _LANDING.format(pop=exporter.config.pop, targets=names)
+            page = _LANDING.format(pop=exporter.config.pop, targets=names, path=telemetry_path)
             return _reply(start, "200 OK", page.encode(), "text/html")
         return _reply(start, "404 Not Found", b"Not Found\n")
 

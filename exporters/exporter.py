@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry
+from prometheus_client.registry import Collector
 
 from edgesla.config import PopConfig, Target, interval_of, timeout_of
 from exporters.metrics import FrameworkMetrics
@@ -145,6 +146,11 @@ class Exporter:
     @property
     def targets(self) -> Mapping[str, Target]:
         return self._targets
+
+    def add_live(self, collector: Collector) -> None:
+        """Export ``collector`` too, read on every scrape (self-metrics, process metrics)."""
+        self.registry.register(collector)
+        self.page.add(collector, live=True)
 
     def _duties(self, target: Target) -> list[tuple[str, ProbeFn, float]]:
         """(duty, function, interval) of the target's background duties."""

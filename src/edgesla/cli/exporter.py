@@ -20,6 +20,8 @@ from edgesla.cli.render import err_console, out_console
 from edgesla.config import PopConfig, load_config
 from edgesla.durations import parse_duration
 from edgesla.locations import printable
+from edgesla.logformat import FORMATS, LEVELS
+from edgesla.logformat import configure as configure_logging
 from edgesla.secrets import source_problems
 
 __all__ = ["exporter", "probe", "probe_once"]
@@ -43,15 +45,33 @@ config_option = click.option(
 )  # fmt: skip
 
 
+#: Paths the exporter serves itself: --web.telemetry-path cannot take one.
+_RESERVED_PATHS = frozenset({"/", "/probe", "/-/healthy", "/-/ready", "/-/reload"})
+
+
+def _telemetry_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.startswith("/") or any(c in value for c in "?# ") or value in _RESERVED_PATHS:
+        raise click.BadParameter(
+            f"{value!r}: give a path starting with / that is not one of "
+            f"{', '.join(sorted(_RESERVED_PATHS))}, e.g. /metrics"
+        )
+    return value
+
+
 @click.command()
 @config_option
-@click.option("--listen", help="HOST:PORT to serve on; default: the config's exporter.listen "
+@click.option("--web.listen-address", "--listen", "listen", metavar="HOST:PORT",
+              help="Address to serve on; default: the config's exporter.listen "
               "(0.0.0.0:9830).")  # fmt: skip
 @click.option(
-    "--web-config",
+    "--web.config.file", "--web-config", "web_config",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="TLS / client-certificate / basic-auth config, exporter-toolkit format.",
-)
+    help="TLS / client-certificate / basic-auth config, exporter-toolkit format (as "
+    "node_exporter's). Re-read when it or a certificate it names changes: rotate without "
+    "a restart.",
+)  # fmt: skip
+@click.option("--web.telemetry-path", "telemetry_path", default="/metrics", show_default=True,
+              callback=_telemetry_path, help="Path under which to expose the metrics.")  # fmt: skip
 @click.option(
     "--max-concurrency",
     type=click.IntRange(1, 256),
@@ -70,46 +90,59 @@ config_option = click.option(
               "write, and of a new connection that sends nothing.")  # fmt: skip
 @click.option("--http-idle-timeout", callback=_seconds, default="75s", show_default=True,
               help="Close a kept-alive connection after this long without a request.")  # fmt: skip
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
-              default="info", show_default=True)  # fmt: skip
+@click.option("--log.level", "--log-level", "log_level", type=click.Choice(LEVELS),
+              default="info", show_default=True,
+              help="Only log messages with this severity or above.")  # fmt: skip
+@click.option("--log.format", "log_format", type=click.Choice(FORMATS), default="logfmt",
+              show_default=True, help="Output format of log messages.")  # fmt: skip
 def exporter(
-    config_path: Path, listen: str | None, web_config: Path | None,
+    config_path: Path, listen: str | None, web_config: Path | None, telemetry_path: str,
     max_concurrency: int | None, otlp_endpoint: str | None, http_threads: int,
-    http_header_timeout: float, http_idle_timeout: float, log_level: str,
+    http_header_timeout: float, http_idle_timeout: float, log_level: str, log_format: str,
 ) -> None:  # fmt: skip
     """Serve the PoP's metrics for Prometheus: probes run on their own schedule.
 
     \b
-    Endpoints: /metrics, /probe?target=NAME (blackbox-style, honours
-    X-Prometheus-Scrape-Timeout-Seconds), /-/healthy, /-/ready.
-    Every series carries pop, region, target and prober labels. Stop with Ctrl-C or SIGTERM.
+    Endpoints: /metrics (--web.telemetry-path), /probe?target=NAME (blackbox-style, honours
+    X-Prometheus-Scrape-Timeout-Seconds), /-/healthy, /-/ready, /-/reload (POST).
+    Every probe series carries pop, region, target and prober labels; beside them
+    edgesla_exporter_build_info and the process_* metrics.
+    The flags are node_exporter's; the older names --listen, --web-config and --log-level
+    still work. Stop with Ctrl-C or SIGTERM.
+
+    \b
+    Reload the PoP config with SIGHUP or POST /-/reload: targets that stay keep their
+    counters; a config that does not load is refused, the old one keeps running, and
+    edgesla_exporter_config_last_reload_successful says 0.
     Refuses to start (exit 2) when a file or variable a target names (password, token, TLS
     file) cannot be read.
     """
     from exporters.app import make_app
     from exporters.exporter import Exporter
     from exporters.otel import make_tracing
+    from exporters.selfinfo import build_info, runtime_collectors
     from exporters.server import Limits, serve
     from exporters.webconfig import load_web_config
     from probes.registry import BEATERS, PROBERS, close_all
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging(log_level, log_format)
     config = _load_checked(config_path)
     web = load_web_config(web_config) if web_config else None
     tracing = make_tracing(config.pop, otlp_endpoint)
     core = Exporter(config, PROBERS, BEATERS, tracer=tracing.tracer,
                     max_concurrency=max_concurrency)  # fmt: skip
     if web and web.auth:
-        auth = web.auth.collector(config.pop, config.region)
-        core.registry.register(auth)
-        core.page.add(auth, live=True)
+        core.add_live(web.auth.collector(config.pop, config.region))
+    for collector in [build_info(config.pop, config.region), *runtime_collectors()]:
+        core.add_live(collector)
     address = listen or config.exporter.listen
     limits = Limits(threads=http_threads, header_timeout=http_header_timeout,
                     idle_timeout=http_idle_timeout)  # fmt: skip
-    server = serve(make_app(core, web), address, web.ssl_context() if web else None, limits)
+    app = make_app(core, web, telemetry_path=telemetry_path)
+    server = serve(app, address, web.ssl_context() if web else None, limits)
     scheme = "https" if web and web.tls_server_config else "http"
-    logging.info("edgesla exporter for PoP %s: %d targets, serving %s://%s/metrics",
-                 config.pop, len(config.targets), scheme, address)  # fmt: skip
+    logging.info("edgesla exporter for PoP %s: %d targets, serving %s://%s%s",
+                 config.pop, len(config.targets), scheme, address, telemetry_path)  # fmt: skip
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
