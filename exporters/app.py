@@ -8,6 +8,9 @@
                   half that budget, else answers 503 (never an extra thread or connection)
 /-/healthy        the process is alive
 /-/ready          every target has been probed once
+/-/reload         POST: read the PoP config again (exporters.reload); 200, or 500 with the
+                  reason the new config was refused (the old one keeps running); 405 for
+                  any other method — as blackbox_exporter's
 
 With basic auth on (--web.config.file), every path asks for it except the two health paths:
 Kubernetes' probes send no credentials, and they tell nothing but "OK".
@@ -61,9 +64,14 @@ def _probe_registry(exporter: Exporter, name: str, timeout: float | None) -> Col
 
 
 def make_app(
-    exporter: Exporter, web: WebConfig | None = None, *, telemetry_path: str = "/metrics"
+    exporter: Exporter,
+    web: WebConfig | None = None,
+    *,
+    telemetry_path: str = "/metrics",
+    reload: Callable[[str], str | None] | None = None,
 ) -> Callable[..., Iterable[bytes]]:
-    """The app; ``telemetry_path``: where /metrics is served (``--web.telemetry-path``)."""
+    """The app; ``telemetry_path``: where /metrics is served (``--web.telemetry-path``);
+    ``reload(trigger)``: what POST /-/reload calls (None: the path is not served)."""
     web = web or WebConfig()
 
     def app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
@@ -84,6 +92,15 @@ def make_app(
             if exporter.first_round_done.is_set():
                 return _reply(start, "200 OK", b"OK\n")
             return _reply(start, "503 Service Unavailable", b"first probes still running\n")
+        if path == "/-/reload" and reload is not None:
+            if environ.get("REQUEST_METHOD") != "POST":
+                start("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "POST")])
+                return [b"This endpoint requires a POST request.\n"]
+            refused = reload("POST /-/reload")
+            if refused is None:
+                return _reply(start, "200 OK", b"OK\n")
+            return _reply(start, "500 Internal Server Error",
+                          f"failed to reload config: {refused}\n".encode())  # fmt: skip
         if path == "/":
             names = ", ".join(sorted(exporter.targets))
             page = _LANDING.format(pop=exporter.config.pop, targets=names, path=telemetry_path)

@@ -6,6 +6,7 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -22,9 +23,10 @@ from edgesla.durations import parse_duration
 from edgesla.locations import printable
 from edgesla.logformat import FORMATS, LEVELS
 from edgesla.logformat import configure as configure_logging
-from edgesla.secrets import source_problems
 
 __all__ = ["exporter", "probe", "probe_once"]
+
+log = logging.getLogger("edgesla.exporter")
 
 
 def _seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -120,6 +122,7 @@ def exporter(
     from exporters.app import make_app
     from exporters.exporter import Exporter
     from exporters.otel import make_tracing
+    from exporters.reload import Reloader
     from exporters.selfinfo import build_info, runtime_collectors
     from exporters.server import Limits, serve
     from exporters.webconfig import load_web_config
@@ -138,21 +141,44 @@ def exporter(
     address = listen or config.exporter.listen
     limits = Limits(threads=http_threads, header_timeout=http_header_timeout,
                     idle_timeout=http_idle_timeout)  # fmt: skip
-    app = make_app(core, web, telemetry_path=telemetry_path)
+    reloader = Reloader(core, config_path)
+    core.add_live(reloader.collector)
+    app = make_app(core, web, telemetry_path=telemetry_path, reload=reloader.reload)
     server = serve(app, address, web.ssl_context() if web else None, limits)
     scheme = "https" if web and web.tls_server_config else "http"
-    logging.info("edgesla exporter for PoP %s: %d targets, serving %s://%s%s",
+    log.info("edgesla exporter for PoP %s: %d targets, serving %s://%s%s",
                  config.pop, len(config.targets), scheme, address, telemetry_path)  # fmt: skip
-    stopped = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopped.set())
-    core.start()
-    stopped.wait()
-    logging.info("stopping")
+    _run_until_stopped(core.start, lambda: reloader.reload("SIGHUP"))
+    log.info("stopping")
     server.stop()
     core.stop()
     close_all()
     tracing.shutdown()
+
+
+def _run_until_stopped(start: Callable[[], None], on_hup: Callable[[], object]) -> None:
+    """``start()``, then wait for SIGINT or SIGTERM; call ``on_hup()`` on each SIGHUP (on this
+    thread, not in the signal handler)."""
+    wake, hups, stop = threading.Event(), [0], [False]
+
+    def hup(*_: object) -> None:
+        hups[0] += 1
+        wake.set()
+
+    def term(*_: object) -> None:
+        stop[0] = True
+        wake.set()
+
+    signal.signal(signal.SIGHUP, hup)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, term)
+    start()
+    while not stop[0]:
+        wake.wait()
+        wake.clear()
+        while hups[0] and not stop[0]:
+            hups[0] -= 1
+            on_hup()
 
 
 @click.command()
@@ -202,19 +228,10 @@ def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = F
 
 
 def _load_checked(config_path: Path) -> PopConfig:
-    """The config, once every file and variable its targets name can be read (exit 2 else).
+    """The config, once every file and variable its targets name can be read (exit 2 else)."""
+    from exporters.reload import require_sources
 
-    Probes read them again on every run (a rotated password is picked up), but a typo in a
-    path should stop a deployment, not start an exporter that reports ``config`` forever.
-    """
-    config = load_config(config_path)
-    problems = source_problems(config.targets)
-    if problems:
-        lines = "\n".join(f"  {line}" for line in problems)
-        raise ConfigError(
-            f"{config_path}: cannot start: what these targets name cannot be read:\n{lines}"
-        )
-    return config
+    return require_sources(load_config(config_path), config_path)
 
 
 def _as_doc(config: Any, name: str, result: Any, seconds: float) -> dict[str, Any]:
