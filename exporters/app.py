@@ -29,6 +29,7 @@ from exporters.exporter import Busy, Exporter
 from exporters.metrics import FrameworkMetrics
 from exporters.samples import SampleCollector
 from exporters.webconfig import WebConfig
+from exporters.webreload import WebConfigFile
 
 __all__ = ["SCRAPE_TIMEOUT_OFFSET", "make_app"]
 
@@ -65,18 +66,20 @@ def _probe_registry(exporter: Exporter, name: str, timeout: float | None) -> Col
 
 def make_app(
     exporter: Exporter,
-    web: WebConfig | None = None,
+    web: WebConfig | WebConfigFile | None = None,
     *,
     telemetry_path: str = "/metrics",
     reload: Callable[[str], str | None] | None = None,
 ) -> Callable[..., Iterable[bytes]]:
     """The app; ``telemetry_path``: where /metrics is served (``--web.telemetry-path``);
-    ``reload(trigger)``: what POST /-/reload calls (None: the path is not served)."""
-    web = web or WebConfig()
+    ``reload(trigger)``: what POST /-/reload calls (None: the path is not served).
+    ``web``: fixed, or a file read again when it changes."""
+    fixed = web if isinstance(web, WebConfig) else WebConfig()
+    current = web.current if isinstance(web, WebConfigFile) else lambda: fixed
 
     def app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
-        if path not in _OPEN and not web.allows(environ.get("HTTP_AUTHORIZATION")):
+        if path not in _OPEN and not current().allows(environ.get("HTTP_AUTHORIZATION")):
             start("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="edgesla"'),
                                        ("Content-Type", "text/plain")])  # fmt: skip
             return [b"Unauthorized\n"]

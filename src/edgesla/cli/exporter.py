@@ -125,17 +125,17 @@ def exporter(
     from exporters.reload import Reloader
     from exporters.selfinfo import build_info, runtime_collectors
     from exporters.server import Limits, serve
-    from exporters.webconfig import load_web_config
+    from exporters.webreload import WebConfigFile
     from probes.registry import BEATERS, PROBERS, close_all
 
     configure_logging(log_level, log_format)
     config = _load_checked(config_path)
-    web = load_web_config(web_config) if web_config else None
+    web = WebConfigFile(web_config) if web_config else None
     tracing = make_tracing(config.pop, otlp_endpoint)
     core = Exporter(config, PROBERS, BEATERS, tracer=tracing.tracer,
                     max_concurrency=max_concurrency)  # fmt: skip
-    if web and web.auth:
-        core.add_live(web.auth.collector(config.pop, config.region))
+    if web is not None:
+        core.add_live(web.collector(config.pop, config.region))
     for collector in [build_info(config.pop, config.region), *runtime_collectors()]:
         core.add_live(collector)
     address = listen or config.exporter.listen
@@ -144,8 +144,8 @@ def exporter(
     reloader = Reloader(core, config_path)
     core.add_live(reloader.collector)
     app = make_app(core, web, telemetry_path=telemetry_path, reload=reloader.reload)
-    server = serve(app, address, web.ssl_context() if web else None, limits)
-    scheme = "https" if web and web.tls_server_config else "http"
+    server = serve(app, address, web.ssl_context if web and web.tls else None, limits)
+    scheme = "https" if web and web.tls else "http"
     log.info("edgesla exporter for PoP %s: %d targets, serving %s://%s%s",
                  config.pop, len(config.targets), scheme, address, telemetry_path)  # fmt: skip
     _run_until_stopped(core.start, lambda: reloader.reload("SIGHUP"))
