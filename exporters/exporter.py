@@ -159,10 +159,11 @@ class Exporter:
     def targets(self) -> Mapping[str, Target]:
         return self._targets
 
-    def add_live(self, collector: Collector) -> None:
-        """Export ``collector`` too, read on every scrape (self-metrics, process metrics)."""
+    def add(self, collector: Collector, *, live: bool) -> None:
+        """Export ``collector`` too: ``live``, read on every scrape (self-metrics, process
+        metrics); else rendered again only after ``page.changed()`` (what never changes)."""
         self.registry.register(collector)
-        self.page.add(collector, live=True)
+        self.page.add(collector, live=live)
 
     def reload(self, config: PopConfig) -> tuple[list[str], list[str], list[str]]:
         """Run ``config`` from now on (see the module docstring); the names of the targets

@@ -81,6 +81,11 @@ class Reloader:
                 log.error("config reload (%s) refused, the previous config keeps running: %s",
                           trigger, exc)  # fmt: skip
                 return str(exc)
+            except Exception as exc:  # a bug: refuse the reload, keep the exporter running
+                self.successful, self.failure = False, reason
+                log.exception("config reload (%s) failed, the previous config keeps running",
+                              trigger)  # fmt: skip
+                return f"{type(exc).__name__}: {exc}"
             self.successful, self.failure, self.success_time = True, None, time.time()
         log.info("config reloaded (%s) from %s: %d targets; added: %s; changed: %s; removed: %s",
                  trigger, self._path, len(config.targets), ", ".join(added) or "none",

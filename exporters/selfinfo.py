@@ -3,9 +3,10 @@
     build_info(pop, region)   edgesla_exporter_build_info{version, revision, branch,
                               pythonversion, pythonimplementation, os, arch, pop, region} 1
                               (node_exporter's build_info, with Python where it says Go)
-    runtime_collectors()      prometheus_client's process_* (CPU seconds, resident and
-                              virtual memory, open and max fds, start time), python_info
-                              and python_gc_*: the names every exporter's dashboards expect
+    runtime_collectors()      (fixed, live): prometheus_client's python_info, which never
+                              changes, and its process_* (CPU seconds, resident and virtual
+                              memory, open and max fds, start time) and python_gc_*, read at
+                              every scrape: the names every exporter's dashboards expect
 
 revision and branch say ``unknown``: a Python package does not carry its commit.
 """
@@ -58,8 +59,8 @@ def build_info(pop: str, region: str) -> Collector:
     return _BuildInfo(pop, region)
 
 
-def runtime_collectors() -> list[Collector]:
-    """The process and Python collectors, not registered anywhere yet."""
+def runtime_collectors() -> tuple[list[Collector], list[Collector]]:
+    """The Python and process collectors, (fixed, live), not registered anywhere yet."""
     # GCCollector registers itself somewhere; a throwaway registry it is
-    return [ProcessCollector(registry=None), PlatformCollector(registry=None),
-            GCCollector(registry=CollectorRegistry())]  # fmt: skip
+    live = [ProcessCollector(registry=None), GCCollector(registry=CollectorRegistry())]
+    return [PlatformCollector(registry=None)], live

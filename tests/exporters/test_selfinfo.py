@@ -24,7 +24,8 @@ def test_build_info_is_one_with_the_version_in_labels() -> None:
 
 def test_process_metrics_describe_this_process() -> None:
     registry = CollectorRegistry()
-    for collector in runtime_collectors():
+    fixed, live = runtime_collectors()
+    for collector in [*fixed, *live]:
         registry.register(collector)
     started = registry.get_sample_value("process_start_time_seconds")
     assert started is not None

@@ -135,14 +135,17 @@ def exporter(
     core = Exporter(config, PROBERS, BEATERS, tracer=tracing.tracer,
                     max_concurrency=max_concurrency)  # fmt: skip
     if web is not None:
-        core.add_live(web.collector(config.pop, config.region))
-    for collector in [build_info(config.pop, config.region), *runtime_collectors()]:
-        core.add_live(collector)
+        core.add(web.collector(config.pop, config.region), live=True)
+    fixed, live = runtime_collectors()
+    for collector in [build_info(config.pop, config.region), *fixed]:
+        core.add(collector, live=False)
+    for collector in live:
+        core.add(collector, live=True)
     address = listen or config.exporter.listen
     limits = Limits(threads=http_threads, header_timeout=http_header_timeout,
                     idle_timeout=http_idle_timeout)  # fmt: skip
     reloader = Reloader(core, config_path)
-    core.add_live(reloader.collector)
+    core.add(reloader.collector, live=True)
     app = make_app(core, web, telemetry_path=telemetry_path, reload=reloader.reload)
     server = serve(app, address, web.ssl_context if web and web.tls else None, limits)
     scheme = "https" if web and web.tls else "http"
