@@ -2,7 +2,7 @@
 
 ``EDGESLA_TEST_BASE_PORT`` (default 19500) moves all of them at once, so several test runs
 can share one machine: give each run its own base, 1,000 apart. The offsets used today lie
-in 0..899; a new test takes the next free block and says so here.
+in 0..999; a new test takes the next free block and says so here.
 
     0..12     the shared stack (tests/conftest.py)
     100..260  stack lifecycle, unprivileged, demo stacks (tests/stack)
@@ -25,6 +25,8 @@ in 0..899; a new test takes the next free block and says so here.
     867..879  the soak benchmark's stack (benchmarks/soak.py, default --base-port)
     890..899  load-test masters, their /metrics, a listener: a killed worker, network namespaces
               (tests/loadtests/test_distributed.py, test_namespaces.py)
+    960..962  the exporter-conventions benchmark (benchmarks/exporter_conventions.py): baseline,
+              branch, branch with --web.config.file
 """
 
 from __future__ import annotations
