@@ -269,6 +269,12 @@ class Server(wsgi.Server):
                 socket.socket.shutdown(evict.socket, socket.SHUT_RDWR)
         super().put_conn(conn)
 
+    @property
+    def idle_connections(self) -> int:
+        """How many kept-alive connections wait for their next request now."""
+        with self._idle_lock:
+            return len(self._idle)
+
     def forget(self, conn: _Connection) -> None:
         with self._idle_lock:
             self._idle.pop(conn, None)
