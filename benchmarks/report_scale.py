@@ -168,7 +168,7 @@ def report(
     figures = timed(argv, root / f"report-{name}.log")
     if figures["exit_code"] not in (0, 1, 3):
         raise RuntimeError(f"{name}: exit {figures['exit_code']}:\n"
-                           + (root / f"report-{name}.log").read_text()[-3000:])  # fmt: skip
+                           + (root / f"report-{name}.log").read_text()[:3000])  # fmt: skip
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
     figures["html_mib"] = round((out / "report.html").stat().st_size / 2**20, 1)
     figures["json_mib"] = round((out / "report.json").stat().st_size / 2**20, 1)
