@@ -15,8 +15,8 @@ DATA = Path(__file__).parent.parent / "testdata" / "config"
 
 INVALID = {
     "invalid-unknown-prober.yaml": "  targets[0] (name: pg-a): unknown prober 'postgress_query'; "
-    "known probers: etcd, kube_apiserver, mongodb_query, mongodb_replication, postgres_query, "
-    "postgres_replication",
+    "known probers: etcd, kube_apiserver, mongodb_query, mongodb_replication, "
+    "postgres_convergence, postgres_query, postgres_replication",
     "invalid-unknown-key.yaml": "  targets[0] (name: subscribers-lookup).colection: unknown key "
     "(check its spelling; see the config reference in the README)",
     "invalid-timeout-not-below-interval.yaml": "  (top level): target 'etcd': timeout 5s must "
