@@ -18,6 +18,7 @@ the password from (``password_file`` / ``password_env``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -154,7 +155,7 @@ class PostgresConvergenceTarget(_TargetBase):
 
     prober: Literal["postgres_convergence"]
     nodes: tuple[PostgresNode, ...] = Field(min_length=2)
-    tables: tuple[Annotated[str, Field(pattern=_TABLE)], ...] = Field(min_length=1)
+    tables: tuple[str, ...] = Field(min_length=1)
     #: The last-write-wins timestamp column every compared table carries.
     modified_column: str = Field(default="modified_at", pattern=r"^[A-Za-z_][A-Za-z0-9_$]*$")
     #: Rows written more recently than this (on either node) may still be on their way: left
@@ -162,6 +163,17 @@ class PostgresConvergenceTarget(_TargetBase):
     settle_time: Duration = Field(default=60.0, gt=0)
     #: Primary-key range size of one checksum; a differing range is compared row by row.
     chunk_rows: int = Field(default=1000, ge=10, le=1_000_000)
+
+    @field_validator("tables")
+    @classmethod
+    def _qualified(cls, tables: tuple[str, ...]) -> tuple[str, ...]:
+        for table in tables:
+            if not re.fullmatch(_TABLE, table):
+                raise ValueError(
+                    f"{table!r} is not schema.table: name each table with its schema, e.g. "
+                    "public.subscriber (plain identifiers, no quotes)"
+                )
+        return tables
 
     @model_validator(mode="after")
     def _distinct(self) -> PostgresConvergenceTarget:
