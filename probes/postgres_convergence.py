@@ -41,10 +41,13 @@ the pair, summed over the steps) and, only when the comparison ran to the end,
 ``_divergent_rows``; per table and node ``_settled_rows`` and ``_unsettled_rows``. A
 comparison that failed exports no divergent count: missing, never 0.
 
-**Verdict**: a node or table that could not be read fails the run with its reason (refused,
-auth, timeout, ...; ``config`` for a table without a usable primary key); divergent rows fail
-it as ``unhealthy``, the detail naming the table, the pair and a few keys. Everything ends by
-the timeout: the steps share one deadline. ``latency_seconds`` is the wall time of the run.
+**Verdict**: the run succeeds when every comparison ran to the end — the probe's success is
+"could we measure", as for a lag: divergent rows are the *measurement* (the gauge, its alert
+``EdgeslaPgRowsDiverged``, and the detail naming the table, the pair and a few keys), so a
+data fault does not also count against the PoP's probe availability. A node or table that
+could not be read fails the run with its reason (refused, auth, timeout, ...; ``config`` for a
+table without a usable primary key). Everything ends by the timeout: the steps share one
+deadline. ``latency_seconds`` is the wall time of the run.
 
 Not yet: composite primary keys (such a table is a ``config`` failure that says so), and a
 cap on the rows read when whole tables diverge.
@@ -411,8 +414,6 @@ def _verdict(
     detail = "; ".join(problems + lines)
     if failed is not None:
         return ProbeResult.fail(failed[0], detail, latency, tuple(samples))
-    if problems:
-        return ProbeResult.fail(Reason.UNHEALTHY, detail, latency, tuple(samples))
     return ProbeResult.ok(latency, detail, tuple(samples))
 
 

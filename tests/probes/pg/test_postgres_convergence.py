@@ -83,7 +83,8 @@ def _divergent(result: ProbeResult, table: str) -> float | None:
 
 def _converged(target: PostgresConvergenceTarget) -> ProbeResult | None:
     result = postgres_convergence.probe(target, 5.0)
-    return result if result.success else None
+    compared = result.success and all(_divergent(result, t) == 0 for t in target.tables)
+    return result if compared else None
 
 
 @pytest.fixture
@@ -138,8 +139,7 @@ def test_unreplicated_writes_are_counted_exactly_and_fresh_ones_left_out(
             (SHARED,),
         )
         result = postgres_convergence.probe(target, 5.0)
-        assert not result.success
-        assert result.reason is Reason.UNHEALTHY, result.detail
+        assert result.success, result.detail  # it measured: the divergence is the value
         assert _divergent(result, SUBSCRIBER) == 3  # two only on pg-a, one different
         assert _divergent(result, BILLING) == 0
         unsettled = {
