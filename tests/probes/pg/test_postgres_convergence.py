@@ -22,12 +22,12 @@ import pytest
 from edgesla import conventions as conv
 from edgesla.config import PostgresConvergenceTarget
 from edgesla.stack.layout import HOST, PG_NODES, Layout
-from probes import _pg, postgres_convergence
+from probes import postgres_convergence
 from probes._result import ProbeResult, Reason
 from tests.conftest import pg
 from tests.helpers import eventually
 from tests.ports import port
-from tests.probes.pg.targets import value
+from tests.probes.pg.targets import role_on_every_master, value
 
 pytestmark = pytest.mark.stack
 
@@ -48,19 +48,10 @@ _HAS = "SELECT true FROM public.subscriber WHERE subscriber_id = %s"
 
 @pytest.fixture(scope="module")
 def reader(stack: Layout) -> Iterator[str]:
-    """A login role with SELECT on the two tables and nothing else (roles do not replicate)."""
-    for node in PG_NODES:
-        with pg(stack, node) as conn:
-            conn.execute(f"CREATE ROLE {ROLE} LOGIN")
-            conn.execute(f"GRANT SELECT ON {SUBSCRIBER}, {BILLING} TO {ROLE}")
-    try:
-        yield ROLE
-    finally:
-        _pg.close_all()  # the pools hold sessions of the role
-        for node in PG_NODES:
-            with pg(stack, node) as conn:
-                conn.execute(f"DROP OWNED BY {ROLE}")
-                conn.execute(f"DROP ROLE {ROLE}")
+    """A login role with SELECT on the two tables and nothing else."""
+    grants = (f"CREATE ROLE {ROLE} LOGIN", f"GRANT SELECT ON {SUBSCRIBER}, {BILLING} TO {ROLE}")
+    with role_on_every_master(stack, ROLE, grants) as role:
+        yield role
 
 
 def _target(layout: Layout, user: str, ports: dict[str, int] | None = None,
