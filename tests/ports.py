@@ -27,6 +27,7 @@ in 0..899; a new test takes the next free block and says so here.
               (tests/loadtests/test_distributed.py, test_namespaces.py)
     900       a port where nothing listens: an unreachable PostgreSQL node
               (tests/probes/pg/test_postgres_convergence.py)
+    910..922  the convergence benchmark's stack (benchmarks/convergence.py)
 """
 
 from __future__ import annotations
