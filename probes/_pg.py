@@ -55,7 +55,7 @@ from typing import TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg import pq
+from psycopg import pq, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from edgesla._errors import ConfigError
@@ -78,6 +78,7 @@ __all__ = [
     "conninfo",
     "describe",
     "each_node",
+    "identifier",
     "never_raises",
     "reason_for",
     "run",
@@ -285,6 +286,11 @@ def each_node(nodes: Sequence[PostgresNode], work: Callable[[PostgresNode], T]) 
     """``work`` on every node at once: a run costs the slowest node, not the sum."""
     with ThreadPoolExecutor(max_workers=len(nodes), thread_name_prefix="edgesla-pg") as pool:
         return list(pool.map(work, nodes))
+
+
+def identifier(name: str) -> sql.Identifier:
+    """``public.subscriber`` → ``"public"."subscriber"``, quoted by psycopg."""
+    return sql.Identifier(*name.split("."))
 
 
 def never_raises(run: Callable[[], ProbeResult]) -> ProbeResult:

@@ -17,7 +17,8 @@ prober compares the tables themselves:
         - {name: pg-a, dsn: host=10.0.0.5 dbname=edgesla user=edgesla_reader, password_env: PGPW}
         - {name: pg-b, dsn: host=10.0.0.6 dbname=edgesla user=edgesla_reader, password_env: PGPW}
 
-**How** (``probes._pg_ranges`` holds the arithmetic and its cases), per table:
+**How** (``probes._pg_chunks`` asks the queries, ``probes._pg_ranges`` holds the arithmetic
+and its cases), per table:
 
 1. *shape*, on the first node that answers: the single-column primary key, the columns in
    order, and every ``chunk_rows``-th key in key order (an index-only scan): the chunk bounds;
@@ -62,14 +63,15 @@ from itertools import combinations
 from typing import Generic, TypeVar
 
 import psycopg
-from psycopg import sql
 
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.config import PostgresConvergenceTarget, PostgresNode
 from probes import _pg
+from probes import _pg_chunks as chunks_sql
 from probes._deadline import Deadline
-from probes._pg_ranges import Digest, Divergence, Version, chunk_runs, compare_rows
+from probes._pg_chunks import Rows, Shape, Sums
+from probes._pg_ranges import Divergence, Version, compare_rows
 from probes._pg_ranges import differing_chunks as _differing
 from probes._result import ProbeResult, Reason, Sample
 
@@ -77,53 +79,6 @@ __all__ = ["probe"]
 
 T = TypeVar("T")
 _Failure = tuple[Reason, str]
-
-#: Pinned per transaction (set_config(..., true)): a row's text must not depend on the
-#: session (a timestamptz is printed in the session's TimeZone).
-_SESSION = (
-    "SELECT pg_catalog.set_config('TimeZone', 'UTC', true), "
-    "pg_catalog.set_config('DateStyle', 'ISO, YMD', true), "
-    "pg_catalog.set_config('IntervalStyle', 'postgres', true), "
-    "pg_catalog.set_config('extra_float_digits', '1', true), "
-    "pg_catalog.set_config('bytea_output', 'hex', true)"
-)
-_KEY = (
-    "SELECT a.attname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
-    "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
-    "WHERE i.indrelid = %s::regclass AND i.indisprimary"
-)
-_COLUMNS = (
-    "SELECT attname FROM pg_catalog.pg_attribute "
-    "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
-)
-_BOUNDS = (
-    "SELECT k FROM (SELECT {key} AS k, row_number() OVER (ORDER BY {key}) AS n FROM {table}) s "
-    "WHERE n %% %(chunk)s = 0 ORDER BY k"
-)
-_CHECKSUMS = (
-    "SELECT chunk, count(*) FILTER (WHERE NOT settling), "
-    "coalesce(sum(h) FILTER (WHERE NOT settling), 0), count(*) FILTER (WHERE settling) "
-    "FROM (SELECT {chunk} AS chunk, ('x' || left(md5({row}::text), 16))::bit(64)::bigint AS h, "
-    "{settling} AS settling FROM {table}) s GROUP BY chunk"
-)
-_ROWS = "SELECT {chunk}, {key}, md5({row}::text), {settling} FROM {table} WHERE {ranges}"
-_SETTLING = "coalesce({modified} >= now() - make_interval(secs => %(settle)s), false)"
-
-
-@dataclass(frozen=True)
-class _Shape:
-    """What the chunks of one table are cut by: its key, its columns, the bounds."""
-
-    key: str
-    columns: tuple[str, ...]
-    bounds: tuple[object, ...]
-
-
-@dataclass(frozen=True)
-class _Sums:
-    digests: dict[int, Digest]
-    settled: int
-    unsettled: int
 
 
 @dataclass(frozen=True)
@@ -133,9 +88,6 @@ class _Step(Generic[T]):
     value: T | None = None
     failure: _Failure | None = None
     seconds: float = 0.0
-
-
-_Rows = dict[int, dict[object, Version]]  # chunk -> key -> version
 
 
 @dataclass
@@ -161,11 +113,14 @@ def _probe(target: PostgresConvergenceTarget, timeout: float) -> ProbeResult:
     nodes = target.nodes
     shapes = _shapes(target, deadline)
     ready = {table: step.value for table, step in shapes.items() if step.value is not None}
-    sums = _pg.each_node(
-        nodes,
-        lambda node: _on_node(node, deadline, ready,
-                              lambda conn, table: _checksums(conn, target, table, ready[table])),
-    )  # fmt: skip
+
+    def summed(node: PostgresNode) -> dict[str, _Step[Sums]]:
+        return _on_node(
+            node, deadline, ready,
+            lambda conn, table: chunks_sql.checksums(conn, target, table, ready[table]),
+        )  # fmt: skip
+
+    sums = _pg.each_node(nodes, summed)
     pairs = [
         _Pair(table, a, b) for table in target.tables for a, b in combinations(range(len(nodes)), 2)
     ]
@@ -176,11 +131,11 @@ def _probe(target: PostgresConvergenceTarget, timeout: float) -> ProbeResult:
         for side in (pair.a, pair.b) if pair.chunks else ():
             wanted[nodes[side].name].setdefault(pair.table, set()).update(pair.chunks)
 
-    def read(node: PostgresNode) -> dict[str, _Step[_Rows]]:
+    def read(node: PostgresNode) -> dict[str, _Step[Rows]]:
         chunks = wanted[node.name]
         return _on_node(
             node, deadline, chunks,
-            lambda conn, table: _rows(conn, target, table, ready[table], chunks[table]),
+            lambda conn, table: chunks_sql.rows(conn, target, table, ready[table], chunks[table]),
         )  # fmt: skip
 
     reads = _pg.each_node(nodes, read)
@@ -191,9 +146,9 @@ def _probe(target: PostgresConvergenceTarget, timeout: float) -> ProbeResult:
 
 def _checked(
     pair: _Pair,
-    shape: _Step[_Shape],
-    one: Mapping[str, _Step[_Sums]],
-    two: Mapping[str, _Step[_Sums]],
+    shape: _Step[Shape],
+    one: Mapping[str, _Step[Sums]],
+    two: Mapping[str, _Step[Sums]],
 ) -> None:
     """After the checksums: the pair's failure, or the chunks it must read row by row."""
     if shape.failure is not None or shape.value is None:
@@ -208,9 +163,7 @@ def _checked(
             pair.divergence = Divergence()  # the checksums agree: nothing to read
 
 
-def _compared(
-    pair: _Pair, one: Mapping[str, _Step[_Rows]], two: Mapping[str, _Step[_Rows]]
-) -> None:
+def _compared(pair: _Pair, one: Mapping[str, _Step[Rows]], two: Mapping[str, _Step[Rows]]) -> None:
     """After the row reads: the pair's divergence (or the read's failure)."""
     if pair.failure is not None or not pair.chunks:
         return
@@ -225,16 +178,16 @@ def _compared(
 # --- steps -----------------------------------------------------------------------------------
 
 
-def _shapes(target: PostgresConvergenceTarget, deadline: Deadline) -> dict[str, _Step[_Shape]]:
+def _shapes(target: PostgresConvergenceTarget, deadline: Deadline) -> dict[str, _Step[Shape]]:
     """Each table's shape from the first node that gives it (normally the first node); a
     table no node gives keeps the first failure."""
-    shapes: dict[str, _Step[_Shape]] = {}
+    shapes: dict[str, _Step[Shape]] = {}
     for node in target.nodes:
         missing = [t for t in target.tables if t not in shapes or shapes[t].value is None]
         if not missing:
             break
-        for table, step in _on_node(node, deadline, missing,
-                                    lambda conn, t: _shape(conn, target, t)).items():  # fmt: skip
+        got = _on_node(node, deadline, missing, lambda c, t: chunks_sql.shape(c, target, t))
+        for table, step in got.items():
             before = shapes.get(table)
             failure = step.failure if before is None else before.failure
             seconds = step.seconds + (before.seconds if before is not None else 0.0)
@@ -260,7 +213,7 @@ def _on_node(
             try:
                 with conn.transaction():
                     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    conn.execute(_SESSION)
+                    conn.execute(chunks_sql.SESSION)
                     value = work(conn, table)
                 done[table] = _Step(value, seconds=time.perf_counter() - begun)
             except (psycopg.Error, ConfigError) as exc:
@@ -282,94 +235,9 @@ def _on_node(
     return done
 
 
-def _shape(conn: _pg.Conn, target: PostgresConvergenceTarget, table: str) -> _Shape:
-    keys = [str(row[0]) for row in conn.execute(_KEY, (table,))]
-    if len(keys) != 1:
-        raise ConfigError(
-            f"{table} has {'no primary key' if not keys else 'a composite primary key'}: the "
-            "convergence check needs a single-column primary key; leave it out of tables"
-        )
-    columns = tuple(str(row[0]) for row in conn.execute(_COLUMNS, (table,)))
-    if target.modified_column not in columns:
-        raise ConfigError(
-            f"{table} has no column {target.modified_column!r}: set modified_column to its "
-            "last-write-wins timestamp column"
-        )
-    query = sql.SQL(_BOUNDS).format(key=sql.Identifier(keys[0]), table=_table(table))
-    bounds = tuple(row[0] for row in conn.execute(query, {"chunk": target.chunk_rows}))
-    return _Shape(keys[0], columns, bounds)
-
-
-def _checksums(
-    conn: _pg.Conn, target: PostgresConvergenceTarget, table: str, shape: _Shape
-) -> _Sums:
-    query = sql.SQL(_CHECKSUMS).format(**_parts(target, table, shape))
-    digests, settled, unsettled = {}, 0, 0
-    for chunk, rows, hash_sum, settling in conn.execute(query, _params(target, shape)):
-        digests[int(chunk)] = Digest(int(rows), int(hash_sum))
-        settled, unsettled = settled + int(rows), unsettled + int(settling)
-    return _Sums(digests, settled, unsettled)
-
-
-def _rows(
-    conn: _pg.Conn,
-    target: PostgresConvergenceTarget,
-    table: str,
-    shape: _Shape,
-    chunks: Iterable[int],
-) -> _Rows:
-    """The rows of ``chunks``, by chunk; one key-range predicate per run of chunks."""
-    key = sql.Identifier(shape.key)
-    ranges: list[sql.Composable] = []
-    params: dict[str, object] = dict(_params(target, shape))
-    for n, (first, last) in enumerate(chunk_runs(sorted(chunks), shape.bounds)):
-        sides: list[sql.Composable] = []
-        if first > 0:
-            params[f"lo{n}"] = shape.bounds[first - 1]
-            sides.append(sql.SQL("{key} >= {p}").format(key=key, p=sql.Placeholder(f"lo{n}")))
-        if last < len(shape.bounds):
-            params[f"hi{n}"] = shape.bounds[last]
-            sides.append(sql.SQL("{key} < {p}").format(key=key, p=sql.Placeholder(f"hi{n}")))
-        ranges.append(sql.SQL("({})").format(sql.SQL(" AND ").join(sides or [sql.SQL("true")])))
-    if not ranges:
-        return {}
-    query = sql.SQL(_ROWS).format(
-        **_parts(target, table, shape), key=key, ranges=sql.SQL(" OR ").join(ranges)
-    )
-    found: _Rows = {}
-    for chunk, value, digest, settling in conn.execute(query, params):
-        found.setdefault(int(chunk), {})[value] = Version(str(digest), bool(settling))
-    return found
-
-
-def _parts(
-    target: PostgresConvergenceTarget, table: str, shape: _Shape
-) -> dict[str, sql.Composable]:
-    key = sql.Identifier(shape.key)
-    chunk: sql.Composable = (
-        sql.SQL("width_bucket({key}, %(bounds)s)").format(key=key) if shape.bounds
-        else sql.SQL("0")
-    )  # fmt: skip
-    row = sql.SQL("ROW({})").format(sql.SQL(", ").join(map(sql.Identifier, shape.columns)))
-    settling = sql.SQL(_SETTLING).format(modified=sql.Identifier(target.modified_column))
-    return {"table": _table(table), "chunk": chunk, "row": row, "settling": settling}
-
-
-def _params(target: PostgresConvergenceTarget, shape: _Shape) -> Mapping[str, object]:
-    params: dict[str, object] = {"settle": target.settle_time}
-    if shape.bounds:
-        params["bounds"] = list(shape.bounds)
-    return params
-
-
-def _pick(rows: _Rows, chunks: Sequence[int]) -> dict[object, Version]:
+def _pick(rows: Rows, chunks: Sequence[int]) -> dict[object, Version]:
     """The rows of one pair's chunks (a node reads the union of its pairs' chunks)."""
     return {key: version for chunk in chunks for key, version in rows.get(chunk, {}).items()}
-
-
-def _table(name: str) -> sql.Identifier:
-    """``public.subscriber`` → ``"public"."subscriber"``, quoted by psycopg."""
-    return sql.Identifier(*name.split("."))
 
 
 # --- verdict ---------------------------------------------------------------------------------
@@ -378,7 +246,7 @@ def _table(name: str) -> sql.Identifier:
 def _verdict(
     target: PostgresConvergenceTarget,
     pairs: Sequence[_Pair],
-    sums: Sequence[Mapping[str, _Step[_Sums]]],
+    sums: Sequence[Mapping[str, _Step[Sums]]],
     latency: float,
 ) -> ProbeResult:
     names = [node.name for node in target.nodes]
@@ -417,7 +285,7 @@ def _verdict(
     return ProbeResult.ok(latency, detail, tuple(samples))
 
 
-def _chunk_count(sums: Sequence[Mapping[str, _Step[_Sums]]], pair: _Pair) -> int:
+def _chunk_count(sums: Sequence[Mapping[str, _Step[Sums]]], pair: _Pair) -> int:
     """Chunks holding settled rows on either node of the pair."""
     seen: set[int] = set()
     for side in (pair.a, pair.b):

@@ -575,5 +575,4 @@ def _summary(names: Sequence[str], views: Sequence[_NodeView]) -> str:
 
 
 def _table(target: PostgresReplicationTarget) -> sql.Identifier:
-    """``public.repl_heartbeat`` → ``"public"."repl_heartbeat"``, quoted by psycopg."""
-    return sql.Identifier(*target.heartbeat_table.split("."))
+    return _pg.identifier(target.heartbeat_table)
