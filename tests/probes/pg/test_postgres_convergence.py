@@ -188,3 +188,31 @@ def test_a_table_the_role_may_not_read_fails_only_its_own_comparison(
     assert "permission denied" in result.detail
     assert _divergent(result, "public.repl_heartbeat") is None
     assert _divergent(result, SUBSCRIBER) == 0
+
+
+@pytest.mark.parametrize(
+    ("columns", "said"),
+    [
+        ("a int, b int, modified_at timestamptz, PRIMARY KEY (a, b)", "a composite primary key"),
+        ("a int PRIMARY KEY, changed timestamptz", "has no column 'modified_at'"),
+        ("a int, modified_at timestamptz", "no primary key"),
+    ],
+)
+def test_a_table_the_check_cannot_cut_is_a_config_failure_that_says_why(
+    stack: Layout, reader: str, columns: str, said: str
+) -> None:
+    """A local table on both masters (not in the publications, so nothing replicates)."""
+    table = "public.zz_convergence_shape"
+    for node in PG_NODES:
+        with pg(stack, node) as conn:
+            conn.execute(f"CREATE TABLE {table} ({columns})".encode())
+            conn.execute(f"GRANT SELECT ON {table} TO {reader}".encode())
+    try:
+        result = postgres_convergence.probe(_target(stack, reader, tables=[table]), 5.0)
+    finally:
+        for node in PG_NODES:
+            with pg(stack, node) as conn:
+                conn.execute(f"DROP TABLE {table}".encode())
+    assert result.reason is Reason.CONFIG, result.detail
+    assert said in result.detail
+    assert _divergent(result, table) is None
