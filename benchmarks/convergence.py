@@ -1,7 +1,10 @@
 """postgres_convergence on a realistic table size, beside a full dump-and-diff, in the same run.
 
-A private stack seeded with ``--subscribers`` rows (subscriber and billing_account, on both
-masters); a PoP config with only the convergence target (settle time 1 s: the seed is fresh).
+A private stack (2,000 subscribers), grown to ``--subscribers`` rows of subscriber and
+billing_account by an ``INSERT ... SELECT generate_series`` on pg-a that replicates to pg-b (the
+stack's own seeding at 100,000 stops at its start-up check: its MongoDB-wire lookup times out
+at that size, nothing to do with PostgreSQL); a PoP config with only the convergence target
+(settle time 1 s: the rows are fresh).
 Two states: converged, then ``--diverge`` rows of public.subscriber changed on pg-a only (in
 a replication-origin session: pg-b's ``origin = none`` subscription never receives them, and
 ``session_replication_role = replica`` keeps their old ``modified_at``). In each state, in
@@ -68,6 +71,34 @@ def _probe(config: Path) -> dict[str, Any]:
             "success": result["success"], "divergent_rows": divergent}  # fmt: skip
 
 
+def _grow(dsns: dict[str, str], total: int) -> None:
+    """Add rows on pg-a up to ``total`` per table; wait until pg-b has them all."""
+    with psycopg.connect(dsns["pg-a"], autocommit=True) as conn:
+        have = conn.execute("SELECT count(*) FROM public.subscriber").fetchone()
+        extra = max(0, total - int(have[0] if have else 0))
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO public.subscriber (subscriber_id, account_type, service_level, "
+                "full_name, email) SELECT 'bench' || lpad(i::text, 8, '0'), "
+                "CASE WHEN i %% 10 = 0 THEN 'business' ELSE 'residential' END, 'gold', "
+                "'Bench Subscriber ' || i, 'bench' || i || '@example.net' "
+                "FROM generate_series(1, %s) AS i", (extra,),
+            )  # fmt: skip
+            conn.execute(
+                "INSERT INTO public.billing_account (subscriber_id, plan, monthly_fee_cents, "
+                "billing_cycle_day) SELECT 'bench' || lpad(i::text, 8, '0'), 'fiber-100', "
+                "3990, 1 + i %% 28 FROM generate_series(1, %s) AS i", (extra,),
+            )  # fmt: skip
+    with psycopg.connect(dsns["pg-b"], autocommit=True) as conn:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            row = conn.execute("SELECT count(*) FROM public.billing_account").fetchone()
+            if row is not None and int(row[0]) >= total:
+                return
+            time.sleep(1)
+    raise RuntimeError(f"pg-b did not receive {total} rows within 600 s")
+
+
 def _dump_diff(dsns: dict[str, str], work: Path) -> dict[str, Any]:
     start = time.perf_counter()
     moved, differing = 0, 0
@@ -127,14 +158,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     base = port(910)
-    print(f"stack with {args.subscribers} subscribers on ports {base}..{base + 12} ...")
-    with private_stack(base, args.subscribers) as status, \
+    print(f"stack on ports {base}..{base + 12} ...")
+    with private_stack(base) as status, \
             tempfile.TemporaryDirectory(prefix="edgesla-conv-") as tmp:  # fmt: skip
         pg_ports = {c["name"]: int(c["address"].rsplit(":", 1)[1])
                     for c in status["components"] if c["name"] in ("pg-a", "pg-b")}  # fmt: skip
         dsns = {
             n: f"host={HOST} port={p} dbname=edgesla user=postgres" for n, p in pg_ports.items()
         }
+        print(f"growing the tables to {args.subscribers} rows on pg-a (replicated) ...")
+        _grow(dsns, args.subscribers)
         config = Path(tmp) / "pop.yaml"
         config.write_text(yaml.safe_dump({
             "version": 1, "pop": "bench", "region": "lab",
