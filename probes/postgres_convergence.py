@@ -23,10 +23,11 @@ and its cases), per table:
 1. *shape*, on the first node that answers: the single-column primary key, the columns in
    order, and every ``chunk_rows``-th key in key order (an index-only scan): the chunk bounds;
 2. *checksums*, on every node at once, one scan each: per chunk the number of settled rows
-   (modified before ``now() - settle_time``) and the sum of a 64-bit hash of each row
-   (``md5`` of the row's text, every column), plus the count of settling rows;
+   (modified before ``now() - settle_time``) and the sum of a 64-bit hash of each row (every
+   column, ``hash_record_extended``: a column type without an extended hash function, e.g.
+   ``json``, makes that table's comparison a ``query_error``), plus the count of settling rows;
 3. *rows*, only for the chunks whose checksums differ between two nodes (key-range
-   predicates on the primary key), on the nodes concerned: every row's full hash and whether
+   predicates on the primary key), on the nodes concerned: every row's ``md5`` and whether
    it is settling; keys on one node only or with different hashes are divergent, keys
    settling on either node are left out.
 
