@@ -25,6 +25,7 @@ __all__ = ["Tracing", "make_tracing", "server_address", "span_attributes", "span
 _DB_SYSTEM = {
     "postgres_query": "postgresql",
     "postgres_replication": "postgresql",
+    "postgres_convergence": "postgresql",
     "mongodb_query": "mongodb",
     "mongodb_replication": "mongodb",
     "etcd": "etcd",

@@ -2,6 +2,7 @@
 
     postgres_query        latency of a configurable SQL statement
     postgres_replication  heartbeat lag origin->peer, subscription/walsender/slot health
+    postgres_convergence  divergent rows per table and node pair (key-range checksums)
     mongodb_query         latency of a find/aggregate (default: a random subscriber by id)
     mongodb_replication   replica-set members, primary, signed optime lag
     etcd                  per-member health, leader, quorum, fsync p99

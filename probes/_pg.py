@@ -48,13 +48,14 @@ import math
 import os
 import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from typing import TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg import pq
+from psycopg import pq, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from edgesla._errors import ConfigError
@@ -63,7 +64,7 @@ from edgesla.secrets import read_password, require_readable
 from probes import _pgpool
 from probes._deadline import Deadline, watchdog
 from probes._pgpool import ConnectionsBusy, Pooled
-from probes._result import Reason
+from probes._result import ProbeResult, Reason
 
 __all__ = [
     "WATCHDOG_MARGIN",
@@ -76,6 +77,9 @@ __all__ = [
     "connect",
     "conninfo",
     "describe",
+    "each_node",
+    "identifier",
+    "never_raises",
     "reason_for",
     "run",
 ]
@@ -276,6 +280,25 @@ def check_accepting(node: PostgresNode, deadline: Deadline) -> None:
 def close_all() -> None:
     """Close every idle connection (exporter shutdown, end of a test module)."""
     _pgpool.close_all()
+
+
+def each_node(nodes: Sequence[PostgresNode], work: Callable[[PostgresNode], T]) -> list[T]:
+    """``work`` on every node at once: a run costs the slowest node, not the sum."""
+    with ThreadPoolExecutor(max_workers=len(nodes), thread_name_prefix="edgesla-pg") as pool:
+        return list(pool.map(work, nodes))
+
+
+def identifier(name: str) -> sql.Identifier:
+    """``public.subscriber`` → ``"public"."subscriber"``, quoted by psycopg."""
+    return sql.Identifier(*name.split("."))
+
+
+def never_raises(run: Callable[[], ProbeResult]) -> ProbeResult:
+    """The contract's last line of defence: a bug becomes ``error``, never an exception."""
+    try:
+        return run()
+    except Exception as exc:
+        return ProbeResult.fail(Reason.ERROR, describe(exc, f"bug ({type(exc).__name__})"))
 
 
 # --- exceptions -> Reason ------------------------------------------------------------------

@@ -68,9 +68,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import psycopg
 from psycopg import sql
@@ -91,8 +89,6 @@ from probes._pg_lag import (
 from probes._result import ProbeResult, Reason, Sample
 
 __all__ = ["Heartbeat", "beat", "probe"]
-
-T = TypeVar("T")
 
 _LAG_KINDS = ("write", "flush", "replay")
 _CONFLICT_PREFIX = "confl_"
@@ -168,19 +164,21 @@ class Heartbeat:
 
     def __call__(self, target: PostgresReplicationTarget, timeout: float) -> ProbeResult:
         """Write a beat on every node, then measure every pair; never raises."""
-        return _guarded(lambda: self._cycle(target, timeout))
+        return _pg.never_raises(lambda: self._cycle(target, timeout))
 
     def _cycle(self, target: PostgresReplicationTarget, timeout: float) -> ProbeResult:
         start, begun = time.perf_counter(), time.monotonic()
         nodes, table = target.nodes, _table(target)
-        writes = _each_node(nodes, lambda node: _write(node, table, timeout))
+        writes = _pg.each_node(nodes, lambda node: _write(node, table, timeout))
         with self._lock:
             for node, written in zip(nodes, writes, strict=True):
                 self._remember(_key(target, node), written)
         names = [node.name for node in nodes]
         awaited = {n.name: w.beat for n, w in zip(nodes, writes, strict=True) if w.beat}
         deadline, spent = begun + _POLL_SHARE * timeout, begun + timeout
-        reads = _each_node(nodes, lambda node: _poll(node, table, spent, deadline, names, awaited))
+        reads = _pg.each_node(
+            nodes, lambda node: _poll(node, table, spent, deadline, names, awaited)
+        )
         with self._lock:
             lags = self._measure(target, reads)
             offsets = {node.name: self._clocks[_key(target, node)].best() for node in nodes}
@@ -383,12 +381,12 @@ class _NodeView:
 
 def probe(target: PostgresReplicationTarget, timeout: float) -> ProbeResult:
     """Lag of every origin→peer pair, and the subscription/walsender/slot state; never raises."""
-    return _guarded(lambda: _probe(target, timeout))
+    return _pg.never_raises(lambda: _probe(target, timeout))
 
 
 def _probe(target: PostgresReplicationTarget, timeout: float) -> ProbeResult:
     start = time.perf_counter()
-    views = _each_node(target.nodes, lambda node: _read_node(target, node, timeout))
+    views = _pg.each_node(target.nodes, lambda node: _read_node(target, node, timeout))
     latency = time.perf_counter() - start
     names = [node.name for node in target.nodes]
     problems = _problems(names, views)
@@ -576,20 +574,5 @@ def _summary(names: Sequence[str], views: Sequence[_NodeView]) -> str:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _guarded(run: Callable[[], ProbeResult]) -> ProbeResult:
-    """The contract's last line of defence: a bug becomes ``error``, never an exception."""
-    try:
-        return run()
-    except Exception as exc:
-        return ProbeResult.fail(Reason.ERROR, _pg.describe(exc, f"bug ({type(exc).__name__})"))
-
-
 def _table(target: PostgresReplicationTarget) -> sql.Identifier:
-    """``public.repl_heartbeat`` → ``"public"."repl_heartbeat"``, quoted by psycopg."""
-    return sql.Identifier(*target.heartbeat_table.split("."))
-
-
-def _each_node(nodes: Sequence[PostgresNode], work: Callable[[PostgresNode], T]) -> list[T]:
-    """``work`` on every node at once: a run costs the slowest node, not the sum."""
-    with ThreadPoolExecutor(max_workers=len(nodes), thread_name_prefix="edgesla-pg") as pool:
-        return list(pool.map(work, nodes))
+    return _pg.identifier(target.heartbeat_table)

@@ -14,6 +14,7 @@ from probes import (
     kube_apiserver,
     mongodb_query,
     mongodb_replication,
+    postgres_convergence,
     postgres_query,
     postgres_replication,
 )
@@ -26,6 +27,7 @@ ProbeFn = Callable[[Any, float], ProbeResult]
 PROBERS: Final[Mapping[str, ProbeFn]] = {
     "postgres_query": postgres_query.probe,
     "postgres_replication": postgres_replication.probe,
+    "postgres_convergence": postgres_convergence.probe,
     "mongodb_query": mongodb_query.probe,
     "mongodb_replication": mongodb_replication.probe,
     "etcd": etcd.probe,

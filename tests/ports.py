@@ -25,6 +25,9 @@ in 0..999; a new test takes the next free block and says so here.
     867..879  the soak benchmark's stack (benchmarks/soak.py, default --base-port)
     890..899  load-test masters, their /metrics, a listener: a killed worker, network namespaces
               (tests/loadtests/test_distributed.py, test_namespaces.py)
+    900       a port where nothing listens: an unreachable PostgreSQL node
+              (tests/probes/pg/test_postgres_convergence.py)
+    910..922  the convergence benchmark's stack (benchmarks/convergence.py)
     960..962  the exporter-conventions benchmark (benchmarks/exporter_conventions.py): baseline,
               branch, branch with --web.config.file
 """

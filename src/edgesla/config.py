@@ -18,6 +18,7 @@ the password from (``password_file`` / ``password_env``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -40,6 +41,7 @@ __all__ = [
     "MongoQueryTarget",
     "MongoReplicationTarget",
     "PopConfig",
+    "PostgresConvergenceTarget",
     "PostgresNode",
     "PostgresQueryTarget",
     "PostgresReplicationTarget",
@@ -52,8 +54,9 @@ __all__ = [
 ]
 
 CONFIG_VERSION = 1
-_PROBERS = frozenset({"postgres_query", "postgres_replication", "mongodb_query",
-                      "mongodb_replication", "etcd", "kube_apiserver"})  # fmt: skip
+_PROBERS = frozenset({"postgres_query", "postgres_replication", "postgres_convergence",
+                      "mongodb_query", "mongodb_replication", "etcd",
+                      "kube_apiserver"})  # fmt: skip
 _NAME = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
 _MIN_HEARTBEAT_SECONDS = 0.05
 
@@ -142,6 +145,45 @@ class PostgresReplicationTarget(_TargetBase):
         return value
 
 
+#: ``schema.table``, plain SQL identifiers (quoted by the prober, never pasted)
+_TABLE = r"^[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*$"
+
+
+class PostgresConvergenceTarget(_TargetBase):
+    """Do the masters hold the same rows? Key-range checksums of ``tables`` on every node
+    pair, rows modified within ``settle_time`` (by ``modified_column``) left out."""
+
+    prober: Literal["postgres_convergence"]
+    nodes: tuple[PostgresNode, ...] = Field(min_length=2)
+    tables: tuple[str, ...] = Field(min_length=1)
+    #: The last-write-wins timestamp column every compared table carries.
+    modified_column: str = Field(default="modified_at", pattern=r"^[A-Za-z_][A-Za-z0-9_$]*$")
+    #: Rows written more recently than this (on either node) may still be on their way: left
+    #: out. Above the worst replication lag the PoP accepts.
+    settle_time: Duration = Field(default=60.0, gt=0)
+    #: Primary-key range size of one checksum; a differing range is compared row by row.
+    chunk_rows: int = Field(default=1000, ge=10, le=1_000_000)
+
+    @field_validator("tables")
+    @classmethod
+    def _qualified(cls, tables: tuple[str, ...]) -> tuple[str, ...]:
+        for table in tables:
+            if not re.fullmatch(_TABLE, table):
+                raise ValueError(
+                    f"{table!r} is not schema.table: name each table with its schema, e.g. "
+                    "public.subscriber (plain identifiers, no quotes)"
+                )
+        return tables
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PostgresConvergenceTarget:
+        for what, names in (("node", [n.name for n in self.nodes]), ("table", self.tables)):
+            twice = sorted({name for name in names if names.count(name) > 1})
+            if twice:
+                raise ValueError(f"{what} {twice[0]!r} is listed twice; list each {what} once")
+        return self
+
+
 class _MongoBase(_Secret, _TargetBase):
     uri: str = Field(pattern=r"^mongodb(\+srv)?://")
     username: str | None = None
@@ -187,6 +229,7 @@ class KubeApiserverTarget(_TargetBase):
 Target = Annotated[
     PostgresQueryTarget
     | PostgresReplicationTarget
+    | PostgresConvergenceTarget
     | MongoQueryTarget
     | MongoReplicationTarget
     | EtcdTarget
@@ -265,7 +308,7 @@ def load_config(path: Path) -> PopConfig:
     return parse_config(read_yaml(path, "the PoP config"), str(path))
 
 
-_DURATION_KEYS = frozenset({"interval", "timeout", "jitter", "heartbeat_interval"})
+_DURATION_KEYS = frozenset({"interval", "timeout", "jitter", "heartbeat_interval", "settle_time"})
 
 
 def interval_of(config: PopConfig, target: Target) -> float:

@@ -110,6 +110,18 @@ PG_WALSENDER_IDLE: Final = "edgesla_pg_walsender_idle"  # 1 when the lag columns
 PG_WALSENDER_DISTANCE_BYTES: Final = "edgesla_pg_walsender_distance_bytes"
 PG_SLOT_ACTIVE: Final = "edgesla_pg_replication_slot_active"
 
+# postgres_convergence (labels: table; node, peer for a pair; node alone for one node's rows)
+#: Rows that differ between node and peer (only on one, or different content), rows modified
+#: within the settle time left out; absent when the comparison failed (see _success).
+PG_CONVERGENCE_DIVERGENT_ROWS: Final = "edgesla_pg_convergence_divergent_rows"
+#: 1 when the comparison of the table on the pair ran to the end, 0 when it failed.
+PG_CONVERGENCE_SUCCESS: Final = "edgesla_pg_convergence_success"
+PG_CONVERGENCE_DURATION_SECONDS: Final = "edgesla_pg_convergence_duration_seconds"
+#: Rows of the table on the node that were compared (older than the settle time), and those
+#: left out as too recent.
+PG_CONVERGENCE_SETTLED_ROWS: Final = "edgesla_pg_convergence_settled_rows"
+PG_CONVERGENCE_UNSETTLED_ROWS: Final = "edgesla_pg_convergence_unsettled_rows"
+
 # mongodb_replication (labels: member, state)
 MONGO_MEMBER_HEALTH: Final = "edgesla_mongodb_member_health"
 MONGO_MEMBER_STATE: Final = "edgesla_mongodb_member_state"  # 1 for the member's state label

@@ -34,6 +34,17 @@ HELP: Final[dict[str, str]] = {
     c.PG_WALSENDER_DISTANCE_BYTES: "WAL bytes between the publisher's current LSN and the "
     "subscriber's replayed LSN.",
     c.PG_SLOT_ACTIVE: "1 when the replication slot is in use by a walsender.",
+    c.PG_CONVERGENCE_DIVERGENT_ROWS: "Rows of the table that differ between node and peer (on "
+    "one only, or different content), rows modified within the settle time left out; absent "
+    "when the comparison failed.",
+    c.PG_CONVERGENCE_SUCCESS: "1 when the comparison of the table on node and peer ran to the "
+    "end, 0 when it failed (the probe's reason says why).",
+    c.PG_CONVERGENCE_DURATION_SECONDS: "Seconds the comparison of the table on node and peer "
+    "took (the slower node's queries, summed over the steps).",
+    c.PG_CONVERGENCE_SETTLED_ROWS: "Rows of the table on the node older than the settle time: "
+    "the rows compared.",
+    c.PG_CONVERGENCE_UNSETTLED_ROWS: "Rows of the table on the node modified within the settle "
+    "time: left out of the comparison.",
     c.MONGO_MEMBER_HEALTH: "1 when the replica-set member is healthy (replSetGetStatus).",
     c.MONGO_MEMBER_STATE: "1 for the member's current replica-set state.",
     c.MONGO_PRIMARY_PRESENT: "1 when the replica set has a primary.",

@@ -24,6 +24,7 @@ STACK_TARGETS = [
     "pg-a-billing-lookup",
     "pg-b-billing-lookup",
     "pg-multimaster",
+    "pg-convergence",
     "etcd",
 ]
 

@@ -62,6 +62,7 @@ def test_pop_config_describes_the_stack_targets(stack: Layout) -> None:
         "pg-a-billing-lookup": "postgres_query",
         "pg-b-billing-lookup": "postgres_query",
         "pg-multimaster": "postgres_replication",
+        "pg-convergence": "postgres_convergence",
         "etcd": "etcd",
     }
 

@@ -15,8 +15,8 @@ DATA = Path(__file__).parent.parent / "testdata" / "config"
 
 INVALID = {
     "invalid-unknown-prober.yaml": "  targets[0] (name: pg-a): unknown prober 'postgress_query'; "
-    "known probers: etcd, kube_apiserver, mongodb_query, mongodb_replication, postgres_query, "
-    "postgres_replication",
+    "known probers: etcd, kube_apiserver, mongodb_query, mongodb_replication, "
+    "postgres_convergence, postgres_query, postgres_replication",
     "invalid-unknown-key.yaml": "  targets[0] (name: subscribers-lookup).colection: unknown key "
     "(check its spelling; see the config reference in the README)",
     "invalid-timeout-not-below-interval.yaml": "  (top level): target 'etcd': timeout 5s must "
@@ -30,6 +30,15 @@ INVALID = {
     "pop, region and targets (see README.md#pop-config",
     "invalid-name-with-newline.yaml": "  targets[0] (name: pg-a\\nerror: forged line).colour: "
     "unknown key",
+    "invalid-convergence-table-without-schema.yaml": "  targets[0] (name: pg-convergence).tables: "
+    "'subscriber' is not schema.table: name each table with its schema, e.g. public.subscriber "
+    "(plain identifiers, no quotes)",
+    "invalid-convergence-table-twice.yaml": "  targets[0] (name: pg-convergence): table "
+    "'public.subscriber' is listed twice; list each table once",
+    "invalid-convergence-one-node.yaml": "  targets[0] (name: pg-convergence).nodes: Tuple should "
+    "have at least 2 items",
+    "invalid-convergence-zero-settle-time.yaml": "  targets[0] (name: pg-convergence).settle_time: "
+    "Input should be greater than 0",
 }
 
 

@@ -162,6 +162,29 @@ def _replication() -> list[Item]:
             ),
             unit="s",
         ),
+        timeseries_panel(
+            "Divergent rows between the masters",
+            "Rows of each compared table that differ between two masters (on one only, or "
+            "different content), rows modified within the settle time left out "
+            "(postgres_convergence). Anything above 0 that stays: last-write-wins did not "
+            "converge. A gap: the comparison failed (next panel).",
+            series(
+                f"max by (table, node, peer) "
+                f"({q.selector(conv.PG_CONVERGENCE_DIVERGENT_ROWS, *sub)})",
+                "{{table}} {{node}} ↔ {{peer}}",
+            ),
+            limits=thresholds((1, "red")),
+        ),
+        state_timeline(
+            "Convergence comparisons",
+            "1 when the comparison of the table on the two masters ran to the end; 0: it "
+            "failed, and whether they agree is unknown (the probe's failure reason says why).",
+            series(
+                f"min by (table, node, peer) ({q.selector(conv.PG_CONVERGENCE_SUCCESS, *sub)})",
+                "{{table}} {{node}} ↔ {{peer}}",
+            ),
+            states=_YES,
+        ),
         builder.Row("MongoDB replica set"),
         timeseries_panel(
             "Member lag behind the primary",

@@ -9,11 +9,21 @@ from __future__ import annotations
 from edgesla import conventions as conv
 from edgesla.rules.model import Alert, Group
 
-__all__ = ["ALERT_APPLY_ERRORS", "ALERT_WORKER_DOWN", "replication_group"]
+__all__ = [
+    "ALERT_APPLY_ERRORS",
+    "ALERT_ROWS_DIVERGED",
+    "ALERT_ROWS_UNCHECKED",
+    "ALERT_WORKER_DOWN",
+    "replication_group",
+]
 
 ALERT_WORKER_DOWN = "EdgeslaPgSubscriptionWorkerDown"
 ALERT_APPLY_ERRORS = "EdgeslaPgSubscriptionApplyErrors"
+ALERT_ROWS_DIVERGED = "EdgeslaPgRowsDiverged"
+ALERT_ROWS_UNCHECKED = "EdgeslaPgConvergenceUnchecked"
 _WORKER_FOR = "1m"
+_DIVERGED_FOR = "15m"
+_UNCHECKED_FOR = "30m"
 _APPLY_ERRORS = f"increase({conv.PG_SUBSCRIPTION_APPLY_ERRORS_TOTAL}[5m])"
 
 
@@ -56,6 +66,54 @@ def replication_group() -> Group:
     )
     return Group(
         "edgesla-replication",
-        (worker_down, apply_errors),
+        (worker_down, apply_errors, *_convergence_alerts()),
         "PostgreSQL logical replication: failures that precede lag",
     )
+
+
+def _convergence_alerts() -> tuple[Alert, Alert]:
+    """The postgres_convergence prober: rows the masters disagree on, and a comparison that
+    keeps failing (then the divergent count is missing, never 0)."""
+    diverged = Alert(
+        ALERT_ROWS_DIVERGED,
+        f"{conv.PG_CONVERGENCE_DIVERGENT_ROWS} > 0",
+        {conv.LABEL_SEVERITY: "ticket"},
+        {
+            "summary": "{{ $labels.pop }}: {{ $value }} rows of {{ $labels.table }} differ "
+            "between {{ $labels.node }} and {{ $labels.peer }}",
+            "description": "PoP {{ $labels.pop }} ({{ $labels.region }}): {{ $value }} rows of "
+            "{{ $labels.table }} older than the settle time differ between {{ $labels.node }} "
+            "and {{ $labels.peer }} (on one only, or different content): last-write-wins did "
+            "not converge, and clients read different data depending on the master.",
+            "runbook": "`edgesla probe --config pop.yaml --target {{ $labels.target }}` names "
+            "a few keys. Compare them on both masters (modified_at, modified_by); find how the "
+            "write bypassed replication (disabled subscription, ALTER SUBSCRIPTION ... SKIP, "
+            "a disabled LWW trigger, session_replication_role); re-apply the newest version "
+            "of each row on the master that lacks it.",
+        },
+        for_=_DIVERGED_FOR,
+        comment=f"for: {_DIVERGED_FOR}: rows still in flight are left out by the settle time "
+        "already; a divergence seen by every run for 15 minutes (3 runs at a 5-minute "
+        "interval) does not heal by itself",
+        signal=conv.PG_CONVERGENCE_DIVERGENT_ROWS,
+    )
+    unchecked = Alert(
+        ALERT_ROWS_UNCHECKED,
+        f"{conv.PG_CONVERGENCE_SUCCESS} == 0",
+        {conv.LABEL_SEVERITY: "ticket"},
+        {
+            "summary": "{{ $labels.pop }}: convergence of {{ $labels.table }} on "
+            "{{ $labels.node }}/{{ $labels.peer }} is not checked",
+            "description": "PoP {{ $labels.pop }} ({{ $labels.region }}): the comparison of "
+            "{{ $labels.table }} between {{ $labels.node }} and {{ $labels.peer }} keeps "
+            "failing: whether the masters hold the same rows is unknown.",
+            "runbook": "`edgesla probe --config pop.yaml --target {{ $labels.target }}` says "
+            "why (unreachable node, authentication, permission denied on the table, timeout: "
+            "raise the target's timeout for big tables).",
+        },
+        for_=_UNCHECKED_FOR,
+        comment=f"for: {_UNCHECKED_FOR}: several runs at the usual 5-minute interval; unknown "
+        "is not converged, but not urgent either",
+        signal=conv.PG_CONVERGENCE_SUCCESS,
+    )
+    return diverged, unchecked

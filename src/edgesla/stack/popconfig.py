@@ -11,6 +11,7 @@ from edgesla.config import (
     MongoQueryTarget,
     MongoReplicationTarget,
     PopConfig,
+    PostgresConvergenceTarget,
     PostgresNode,
     PostgresQueryTarget,
     PostgresReplicationTarget,
@@ -26,6 +27,10 @@ LOCAL_REGION = "local"
 
 
 def stack_pop_config(layout: Layout) -> PopConfig:
+    masters = tuple(
+        PostgresNode(name=node, dsn=postgres.dsn(layout, node), sslmode="disable")
+        for node in PG_NODES
+    )
     billing_lookup = (
         "SELECT plan, balance_cents FROM public.billing_account "
         f"WHERE subscriber_id = '{subscriber_id(0)}'"
@@ -63,12 +68,20 @@ def stack_pop_config(layout: Layout) -> PopConfig:
                 for node in PG_NODES
             ),
             PostgresReplicationTarget(
-                name="pg-multimaster",
-                prober="postgres_replication",
-                nodes=tuple(
-                    PostgresNode(name=node, dsn=postgres.dsn(layout, node), sslmode="disable")
-                    for node in PG_NODES
+                name="pg-multimaster", prober="postgres_replication", nodes=masters
+            ),
+            PostgresConvergenceTarget(
+                name="pg-convergence",
+                prober="postgres_convergence",
+                nodes=masters,
+                tables=(
+                    f"public.{conv.PG_TABLE_SUBSCRIBER}",
+                    f"public.{conv.PG_TABLE_BILLING}",
                 ),
+                # a table scan of each master: not every 5 s; rows settle within the 30 s
+                interval=30.0,
+                timeout=10.0,
+                settle_time=30.0,
             ),
             EtcdTarget(
                 name="etcd",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
 import psycopg
 
 from edgesla import conventions as conv
 from edgesla.config import PostgresNode, PostgresQueryTarget, PostgresReplicationTarget
 from edgesla.stack.layout import HOST, PG_NODES, Layout
+from probes import _pg
 from probes._result import ProbeResult, Sample
 
 SUB_ON_A = "sub_pg_a_from_pg_b"  # applies pg-b's changes on pg-a
@@ -72,3 +76,23 @@ def lag(result: ProbeResult, origin: str, peer: str) -> float | None:
 
 def lag_error(result: ProbeResult, origin: str, peer: str) -> float | None:
     return value(result, conv.PG_REPLICATION_LAG_ERROR_SECONDS, origin=origin, peer=peer)
+
+
+@contextmanager
+def role_on_every_master(layout: Layout, role: str, statements: Iterable[str]) -> Iterator[str]:
+    """Run ``statements`` (the role's CREATE and GRANTs) on every master — roles do not
+    replicate — and drop the role with all it owns afterwards (the probers' pools, which hold
+    its sessions, are closed first)."""
+    statements = list(statements)
+    for node in PG_NODES:
+        with psycopg.connect(dsn(layout, node), autocommit=True) as conn:
+            for statement in statements:
+                conn.execute(statement.encode())  # the test's own fixed SQL
+    try:
+        yield role
+    finally:
+        _pg.close_all()
+        for node in PG_NODES:
+            with psycopg.connect(dsn(layout, node), autocommit=True) as conn:
+                conn.execute(f"DROP OWNED BY {role}".encode())
+                conn.execute(f"DROP ROLE {role}".encode())

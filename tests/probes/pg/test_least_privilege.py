@@ -16,12 +16,12 @@ import pytest
 
 from edgesla import conventions as conv
 from edgesla.stack.layout import PG_NODES, Layout
-from probes import _pg, postgres_query, postgres_replication
+from probes import postgres_query, postgres_replication
 from probes._result import ProbeResult, Reason
 from probes.postgres_replication import Heartbeat
 from tests.conftest import pg
 from tests.helpers import eventually
-from tests.probes.pg.targets import dsn, query_target, replication_target
+from tests.probes.pg.targets import dsn, query_target, replication_target, role_on_every_master
 
 pytestmark = pytest.mark.stack
 
@@ -36,18 +36,8 @@ GRANTS = (
 
 @pytest.fixture
 def probe_role(stack: Layout) -> Iterator[str]:
-    for node in PG_NODES:
-        with pg(stack, node) as conn:
-            for statement in GRANTS:
-                conn.execute(statement)
-    try:
-        yield ROLE
-    finally:
-        _pg.close_all()  # the pools hold sessions of the role
-        for node in PG_NODES:
-            with pg(stack, node) as conn:
-                conn.execute(f"DROP OWNED BY {ROLE}")
-                conn.execute(f"DROP ROLE {ROLE}")
+    with role_on_every_master(stack, ROLE, GRANTS) as role:
+        yield role
 
 
 @pytest.fixture
