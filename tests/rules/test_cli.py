@@ -86,6 +86,11 @@ def test_default_spec_writes_one_file_with_rules_and_alerts(tmp_path: Path) -> N
             "unknown sli 'nonsense'",
             id="unknown-sli",
         ),
+        pytest.param(
+            "version: 1\nalerting: {guard: wilson, confidence: 0.99}\n",
+            "alerting: confidence is the spec's top-level key 'confidence'",
+            id="alerting-own-confidence",
+        ),
     ],
 )
 def test_bad_spec_exits_2_naming_file_place_and_fix(
