@@ -3,16 +3,15 @@ severity, and a real Alertmanager (Debian's prometheus-alertmanager, on a free l
 port) given the example sends one page per PoP while the inhibited companions stay silent.
 
 The alerts are posted to Alertmanager's API the way Prometheus posts them; the receivers'
-URLs are pointed at a small HTTP server in the test. Nothing else of the example changes."""
+URLs are pointed at a small HTTP server in the test, and the page route's group_wait is cut
+from 30 s to 1 s so the test does not sit through it (tests/rules/test_quorum_alert.py pages
+through the stack's Alertmanager with the real 30 s). Nothing else of the example changes."""
 
 from __future__ import annotations
 
-import json
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from edgesla.rules.absent_alerts import ALERT_EXPORTER_DOWN, ALERT_POP_VANISHED
 from edgesla.rules.alertmanager import ALERTMANAGER_FILE, RECEIVER_URLS
 from edgesla.rules.controlplane_alerts import ALERT_QUORUM_AT_RISK, ALERT_QUORUM_LOST
 from tests.helpers import eventually, free_port
+from tests.rules.webhook import Received, webhook_server
 
 ALERTMANAGER = "prometheus-alertmanager"
 
@@ -63,31 +63,10 @@ def test_routes_by_severity(example: Path, labels: list[str], receiver: str) -> 
     assert output.strip() == receiver
 
 
-class _Webhook(BaseHTTPRequestHandler):
-    received: list[tuple[str, dict[str, Any]]]
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.received.append((self.path, body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
-
-
 @pytest.fixture
-def webhook() -> Iterator[tuple[str, list[tuple[str, dict[str, Any]]]]]:
-    received: list[tuple[str, dict[str, Any]]] = []
-    handler = type("Handler", (_Webhook,), {"received": received})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", received
-    finally:
-        server.shutdown()
-        server.server_close()
+def webhook() -> Iterator[tuple[str, Received]]:
+    with webhook_server() as found:
+        yield found
 
 
 @pytest.fixture
@@ -95,6 +74,11 @@ def alertmanager(example: Path, webhook: tuple[str, list[Any]], tmp_path: Path) 
     config = example.read_text(encoding="utf-8")
     for url in RECEIVER_URLS.values():
         config = config.replace(url.rsplit("/", 1)[0], webhook[0])
+    assert config.count("group_wait: 30s") == 2  # the root route's and the page route's
+    config = config.replace(
+        "receiver: page\n    group_wait: 30s", "receiver: page\n    group_wait: 1s"
+    )
+    assert "group_wait: 1s" in config
     (tmp_path / "alertmanager.yml").write_text(config, encoding="utf-8")
     listen = f"127.0.0.1:{free_port()}"
     with (tmp_path / "alertmanager.log").open("w") as log:
@@ -131,7 +115,7 @@ def _alert(name: str, pop: str, severity: str) -> dict[str, Any]:
 
 
 def test_one_page_per_pop_and_the_inhibited_stay_silent(
-    alertmanager: str, webhook: tuple[str, list[tuple[str, dict[str, Any]]]]
+    alertmanager: str, webhook: tuple[str, Received]
 ) -> None:
     """pop-a: two of three etcd members gone (quorum lost, and at risk) and its exporter
     down (its series vanished); pop-b: only its series vanished."""
@@ -160,7 +144,7 @@ def test_one_page_per_pop_and_the_inhibited_stay_silent(
     eventually(lambda: states() == expected, timeout=10)
 
     _, received = webhook
-    eventually(lambda: len(received) >= 2, timeout=20)  # the page route's group_wait: 10s
+    eventually(lambda: len(received) >= 2, timeout=15)  # group_wait: 1s here
     pages = {
         body["groupLabels"]["pop"]: sorted(a["labels"]["alertname"] for a in body["alerts"])
         for path, body in received

@@ -1,10 +1,13 @@
 """An Alertmanager routing example for the alerts of ``edgesla rules``: pure, no I/O.
 
-    route (group by pop) ─┬─ severity="page"   → receiver page   (group_wait 10s, repeat 1h)
+    route (group by pop) ─┬─ severity="page"   → receiver page   (group_wait 30s, repeat 1h)
                           └─ severity="ticket" → receiver ticket (group_wait 1m, repeat 12h)
 
 Grouping by ``pop`` sends one notification per PoP and severity, however many of its
-alerts fire together. Inhibitions keep one cause from speaking twice (each within one PoP,
+alerts fire together. The page route waits 30 s (Alertmanager's default) before the first
+notification: long enough for an outage's cause (quorum lost, ``for: 15s``) to join its
+symptoms (a burn-rate page has no ``for:`` and fires first), so the page names the cause.
+Inhibitions keep one cause from speaking twice (each within one PoP,
 ``equal: [pop]``): etcd quorum lost silences quorum at risk, and an exporter Prometheus
 cannot scrape silences its PoP's vanished- and absent-series alerts. Receivers are webhooks
 to replace (PagerDuty, Opsgenie, a chat). ``amtool check-config`` accepts the file
@@ -13,6 +16,7 @@ to replace (PagerDuty, Opsgenie, a chat). ``amtool check-config`` accepts the fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -21,16 +25,21 @@ from edgesla import conventions as conv
 from edgesla.rules.absent_alerts import ALERT_EXPORTER_DOWN, ALERT_POP_ABSENT, ALERT_POP_VANISHED
 from edgesla.rules.controlplane_alerts import ALERT_QUORUM_AT_RISK, ALERT_QUORUM_LOST
 
-__all__ = ["ALERTMANAGER_FILE", "INHIBITIONS", "RECEIVER_URLS", "render_alertmanager"]
+__all__ = [
+    "ALERTMANAGER_FILE",
+    "INHIBITIONS",
+    "RECEIVERS",
+    "RECEIVER_URLS",
+    "config",
+    "render_alertmanager",
+]
 
 #: Beside the rule files in --out; not ``*.yml``, so Prometheus' ``rule_files: [DIR/*.yml]``
 #: never reads it as rules.
 ALERTMANAGER_FILE = "alertmanager.yml.example"
-#: receiver -> the placeholder webhook URL it posts to
-RECEIVER_URLS = {
-    "page": "http://127.0.0.1:9095/page",
-    "ticket": "http://127.0.0.1:9095/ticket",
-}
+RECEIVERS = ("page", "ticket")
+#: receiver -> the placeholder webhook URL it posts to in the example
+RECEIVER_URLS = {name: f"http://127.0.0.1:9095/{name}" for name in RECEIVERS}
 #: (source alert, target alerts): the source firing at a PoP silences the targets there.
 INHIBITIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (ALERT_QUORUM_LOST, (ALERT_QUORUM_AT_RISK,)),
@@ -44,7 +53,9 @@ def _matcher(name: str, values: tuple[str, ...]) -> str:
     return f'{name}=~"{"|".join(values)}"'
 
 
-def _config() -> dict[str, Any]:
+def config(urls: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The configuration; ``urls`` maps each receiver to its webhook (None: receivers that
+    notify nobody, the alerts are only seen in Alertmanager's UI and ``amtool alert``)."""
     severity = conv.LABEL_SEVERITY
     return {
         "route": {
@@ -57,7 +68,7 @@ def _config() -> dict[str, Any]:
                 {
                     "matchers": [_matcher(severity, ("page",))],
                     "receiver": "page",
-                    "group_wait": "10s",
+                    "group_wait": "30s",
                     "group_interval": "1m",
                     "repeat_interval": "1h",
                 },
@@ -77,8 +88,10 @@ def _config() -> dict[str, Any]:
             for source, targets in INHIBITIONS
         ],
         "receivers": [
-            {"name": name, "webhook_configs": [{"url": url, "send_resolved": True}]}
-            for name, url in RECEIVER_URLS.items()
+            {"name": name, "webhook_configs": [{"url": urls[name], "send_resolved": True}]}
+            if urls
+            else {"name": name}
+            for name in RECEIVERS
         ],
     }
 
@@ -91,5 +104,5 @@ def render_alertmanager(command: str) -> str:
         "one notification per PoP; inhibitions keep one cause from paging twice.",
         "Replace the receivers' webhook URLs; check with: amtool check-config FILE",
     ]
-    body = yaml.safe_dump(_config(), sort_keys=False, width=10_000)
+    body = yaml.safe_dump(config(RECEIVER_URLS), sort_keys=False, width=10_000)
     return "".join(f"# {line}\n" for line in header) + body
