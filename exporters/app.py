@@ -1,12 +1,16 @@
 """The exporter's WSGI application.
 
-/metrics          what the schedule measured; never waits on a database
+/metrics          what the schedule measured; never waits on a database (another path with
+                  --web.telemetry-path)
 /probe?target=N   blackbox-style: probe N now, within the scrape timeout Prometheus sends
                   (X-Prometheus-Scrape-Timeout-Seconds minus a 0.5 s offset), through the
                   same bounded runner as the schedule: it waits for a free place for at most
                   half that budget, else answers 503 (never an extra thread or connection)
 /-/healthy        the process is alive
 /-/ready          every target has been probed once
+/-/reload         POST: read the PoP config again (exporters.reload); 200, or 500 with the
+                  reason the new config was refused (the old one keeps running); 405 for
+                  any other method — as blackbox_exporter's
 
 With basic auth on (--web.config.file), every path asks for it except the two health paths:
 Kubernetes' probes send no credentials, and they tell nothing but "OK".
@@ -25,6 +29,7 @@ from exporters.exporter import Busy, Exporter
 from exporters.metrics import FrameworkMetrics
 from exporters.samples import SampleCollector
 from exporters.webconfig import WebConfig
+from exporters.webreload import WebConfigFile
 
 __all__ = ["SCRAPE_TIMEOUT_OFFSET", "make_app"]
 
@@ -33,7 +38,7 @@ StartResponse = Callable[..., Any]
 #: Paths served without basic auth: liveness and readiness only.
 _OPEN = frozenset({"/-/healthy", "/-/ready"})
 _LANDING = """<html><head><title>edgesla exporter</title></head><body>
-<h1>edgesla exporter — PoP {pop}</h1><p><a href="/metrics">/metrics</a></p>
+<h1>edgesla exporter — PoP {pop}</h1><p><a href="{path}">{path}</a></p>
 <p>Targets: {targets}</p><p>Probe one now: /probe?target=NAME</p></body></html>"""
 
 
@@ -59,16 +64,26 @@ def _probe_registry(exporter: Exporter, name: str, timeout: float | None) -> Col
     return registry
 
 
-def make_app(exporter: Exporter, web: WebConfig | None = None) -> Callable[..., Iterable[bytes]]:
-    web = web or WebConfig()
+def make_app(
+    exporter: Exporter,
+    web: WebConfig | WebConfigFile | None = None,
+    *,
+    telemetry_path: str = "/metrics",
+    reload: Callable[[str], str | None] | None = None,
+) -> Callable[..., Iterable[bytes]]:
+    """The app; ``telemetry_path``: where /metrics is served (``--web.telemetry-path``);
+    ``reload(trigger)``: what POST /-/reload calls (None: the path is not served).
+    ``web``: fixed, or a file read again when it changes."""
+    fixed = web if isinstance(web, WebConfig) else WebConfig()
+    current = web.current if isinstance(web, WebConfigFile) else lambda: fixed
 
     def app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
-        if path not in _OPEN and not web.allows(environ.get("HTTP_AUTHORIZATION")):
+        if path not in _OPEN and not current().allows(environ.get("HTTP_AUTHORIZATION")):
             start("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="edgesla"'),
                                        ("Content-Type", "text/plain")])  # fmt: skip
             return [b"Unauthorized\n"]
-        if path == "/metrics":
+        if path == telemetry_path:
             exporter.metrics.scrapes.labels(exporter.config.pop, exporter.config.region).inc()
             body, content_type = exporter.page.render(environ.get("HTTP_ACCEPT", ""))
             return _reply(start, "200 OK", body, content_type)
@@ -80,9 +95,18 @@ def make_app(exporter: Exporter, web: WebConfig | None = None) -> Callable[..., 
             if exporter.first_round_done.is_set():
                 return _reply(start, "200 OK", b"OK\n")
             return _reply(start, "503 Service Unavailable", b"first probes still running\n")
+        if path == "/-/reload" and reload is not None:
+            if environ.get("REQUEST_METHOD") != "POST":
+                start("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "POST")])
+                return [b"This endpoint requires a POST request.\n"]
+            refused = reload("POST /-/reload")
+            if refused is None:
+                return _reply(start, "200 OK", b"OK\n")
+            return _reply(start, "500 Internal Server Error",
+                          f"failed to reload config: {refused}\n".encode())  # fmt: skip
         if path == "/":
             names = ", ".join(sorted(exporter.targets))
-            page = _LANDING.format(pop=exporter.config.pop, targets=names)
+            page = _LANDING.format(pop=exporter.config.pop, targets=names, path=telemetry_path)
             return _reply(start, "200 OK", page.encode(), "text/html")
         return _reply(start, "404 Not Found", b"Not Found\n")
 

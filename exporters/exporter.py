@@ -22,6 +22,15 @@ schedule.
 counted as a probe run; its samples are published beside the probe's (``SampleCollector``
 keeps one slot per target and duty), and its failures are logged as transitions (failing,
 recovered) with at most one reminder a minute.
+
+**Reload.** ``reload(config)`` swaps in a new config of the same PoP while running. The
+series of a target are keyed by its labels (name and prober): a target whose name and
+prober stay keeps its counters and histogram; a target that left loses its series and
+samples; a new one starts with every series at its initial value. An unchanged target (same
+settings, interval and timeout) keeps its place in the schedule; a changed or new one is
+scheduled afresh, within the jitter. A result of a run that started under the old config
+for a target that changed or left is discarded. ``exporter.*`` settings (listen address,
+max_concurrency) take effect at the next start.
 """
 
 from __future__ import annotations
@@ -38,7 +47,9 @@ from dataclasses import dataclass, field
 
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry
+from prometheus_client.registry import Collector
 
+from edgesla._errors import ConfigError
 from edgesla.config import PopConfig, Target, interval_of, timeout_of
 from exporters.metrics import FrameworkMetrics
 from exporters.page import Page
@@ -139,12 +150,69 @@ class Exporter:
         self._pending_first = {t.name for t in config.targets}
         self._was_up: dict[str, bool] = {}
         self._duty_logs: dict[tuple[str, str], DutyLog] = {}
+        self._replan = threading.Event()
+        self._wake = threading.Event()  # the scheduler waits on it: stop, or a reload
         for target in config.targets:
             self.metrics.register(self.metrics.labels(target.name, target.prober))
 
     @property
     def targets(self) -> Mapping[str, Target]:
         return self._targets
+
+    def add(self, collector: Collector, *, live: bool) -> None:
+        """Export ``collector`` too: ``live``, read on every scrape (self-metrics, process
+        metrics); else rendered again only after ``page.changed()`` (what never changes)."""
+        self.registry.register(collector)
+        self.page.add(collector, live=live)
+
+    def reload(self, config: PopConfig) -> tuple[list[str], list[str], list[str]]:
+        """Run ``config`` from now on (see the module docstring); the names of the targets
+        (added, changed, removed). ConfigError, with nothing changed, when it is another
+        PoP's: its pop or region differs (every series would change; restart instead)."""
+        old = self.config
+        if (config.pop, config.region) != (old.pop, old.region):
+            raise ConfigError(
+                f"pop/region changed from {old.pop}/{old.region} to {config.pop}/{config.region}:"
+                " a reload keeps the PoP; restart the exporter to serve another"
+            )
+        new = {t.name: t for t in config.targets}
+        old_keys = {self.metrics.labels(t.name, t.prober) for t in old.targets}
+        new_keys = {self.metrics.labels(t.name, t.prober) for t in config.targets}
+        with self._lock:
+            for key in new_keys - old_keys:
+                self.metrics.register(key)
+            self.config, self._targets = config, new
+            for key in old_keys - new_keys:
+                self.metrics.unregister(key)
+                self.samples.forget(key)
+            for name in set(self._was_up) - set(new):
+                del self._was_up[name]
+            for duty in [k for k in self._duty_logs if k[0] not in new]:
+                del self._duty_logs[duty]
+            self._pending_first &= set(new)
+            if not self._pending_first:
+                self.first_round_done.set()
+        self._replan.set()
+        self._wake.set()
+        self.page.changed()
+        kept = {t.name: t for t in old.targets}
+        added = sorted(set(new) - set(kept))
+        removed = sorted(set(kept) - set(new))
+        changed = sorted(n for n in set(new) & set(kept) if not self._same_job(old, config, n))
+        return added, changed, removed
+
+    @staticmethod
+    def _same_job(old: PopConfig, new: PopConfig, name: str) -> bool:
+        a = next(t for t in old.targets if t.name == name)
+        b = next(t for t in new.targets if t.name == name)
+        return a == b and (interval_of(old, a), timeout_of(old, a)) == (
+            interval_of(new, b),
+            timeout_of(new, b),
+        )
+
+    def _current(self, target: Target) -> bool:
+        """Is ``target`` (as a run started with it) still the config's target of its name?"""
+        return self._targets.get(target.name) == target
 
     def _duties(self, target: Target) -> list[tuple[str, ProbeFn, float]]:
         """(duty, function, interval) of the target's background duties."""
@@ -173,6 +241,7 @@ class Exporter:
 
     def stop(self, wait: float = 10.0) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(wait)
         self.runner.close(wait)
@@ -181,13 +250,32 @@ class Exporter:
         heap = self._jobs()
         heapq.heapify(heap)
         while not self._stop.is_set():
+            if self._replan.is_set():
+                self._replan.clear()
+                heap = self._replanned(heap)
             job = heap[0]
             delay = job.due - time.monotonic()
             if delay > 0:
-                self._stop.wait(min(delay, 0.5))
+                self._wake.wait(min(delay, 0.5))
+                self._wake.clear()
                 continue
             heapq.heapreplace(heap, self._reschedule(job))
             self._dispatch(job)
+
+    def _replanned(self, heap: list[_Job]) -> list[_Job]:
+        """The jobs of the current config; an unchanged job keeps its due time (its phase)."""
+        before = {(j.target.name, j.duty): j for j in heap}
+        jobs = self._jobs()
+        for job in jobs:
+            was = before.get((job.target.name, job.duty))
+            if was is not None and (was.target, was.interval, was.timeout) == (
+                job.target,
+                job.interval,
+                job.timeout,
+            ):
+                job.due = was.due
+        heapq.heapify(jobs)
+        return jobs
 
     @staticmethod
     def _reschedule(job: _Job) -> _Job:
@@ -224,6 +312,10 @@ class Exporter:
 
     def _settled(self, run: Run, outcome: Outcome) -> None:
         """The outcome that counts for a scheduled run (a duty's or the probe's)."""
+        if not self._current(run.target):
+            log.debug("target %s: result of a run under the previous config discarded",
+                      run.target.name)  # fmt: skip
+            return
         if run.duty != PROBE:
             self._duty_result(run.target, run.duty, outcome.result)
             return
@@ -273,15 +365,15 @@ class Exporter:
         than the target's own timeout. ``duties_first``: run its background duties (the
         heartbeat) first, each within the target's timeout (``edgesla probe``), and answer
         with their samples and detail too: the heartbeat is what measures the lag."""
-        target = self._targets[name]
-        own = timeout_of(self.config, target)
+        config, target = self.config, self._targets[name]
+        own = timeout_of(config, target)
         budget = own if timeout is None else min(own, timeout)
         duties = [
             self.runner.run_now(Run(target, duty, fn, own), wait=own).result
             for duty, fn, _ in (self._duties(target) if duties_first else ())
         ]
         not_after = time.monotonic() + budget
-        run = Run(self._targets[name], PROBE, self._probers[target.prober], own,
+        run = Run(target, PROBE, self._probers[target.prober], own,
                   not_after=not_after)  # fmt: skip
         outcome = self.runner.run_now(run, wait=budget / 2)
         result = outcome.result

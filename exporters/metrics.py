@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -121,6 +122,20 @@ class FrameworkMetrics:
         self.run_duration.labels(*key).set(0)
         self.overruns.labels(*key)
         self.deadline_exceeded.labels(*key)
+
+    def unregister(self, key: TargetLabels) -> None:
+        """Remove every series of a target (it left the config on a reload)."""
+        with_result = [(self.results, ("success", "failure"))]
+        with_reason = [(self.failures, [r.value for r in Reason]),
+                       (self.reason, [r.value for r in Reason])]  # fmt: skip
+        for metric, values in [*with_result, *with_reason]:
+            for value in values:
+                with contextlib.suppress(KeyError):
+                    metric.remove(*key, value)
+        for plain in (self.up, self.latency, self.last_success, self.last_run, self.run_duration,
+                      self.overruns, self.deadline_exceeded):  # fmt: skip
+            with contextlib.suppress(KeyError):
+                plain.remove(*key)
 
     def record(self, key: TargetLabels, result: ProbeResult, run_seconds: float) -> None:
         now = time.time()

@@ -41,6 +41,12 @@ class SampleCollector(Collector):
         with self._lock:
             self._latest[(key, duty)] = result
 
+    def forget(self, key: TargetLabels) -> None:
+        """Drop every slot of a target (it left the config on a reload)."""
+        with self._lock:
+            for slot in [k for k in self._latest if k[0] == key]:
+                del self._latest[slot]
+
     def collect(self) -> Iterator[Metric]:
         with self._lock:
             latest = sorted(self._latest.items(), key=lambda kv: (kv[0][0], kv[0][1] != PROBE_SLOT,

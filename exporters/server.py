@@ -48,6 +48,8 @@ __all__ = ["Limits", "Server", "parse_listen", "serve"]
 log = logging.getLogger("edgesla.exporter")
 
 WsgiApp = Callable[..., Iterable[bytes]]
+#: A TLS context, or a function returning the current one (see _TlsAdapter).
+Tls = ssl.SSLContext | Callable[[], ssl.SSLContext]
 
 
 @dataclass(frozen=True)
@@ -127,9 +129,12 @@ def _files(sock: socket.socket, mode: str, _size: int = -1, timeout: float = 10.
 
 
 class _TlsAdapter(Adapter):
-    """Wraps accepted sockets without a handshake: the worker does it (see _Connection)."""
+    """Wraps accepted sockets without a handshake: the worker does it (see _Connection).
 
-    def __init__(self, context: ssl.SSLContext) -> None:
+    ``context``: one, or a function asked for the current one at each new connection (a
+    web config read again when its certificates rotate)."""
+
+    def __init__(self, context: Tls) -> None:
         self.context = context
         self.certificate = self.private_key = self.certificate_chain = self.ciphers = None
         self.private_key_password = None
@@ -138,7 +143,8 @@ class _TlsAdapter(Adapter):
         return sock
 
     def wrap(self, sock: socket.socket) -> tuple[ssl.SSLSocket, dict[str, str]]:
-        tls = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        context = self.context if isinstance(self.context, ssl.SSLContext) else self.context()
+        tls = context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         return tls, {}
 
     def get_environ(self) -> dict[str, str]:
@@ -216,7 +222,7 @@ class Server(wsgi.Server):
 
     def __init__(
         self, bind: tuple[str, int], app: WsgiApp, limits: Limits,
-        tls: ssl.SSLContext | None = None,
+        tls: Tls | None = None,
     ) -> None:  # fmt: skip
         super().__init__(
             bind, app, numthreads=limits.threads, max=limits.threads,
@@ -263,6 +269,12 @@ class Server(wsgi.Server):
                 socket.socket.shutdown(evict.socket, socket.SHUT_RDWR)
         super().put_conn(conn)
 
+    @property
+    def idle_connections(self) -> int:
+        """How many kept-alive connections wait for their next request now."""
+        with self._idle_lock:
+            return len(self._idle)
+
     def forget(self, conn: _Connection) -> None:
         with self._idle_lock:
             self._idle.pop(conn, None)
@@ -300,9 +312,9 @@ def _with_busy_answer(app: WsgiApp) -> WsgiApp:
     return guarded
 
 
-def serve(
-    app: WsgiApp, listen: str, tls: ssl.SSLContext | None = None, limits: Limits | None = None
-) -> Server:
+def serve(app: WsgiApp, listen: str, tls: Tls | None = None, limits: Limits | None = None) -> (
+    Server
+):  # fmt: skip
     """Bind and serve in a background thread; ConfigError when the address cannot be bound.
 
     Stop with ``server.stop()``.

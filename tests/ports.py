@@ -2,7 +2,7 @@
 
 ``EDGESLA_TEST_BASE_PORT`` (default 19500) moves all of them at once, so several test runs
 can share one machine: give each run its own base, 1,000 apart. The offsets used today lie
-in 0..899; a new test takes the next free block and says so here. A stack takes its base
+in 0..999; a new test takes the next free block and says so here. A stack takes its base
 and the 13 ports above it (offset 13: its Alertmanager).
 
     0..13     the shared stack (tests/conftest.py)
@@ -28,6 +28,8 @@ and the 13 ports above it (offset 13: its Alertmanager).
               also tests/probes/pg's lag exporter: do not run the soak during the suite
     890..899  load-test masters, their /metrics, a listener: a killed worker, network namespaces
               (tests/loadtests/test_distributed.py, test_namespaces.py)
+    960..962  the exporter-conventions benchmark (benchmarks/exporter_conventions.py): baseline,
+              branch, branch with --web.config.file
 """
 
 from __future__ import annotations

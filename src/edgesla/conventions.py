@@ -70,6 +70,21 @@ EXPORTER_PROBE_REJECTED_TOTAL: Final = "edgesla_exporter_probe_requests_rejected
 EXPORTER_AUTH_REQUESTS_TOTAL: Final = "edgesla_exporter_auth_requests_total"
 #: bcrypt verifications run (the dummy-hash ones for unknown users included).
 EXPORTER_AUTH_BCRYPT_CHECKS_TOTAL: Final = "edgesla_exporter_auth_bcrypt_checks_total"
+#: 1, with the exporter's version and Python's in labels (as node_exporter's build_info).
+EXPORTER_BUILD_INFO: Final = "edgesla_exporter_build_info"
+#: How the last PoP-config reload went (SIGHUP, POST /-/reload), as Prometheus names it.
+EXPORTER_CONFIG_LAST_RELOAD_SUCCESSFUL: Final = "edgesla_exporter_config_last_reload_successful"
+EXPORTER_CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP: Final = (
+    "edgesla_exporter_config_last_reload_success_timestamp_seconds"
+)
+#: 1 for the reason the last reload was refused: config | sources | identity.
+EXPORTER_CONFIG_LAST_RELOAD_FAILURE_REASON: Final = (
+    "edgesla_exporter_config_last_reload_failure_reason"
+)
+#: How the last re-read of the web config (--web.config.file) went: 1 ok, 0 refused.
+EXPORTER_WEB_CONFIG_LAST_RELOAD_SUCCESSFUL: Final = (
+    "edgesla_exporter_web_config_last_reload_successful"
+)
 LABEL_RESULT: Final = "result"
 LABEL_REASON: Final = "reason"
 

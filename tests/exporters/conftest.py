@@ -58,7 +58,8 @@ def _openssl(*args: str, cwd: Path) -> None:
 
 @pytest.fixture(scope="session")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate."""
+    """A throwaway CA, two server certificates for 127.0.0.1 (server, server2: its rotation)
+    and a client certificate."""
     d = tmp_path_factory.mktemp("certs")
     _openssl(
         "req",
@@ -78,6 +79,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     for name, ext in (
         ("server", "subjectAltName=IP:127.0.0.1"),
+        ("server2", "subjectAltName=IP:127.0.0.1"),  # the rotated one (test_webreload)
         ("client", "extendedKeyUsage=clientAuth"),
     ):
         _openssl(

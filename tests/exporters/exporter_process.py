@@ -56,8 +56,12 @@ class Running:
 
 
 @contextmanager
-def exporter(tmp_path: Path, *args: str, ready_mark: str = "serving ") -> Iterator[Running]:
+def exporter(
+    tmp_path: Path, *args: str, ready_mark: str = "serving ", listen_flag: str = "--listen"
+) -> Iterator[Running]:
     """Start `edgesla exporter --config ... --listen 127.0.0.1:FREE ARGS`; SIGTERM it after.
+
+    ``listen_flag``: the flag name to give the address with (the old name or the new one).
 
     Ready when its log says it serves and the first probe round is done (the probe thread
     has started); stopped with SIGTERM, which must end it with exit code 0.
@@ -68,7 +72,7 @@ def exporter(tmp_path: Path, *args: str, ready_mark: str = "serving ") -> Iterat
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [EDGESLA, "exporter", "--config", str(config), "--listen", f"127.0.0.1:{port}",
+            [EDGESLA, "exporter", "--config", str(config), listen_flag, f"127.0.0.1:{port}",
              "--max-concurrency", "1", *args],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip

@@ -103,6 +103,22 @@ def test_replication_lag_is_the_worst_pair(prometheus_url: str) -> None:
     assert fleet["pop-c"].issues[0].kind == "missing_series"
 
 
+def test_fleet_lag_in_parts_counts_the_same(
+    prometheus_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prometheus refuses a subquery over ``--query.max-samples`` (300 PoPs x 30 days at 15 s
+    is over the default): the raw scan and the chart go in parts of ``SUBQUERY_POINTS``."""
+    client, period = PrometheusClient(prometheus_url), Period(T0, END, "range", "")
+    thresholds = {"pop-a": 0.75, "pop-b": 0.75, "pop-c": 0.75}
+    whole: list[str] = []
+    expected = lag.fleet(client, period, thresholds, queries=whole, rollups=False)
+    monkeypatch.setattr(lag, "SUBQUERY_POINTS", 700)  # 960 steps a PoP: 3 parts, 1 PoP a chart
+    parts: list[str] = []
+    assert lag.fleet(client, period, thresholds, queries=parts, rollups=False) == expected
+    assert expected["pop-a"].counted == (WINDOW_SAMPLES - 1, WINDOW_SAMPLES)
+    assert len(parts) > len(whole)
+
+
 def test_pops(prometheus_url: str) -> None:
     assert prometheus.pops(prometheus_url, T0, END) == ["pop-a", "pop-b", "pop-c", "pop-d"]
 

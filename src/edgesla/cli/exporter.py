@@ -6,6 +6,7 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -20,9 +21,12 @@ from edgesla.cli.render import err_console, out_console
 from edgesla.config import PopConfig, load_config
 from edgesla.durations import parse_duration
 from edgesla.locations import printable
-from edgesla.secrets import source_problems
+from edgesla.logformat import FORMATS, LEVELS
+from edgesla.logformat import configure as configure_logging
 
 __all__ = ["exporter", "probe", "probe_once"]
+
+log = logging.getLogger("edgesla.exporter")
 
 
 def _seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -43,15 +47,33 @@ config_option = click.option(
 )  # fmt: skip
 
 
+#: Paths the exporter serves itself: --web.telemetry-path cannot take one.
+_RESERVED_PATHS = frozenset({"/", "/probe", "/-/healthy", "/-/ready", "/-/reload"})
+
+
+def _telemetry_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.startswith("/") or any(c in value for c in "?# ") or value in _RESERVED_PATHS:
+        raise click.BadParameter(
+            f"{value!r}: give a path starting with / that is not one of "
+            f"{', '.join(sorted(_RESERVED_PATHS))}, e.g. /metrics"
+        )
+    return value
+
+
 @click.command()
 @config_option
-@click.option("--listen", help="HOST:PORT to serve on; default: the config's exporter.listen "
+@click.option("--web.listen-address", "--listen", "listen", metavar="HOST:PORT",
+              help="Address to serve on; default: the config's exporter.listen "
               "(0.0.0.0:9830).")  # fmt: skip
 @click.option(
-    "--web-config",
+    "--web.config.file", "--web-config", "web_config",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="TLS / client-certificate / basic-auth config, exporter-toolkit format.",
-)
+    help="TLS / client-certificate / basic-auth config, exporter-toolkit format (as "
+    "node_exporter's). Re-read when it or a certificate it names changes: rotate without "
+    "a restart.",
+)  # fmt: skip
+@click.option("--web.telemetry-path", "telemetry_path", default="/metrics", show_default=True,
+              callback=_telemetry_path, help="Path under which to expose the metrics.")  # fmt: skip
 @click.option(
     "--max-concurrency",
     type=click.IntRange(1, 256),
@@ -70,56 +92,96 @@ config_option = click.option(
               "write, and of a new connection that sends nothing.")  # fmt: skip
 @click.option("--http-idle-timeout", callback=_seconds, default="75s", show_default=True,
               help="Close a kept-alive connection after this long without a request.")  # fmt: skip
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
-              default="info", show_default=True)  # fmt: skip
+@click.option("--log.level", "--log-level", "log_level", type=click.Choice(LEVELS),
+              default="info", show_default=True,
+              help="Only log messages with this severity or above.")  # fmt: skip
+@click.option("--log.format", "log_format", type=click.Choice(FORMATS), default="logfmt",
+              show_default=True, help="Output format of log messages.")  # fmt: skip
 def exporter(
-    config_path: Path, listen: str | None, web_config: Path | None,
+    config_path: Path, listen: str | None, web_config: Path | None, telemetry_path: str,
     max_concurrency: int | None, otlp_endpoint: str | None, http_threads: int,
-    http_header_timeout: float, http_idle_timeout: float, log_level: str,
+    http_header_timeout: float, http_idle_timeout: float, log_level: str, log_format: str,
 ) -> None:  # fmt: skip
     """Serve the PoP's metrics for Prometheus: probes run on their own schedule.
 
     \b
-    Endpoints: /metrics, /probe?target=NAME (blackbox-style, honours
-    X-Prometheus-Scrape-Timeout-Seconds), /-/healthy, /-/ready.
-    Every series carries pop, region, target and prober labels. Stop with Ctrl-C or SIGTERM.
+    Endpoints: /metrics (--web.telemetry-path), /probe?target=NAME (blackbox-style, honours
+    X-Prometheus-Scrape-Timeout-Seconds), /-/healthy, /-/ready, /-/reload (POST).
+    Every probe series carries pop, region, target and prober labels; beside them
+    edgesla_exporter_build_info and the process_* metrics.
+    The flags are node_exporter's; the older names --listen, --web-config and --log-level
+    still work. Stop with Ctrl-C or SIGTERM.
+
+    \b
+    Reload the PoP config with SIGHUP or POST /-/reload: targets that stay keep their
+    counters; a config that does not load is refused, the old one keeps running, and
+    edgesla_exporter_config_last_reload_successful says 0.
     Refuses to start (exit 2) when a file or variable a target names (password, token, TLS
     file) cannot be read.
     """
     from exporters.app import make_app
     from exporters.exporter import Exporter
     from exporters.otel import make_tracing
+    from exporters.reload import Reloader
+    from exporters.selfinfo import build_info, runtime_collectors
     from exporters.server import Limits, serve
-    from exporters.webconfig import load_web_config
+    from exporters.webreload import WebConfigFile
     from probes.registry import BEATERS, PROBERS, close_all
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging(log_level, log_format)
     config = _load_checked(config_path)
-    web = load_web_config(web_config) if web_config else None
+    web = WebConfigFile(web_config) if web_config else None
     tracing = make_tracing(config.pop, otlp_endpoint)
     core = Exporter(config, PROBERS, BEATERS, tracer=tracing.tracer,
                     max_concurrency=max_concurrency)  # fmt: skip
-    if web and web.auth:
-        auth = web.auth.collector(config.pop, config.region)
-        core.registry.register(auth)
-        core.page.add(auth, live=True)
+    if web is not None:
+        core.add(web.collector(config.pop, config.region), live=True)
+    fixed, live = runtime_collectors()
+    for collector in [build_info(config.pop, config.region), *fixed]:
+        core.add(collector, live=False)
+    for collector in live:
+        core.add(collector, live=True)
     address = listen or config.exporter.listen
     limits = Limits(threads=http_threads, header_timeout=http_header_timeout,
                     idle_timeout=http_idle_timeout)  # fmt: skip
-    server = serve(make_app(core, web), address, web.ssl_context() if web else None, limits)
-    scheme = "https" if web and web.tls_server_config else "http"
-    logging.info("edgesla exporter for PoP %s: %d targets, serving %s://%s/metrics",
-                 config.pop, len(config.targets), scheme, address)  # fmt: skip
-    stopped = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopped.set())
-    core.start()
-    stopped.wait()
-    logging.info("stopping")
+    reloader = Reloader(core, config_path)
+    core.add(reloader.collector, live=True)
+    app = make_app(core, web, telemetry_path=telemetry_path, reload=reloader.reload)
+    server = serve(app, address, web.ssl_context if web and web.tls else None, limits)
+    scheme = "https" if web and web.tls else "http"
+    log.info("edgesla exporter for PoP %s: %d targets, serving %s://%s%s",
+                 config.pop, len(config.targets), scheme, address, telemetry_path)  # fmt: skip
+    _run_until_stopped(core.start, lambda: reloader.reload("SIGHUP"))
+    log.info("stopping")
     server.stop()
     core.stop()
     close_all()
     tracing.shutdown()
+
+
+def _run_until_stopped(start: Callable[[], None], on_hup: Callable[[], object]) -> None:
+    """``start()``, then wait for SIGINT or SIGTERM; call ``on_hup()`` on each SIGHUP (on this
+    thread, not in the signal handler)."""
+    wake, hups, stop = threading.Event(), [0], [False]
+
+    def hup(*_: object) -> None:
+        hups[0] += 1
+        wake.set()
+
+    def term(*_: object) -> None:
+        stop[0] = True
+        wake.set()
+
+    signal.signal(signal.SIGHUP, hup)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, term)
+    start()
+    while not stop[0]:
+        wake.wait()
+        wake.clear()
+        while hups[0] and not stop[0]:
+            hups[0] -= 1
+            on_hup()
 
 
 @click.command()
@@ -169,19 +231,10 @@ def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = F
 
 
 def _load_checked(config_path: Path) -> PopConfig:
-    """The config, once every file and variable its targets name can be read (exit 2 else).
+    """The config, once every file and variable its targets name can be read (exit 2 else)."""
+    from exporters.reload import require_sources
 
-    Probes read them again on every run (a rotated password is picked up), but a typo in a
-    path should stop a deployment, not start an exporter that reports ``config`` forever.
-    """
-    config = load_config(config_path)
-    problems = source_problems(config.targets)
-    if problems:
-        lines = "\n".join(f"  {line}" for line in problems)
-        raise ConfigError(
-            f"{config_path}: cannot start: what these targets name cannot be read:\n{lines}"
-        )
-    return config
+    return require_sources(load_config(config_path), config_path)
 
 
 def _as_doc(config: Any, name: str, result: Any, seconds: float) -> dict[str, Any]:

@@ -34,6 +34,7 @@ __all__ = ["CHART_POINTS", "fleet", "grid", "per_pop"]
 
 STEP = REPLICATION_LAG.step_seconds
 CHART_POINTS = 240
+SUBQUERY_POINTS = 5_000_000  # PoPs x steps in one raw-scan subquery (see _parts)
 _METRIC = conv.PG_REPLICATION_LAG_SECONDS
 
 
@@ -58,10 +59,19 @@ def _chart(
     client: PrometheusClient, period: Period, pops: Sequence[str] | None, points: int,
     queries: list[str],
 ) -> dict[str, tuple[tuple[datetime, float], ...]]:  # fmt: skip
-    """The worst lag of each bin of whole steps, the last bin cut at the period's end."""
+    """The worst lag of each bin of whole steps, the last bin cut at the period's end; a
+    query per group of PoPs whose subquery holds at most ``SUBQUERY_POINTS`` points (a range
+    query evaluates its subquery over the whole period at once)."""
     first, _, steps = grid(period)
     if not steps:
         return {}
+    if pops is not None and len(pops) > 1 and len(pops) * steps > SUBQUERY_POINTS:
+        size = max(1, SUBQUERY_POINTS // steps)
+        ordered = sorted(pops)
+        out: dict[str, tuple[tuple[datetime, float], ...]] = {}
+        for i in range(0, len(ordered), size):
+            out |= _chart(client, period, ordered[i : i + size], points, queries)
+        return out
     per_bin = round(_bin(period, points) / STEP)
     worst = REPLICATION_LAG.worst(_pop_matcher(pops))
 
@@ -69,7 +79,7 @@ def _chart(
         span = f"{promql.range_ms(n * STEP)}:{promql.range_ms(STEP)}"
         return f"max_over_time(({worst})[{span}] offset 1ms)"
 
-    out: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
+    bins: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
     full, rest = divmod(steps, per_bin)
     width = per_bin * STEP
     if full:
@@ -77,13 +87,13 @@ def _chart(
         for labels, values in client.query_range(
             expr(per_bin), first + width, first + full * width, width
         ):
-            out[labels.get(conv.LABEL_POP, "")] += [(to_datetime(t), v) for t, v in values]
+            bins[labels.get(conv.LABEL_POP, "")] += [(to_datetime(t), v) for t, v in values]
     if rest:
         queries.append(expr(rest))
         at = first + steps * STEP
         for labels, value in client.vector(expr(rest), at):
-            out[labels.get(conv.LABEL_POP, "")].append((to_datetime(at), value))
-    return {pop: tuple(found) for pop, found in out.items()}
+            bins[labels.get(conv.LABEL_POP, "")].append((to_datetime(at), value))
+    return {pop: tuple(values) for pop, values in bins.items()}
 
 
 def _missing_issues(missing: Sequence[float]) -> list[DataIssue]:
@@ -206,19 +216,33 @@ def _raw_counts(
 ) -> tuple[dict[str, float], dict[str, float]]:
     """(steps within ``threshold``, steps with a value) per PoP on the grid steps of
     ``[lo, hi)`` (both multiples of the step), counted by a subquery over raw samples."""
-    good: dict[str, float] = {}
-    counted: dict[str, float] = {}
+    good: dict[str, float] = defaultdict(float)
+    counted: dict[str, float] = defaultdict(float)
     if hi - lo < STEP:
-        return good, counted
+        return dict(good), dict(counted)
     worst = REPLICATION_LAG.worst(_pop_matcher(pops))
-    span, step = promql.range_ms(hi - lo), promql.range_ms(STEP)
-    within = f"(({worst}) <= bool {threshold!r})[{span}:{step}] offset 1ms"
-    for fn, into in (("sum_over_time", good), ("count_over_time", counted)):
-        expr = f"{fn}({within})"
-        queries.append(expr)
-        for labels, value in client.vector(expr, hi):
-            into[labels.get(conv.LABEL_POP, "")] = value
-    return good, counted
+    step = promql.range_ms(STEP)
+    for part_lo, part_hi in _parts(lo, hi, len(pops)):
+        span = promql.range_ms(part_hi - part_lo)
+        within = f"(({worst}) <= bool {threshold!r})[{span}:{step}] offset 1ms"
+        for fn, into in (("sum_over_time", good), ("count_over_time", counted)):
+            expr = f"{fn}({within})"
+            queries.append(expr)
+            for labels, value in client.vector(expr, part_hi):
+                into[labels.get(conv.LABEL_POP, "")] += value
+    return dict(good), dict(counted)
+
+
+def _parts(lo: float, hi: float, pops: int) -> list[tuple[float, float]]:
+    """``[lo, hi)`` cut at step multiples into parts of at most ``SUBQUERY_POINTS`` points
+    for ``pops`` PoPs: Prometheus holds a subquery's whole matrix at once, and refuses one
+    over its ``--query.max-samples`` (default 50 million: 300 PoPs x 30 days at 15 s)."""
+    steps = max(1, SUBQUERY_POINTS // max(1, pops))
+    parts: list[tuple[float, float]] = []
+    while lo < hi:
+        parts.append((lo, min(hi, lo + steps * STEP)))
+        lo = parts[-1][1]
+    return parts
 
 
 def _rolled_counts(
