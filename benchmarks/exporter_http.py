@@ -22,7 +22,7 @@ Everything shares the machine's cores with wrk and with whatever else runs there
 
     .venv/bin/python benchmarks/exporter_http.py [--duration 15] [--connections 20] [--idle 200]
 
-Ports: EDGESLA_TEST_BASE_PORT (default 19500) + 820..836 (tests/ports.py).
+Ports: EDGESLA_TEST_BASE_PORT (default 19500) + 820..837 (tests/ports.py).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from benchmarks._common import EDGESLA, component, private_stack, save
 POSTGRES_EXPORTER = "/usr/bin/prometheus-postgres-exporter"
 BASE = int(os.environ.get("EDGESLA_TEST_BASE_PORT", "19500")) + 820
 STACK, EDGESLA_PORT, EDGESLA_AUTH_PORT, PGEXP_PORT, PGEXP_AUTH_PORT = (
-    BASE, BASE + 13, BASE + 14, BASE + 15, BASE + 16,
+    BASE, BASE + 14, BASE + 15, BASE + 16, BASE + 17,
 )  # fmt: skip
 USER, PASSWORD = "prometheus", "bench-secret"
 _UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}

@@ -2,27 +2,30 @@
 
 ``EDGESLA_TEST_BASE_PORT`` (default 19500) moves all of them at once, so several test runs
 can share one machine: give each run its own base, 1,000 apart. The offsets used today lie
-in 0..999; a new test takes the next free block and says so here.
+in 0..999; a new test takes the next free block and says so here. A stack takes its base
+and the 13 ports above it (offset 13: its Alertmanager).
 
-    0..12     the shared stack (tests/conftest.py)
+    0..13     the shared stack (tests/conftest.py)
     100..260  stack lifecycle, unprivileged, demo stacks (tests/stack)
     295..296  the self-care service (tests/selfcare)
-    340..355  the control-plane private stack (340..352), a standalone MongoDB (355)
+    340..355  the control-plane private stack (340..353), a standalone MongoDB (355)
     397..399  the load test's master, the exporter under test (tests/loadtests, tests/exporters)
     420..440  benchmark stacks (benchmarks/)
     470..479  report inputs' Prometheus (tests/report_inputs)
     480..489  the month of data behind the report CLI tests (tests/report_cli)
-    500..512  the quorum-alert stack (tests/rules)
+    500..513  the quorum-alert stack (tests/rules)
     680..699  the recorded-contract Grafana (tests/dashboards)
     700..760  the scrape-config stack and its Prometheus, load-test metrics and master
-    800..813  the probe-fault chaos stack (800..812) and the exporter under test (813)
+    800..814  the probe-fault chaos stack (800..813) and the exporter under test (814)
               (tests/chaos/test_probe_faults.py)
-    820..836  the exporter HTTP benchmark (benchmarks/exporter_http.py): its stack 820..832,
-              edgesla exporters 833..834, postgres_exporters 835..836
-    840..852  the replication chaos stack (tests/chaos/test_replication_faults.py), 853: its
-              delay proxy (on 127.0.0.2)
-    854..866  the stack-operations stack (tests/stack/test_operations.py)
-    867..879  the soak benchmark's stack (benchmarks/soak.py, default --base-port)
+    820..837  the exporter HTTP benchmark (benchmarks/exporter_http.py): its stack 820..833,
+              edgesla exporters 834..835, postgres_exporters 836..837
+    840..853  the replication chaos stack (tests/chaos/test_replication_faults.py); 853 is
+              also its delay proxy, on 127.0.0.2 (the stack's Alertmanager is on 127.0.0.1)
+    854..867  the stack-operations stack (tests/stack/test_operations.py); its Alertmanager
+              (867) overlaps the soak benchmark's pg-a: do not run the two at once
+    867..880  the soak benchmark's stack (benchmarks/soak.py, default --base-port); 880 is
+              also tests/probes/pg's lag exporter: do not run the soak during the suite
     890..899  load-test masters, their /metrics, a listener: a killed worker, network namespaces
               (tests/loadtests/test_distributed.py, test_namespaces.py)
     900       a port where nothing listens: an unreachable PostgreSQL node

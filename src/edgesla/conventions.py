@@ -167,6 +167,10 @@ RULE_POP_OBJECTIVE: Final = "pop:edgesla_slo_objective:ratio"
 #: of ratios, a sum of counts is not biased by uneven traffic).
 RULE_POP_ERRORS_5M: Final = "pop:edgesla_slo_errors:increase5m"
 RULE_POP_EVENTS_5M: Final = "pop:edgesla_slo_events:increase5m"
+#: Guarded alerts only (spec ``alerting:``): all events over every burn-rate window (5m is
+#: RULE_POP_EVENTS_5M), and the error ratio's lower confidence bound (Wilson, corrected).
+RULE_POP_EVENTS: Final = "pop:edgesla_slo_events:increase{window}"
+RULE_POP_ERROR_RATIO_LOWER: Final = "pop:edgesla_slo_errors:ratio_lower_bound{window}"
 #: Per PoP: error budget left over the spec's window, 1 = untouched, <= 0 = spent.
 RULE_POP_BUDGET_REMAINING: Final = "pop:edgesla_slo_error_budget_remaining:ratio"
 

@@ -2,8 +2,8 @@
 failures, never availability, and shows ``up`` 0 within interval + timeout.
 
 The real ``edgesla exporter`` runs as a subprocess with its own short schedule (interval 2 s,
-timeout 1 s) against a private stack (ports ``port(800)``..``port(812)``; the exporter under
-test on ``port(813)``), plus one target on a server that accepts TCP and never answers.
+timeout 1 s) against a private stack (ports ``port(800)``..``port(813)``; the exporter under
+test on ``port(814)``), plus one target on a server that accepts TCP and never answers.
 Faults: every process of pg-b frozen (3 probe periods, twice), its postmaster alone frozen,
 packets to pg-b dropped (iptables), the MongoDB-wire server frozen, etcd members frozen and
 killed. A thread polls /metrics every 0.1 s throughout; detection and recovery times and the
@@ -50,7 +50,7 @@ from tests.ports import port
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 BASE = port(800)
-LISTEN = port(813)
+LISTEN = port(814)
 INTERVAL, TIMEOUT = 2.0, 1.0
 #: Detected within interval + timeout, plus the framework's grace and a margin for a loaded
 #: machine and the 0.1 s polling.

@@ -24,6 +24,15 @@ _KNOWN = (
 )
 
 INVALID = {
+    "invalid-alerting-confidence.yaml": "  alerting: confidence is the spec's top-level key "
+    "'confidence' (one level for the report and the alerts); move it there and write guard: "
+    "wilson here",
+    "invalid-alerting-guard.yaml": "  alerting.guard: unknown guard 'clopper-pearson': use "
+    "wilson (fire on the error ratio's lower confidence bound; an exact Clopper-Pearson bound "
+    "cannot be computed in PromQL) or none",
+    "invalid-alerting-min-events.yaml": "  alerting.min_events: min_events -5 must be a whole "
+    "number of events, 0 or more (0: no minimum), e.g. 100; keep it below what a long window "
+    "(1h) normally holds",
     "invalid-bad-window.yaml": "  window: invalid window '30 days': use a duration such as 30d "
     "or 7d, a fixed period {start: 2026-11-01T00:00:00Z, end: 2026-12-01T00:00:00Z}, or "
     "'loadtest' for the window of the load-test run(s) given",

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from edgesla.cli import cli
 from edgesla.rules import RULES_FILE
+from edgesla.rules.alertmanager import ALERTMANAGER_FILE
 from edgesla.rules.writer import ROLLUPS_FILE
 
 FLEET = textwrap.dedent("""\
@@ -40,7 +41,7 @@ def test_default_spec_writes_one_file_with_rules_and_alerts(tmp_path: Path) -> N
     assert doc["groups"]
     assert path.read_text(encoding="utf-8").startswith("# DO NOT EDIT")
     written = sorted(p.name for p in (tmp_path / "rules").iterdir())
-    assert written == sorted([RULES_FILE, ROLLUPS_FILE])  # no temp left
+    assert written == sorted([RULES_FILE, ROLLUPS_FILE, ALERTMANAGER_FILE])  # no temp left
     check = subprocess.run(
         ["promtool", "check", "rules", str(tmp_path / "rules" / ROLLUPS_FILE)],
         capture_output=True, text=True, check=False,
@@ -85,6 +86,11 @@ def test_default_spec_writes_one_file_with_rules_and_alerts(tmp_path: Path) -> N
             "version: 1\nobjectives:\n  - {name: x, sli: nonsense}\n",
             "unknown sli 'nonsense'",
             id="unknown-sli",
+        ),
+        pytest.param(
+            "version: 1\nalerting: {guard: wilson, confidence: 0.99}\n",
+            "alerting: confidence is the spec's top-level key 'confidence'",
+            id="alerting-own-confidence",
         ),
     ],
 )
@@ -142,7 +148,9 @@ def test_a_failed_run_leaves_the_previous_file_untouched(tmp_path: Path) -> None
     slo = _write(tmp_path / "slo.yaml", "version: 1\nwindow: 1h\n")
     assert _rules("--slo", str(slo), "--out", str(out))[0] == 2
     assert (out / RULES_FILE).read_text(encoding="utf-8") == before
-    assert sorted(p.name for p in out.iterdir()) == sorted([RULES_FILE, ROLLUPS_FILE])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [RULES_FILE, ROLLUPS_FILE, ALERTMANAGER_FILE]
+    )
 
 
 def test_fleet_pops_get_absent_alerts(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ from tests.helpers import edgesla
 pytestmark = pytest.mark.stack
 
 COMPONENTS = [
-    "pg-a", "pg-b", "etcd1", "etcd2", "etcd3", "mongo", "prometheus", "selfcare", "exporter",
+    "pg-a", "pg-b", "etcd1", "etcd2", "etcd3", "mongo", "alertmanager", "prometheus", "selfcare",
+    "exporter",
 ]  # fmt: skip
 
 

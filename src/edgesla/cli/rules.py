@@ -33,7 +33,8 @@ __all__ = ["rules"]
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory for edgesla-rules.yml and edgesla-report-rollups.yml (created); point "
-    "Prometheus' rule_files at DIR/*.yml.",
+    "Prometheus' rule_files at DIR/*.yml. An Alertmanager routing example goes beside them "
+    "(alertmanager.yml.example).",
 )
 def rules(slo_path: Path | None, fleet_path: Path | None, out_dir: Path) -> None:
     """Write Prometheus recording rules (SLI error ratios, error budget) and alerts
@@ -42,11 +43,12 @@ def rules(slo_path: Path | None, fleet_path: Path | None, out_dir: Path) -> None
     \b
     Check and test the result with promtool:
       promtool check rules DIR/edgesla-rules.yml
+      amtool check-config DIR/alertmanager.yml.example
     Exit codes: 0 written, 2 bad spec, fleet or --out (nothing written).
     """
     from edgesla.fleet import load_fleet
     from edgesla.rules import generate_rules, write_rules
-    from edgesla.rules.writer import write_rollups
+    from edgesla.rules.writer import write_alertmanager_example, write_rollups
     from edgesla.slo.spec import default_spec, lag_thresholds, load_spec
 
     command = ["edgesla", "rules"]
@@ -68,3 +70,8 @@ def rules(slo_path: Path | None, fleet_path: Path | None, out_dir: Path) -> None
     )
     rolled = write_rollups(out_dir, "edgesla rules", lag_thresholds(spec))
     err_console.print(f"wrote {rolled}: the SLA report's fleet roll-ups", soft_wrap=True)
+    routing = write_alertmanager_example(out_dir, "edgesla rules")
+    err_console.print(
+        f"wrote {routing}: an Alertmanager routing example (page/ticket, by PoP, inhibitions)",
+        soft_wrap=True,
+    )

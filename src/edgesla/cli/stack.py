@@ -24,11 +24,13 @@ def stack() -> None:
     \b
     Components: two PostgreSQL masters (pg-a, pg-b) in bi-directional logical replication
     with last-write-wins, a MongoDB-wire server with N synthetic subscribers, a three-member
-    etcd cluster, and Prometheus scraping etcd and the PoP's exporter.
+    etcd cluster, Prometheus scraping etcd and the PoP's exporter, and Alertmanager
+    receiving its alerts (EDGESLA_ALERT_WEBHOOK=URL: pages to URL/page, tickets to URL/ticket).
 
     \b
     Fault drills: `stack stop NAME`, `stack start NAME`, `stack restart NAME` act on one
-    component (pg-a, pg-b, etcd1..etcd3, mongo, prometheus, selfcare, exporter).
+    component (pg-a, pg-b, etcd1..etcd3, mongo, alertmanager, prometheus, selfcare,
+    exporter).
     """
 
 
@@ -167,8 +169,8 @@ def _report(result: control.OperationResult, as_json: bool, code: int) -> None:
 def stop_command(name: str, state_dir: Path, as_json: bool) -> None:
     """Stop one component NAME and record it as stopped on purpose.
 
-    NAME as `stack status` lists it: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, prometheus,
-    selfcare, exporter.
+    NAME as `stack status` lists it: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, alertmanager,
+    prometheus, selfcare, exporter.
 
     `stack status` then shows it DOWN, "stopped (edgesla stack stop)", and exits 1 until
     `stack start NAME`. Stopping a component that does not run changes nothing. Exit 0 when
@@ -185,8 +187,8 @@ def stop_command(name: str, state_dir: Path, as_json: bool) -> None:
 def start_command(name: str, state_dir: Path, as_json: bool) -> None:
     """Start one component NAME again on its existing data, and wait until it answers.
 
-    NAME as `stack status` lists it: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, prometheus,
-    selfcare, exporter.
+    NAME as `stack status` lists it: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, alertmanager,
+    prometheus, selfcare, exporter.
 
     A component that already runs is left alone (the message says so). Exit 0 when it runs
     and is healthy, 1 when it runs but is not healthy yet (the detail says why) or did not
@@ -203,8 +205,8 @@ def start_command(name: str, state_dir: Path, as_json: bool) -> None:
 def restart_command(name: str, state_dir: Path, as_json: bool) -> None:
     """Stop one component NAME (whatever process runs it now), start it again, wait for it.
 
-    NAME as `stack status` lists it: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, prometheus,
-    selfcare, exporter.
+    NAME as `stack status` lists it: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, alertmanager,
+    prometheus, selfcare, exporter.
 
     Exit 0 when it runs and is healthy again, 1 otherwise.
     """

@@ -3,16 +3,22 @@ staying over its threshold).
 
 One alert rule per severity and scope: the default scope's rule leaves out the PoPs that
 have overrides, each of those gets its own rule with its own objective.
+
+Guarded (spec ``alerting:``): each pair compares the error ratio's lower confidence bound
+(``edgesla.rules.confidence``) with its threshold instead of the ratio, and/or needs
+``min_events`` events in its long window.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from edgesla import conventions as conv
 from edgesla import promql
 from edgesla.durations import format_duration
 from edgesla.rules import sli
 from edgesla.rules.burnrate import BURN_WINDOWS, Severity, budget, decimal_text
-from edgesla.rules.model import Alert, Group, Rule, Scope, Slo
+from edgesla.rules.model import UNGUARDED, Alert, Group, Guard, Rule, Scope, Slo
 
 __all__ = ["ALERT_BURN", "ALERT_LAG_HIGH", "slo_alert_group"]
 
@@ -43,21 +49,42 @@ _RUNBOOK = {
 }
 
 
-def _ratio(slo: Slo, scope: Scope, window: str) -> str:
-    return conv.RULE_POP_ERROR_RATIO.format(window=window) + promql.matchers(
-        promql.equals(conv.LABEL_SLO, slo.name), sli.scope_matcher(scope)
-    )
+def _ratio(slo: Slo, scope: Scope, window: str, guard: Guard) -> str:
+    wilson = guard.bound == "wilson"
+    record = conv.RULE_POP_ERROR_RATIO_LOWER if wilson else conv.RULE_POP_ERROR_RATIO
+    return sli.recorded(record.format(window=window), slo, scope)
 
 
-def _burn(slo: Slo, scope: Scope, severity: Severity, window_seconds: float) -> Alert:
+def _guard_words(guard: Guard) -> tuple[str, str]:
+    """How the description names the value, and what it adds about the guard."""
+    if not guard.guarded:
+        return "error ratio", ""
+    words = []
+    if guard.bound == "wilson":
+        words.append(
+            f"the {decimal_text(Decimal(repr(guard.confidence)) * 100)} % lower confidence "
+            "bound (Wilson score, continuity-corrected) of the error ratio clears the threshold"
+        )
+    if guard.min_events:
+        words.append(f"the long window holds at least {guard.min_events} events")
+    value = "error ratio at least" if guard.bound == "wilson" else "error ratio"
+    return value, " Guarded against low traffic: " + " and ".join(words) + "."
+
+
+def _burn(slo: Slo, scope: Scope, severity: Severity, window_seconds: float, guard: Guard) -> Alert:
     pairs = [b for b in BURN_WINDOWS if b.severity == severity]
     branches = []
     for pair in pairs:
         limit = decimal_text(pair.threshold(window_seconds, scope.objective))
+        events = ""
+        if guard.min_events:
+            total = sli.recorded(conv.RULE_POP_EVENTS.format(window=pair.long), slo, scope)
+            events = f"\n  and\n  {total} >= {guard.min_events}"
         branches.append(
-            f"(\n  {_ratio(slo, scope, pair.long)} > {limit}\n"
-            f"  and\n  {_ratio(slo, scope, pair.short)} > {limit}\n)"
+            f"(\n  {_ratio(slo, scope, pair.long, guard)} > {limit}\n"
+            f"  and\n  {_ratio(slo, scope, pair.short, guard)} > {limit}{events}\n)"
         )
+    value, guard_text = _guard_words(guard)
     rates = " or ".join(
         f"{decimal_text(p.factor(window_seconds))}× over {p.long} and {p.short}" for p in pairs
     )
@@ -70,15 +97,15 @@ def _burn(slo: Slo, scope: Scope, severity: Severity, window_seconds: float) -> 
         {
             "summary": "{{ $labels.pop }}: SLO {{ $labels.slo }} burns its error budget "
             + ("fast" if severity == "page" else "steadily"),
-            "description": "PoP {{ $labels.pop }} ({{ $labels.region }}): error ratio "
+            "description": f"PoP {{{{ $labels.pop }}}} ({{{{ $labels.region }}}}): {value} "
             "{{ $value | humanizePercentage }} over "
             f"{pairs[0].long} or {pairs[1].long}; it burns the {window} error budget of "
             f"objective {objective}% (budget {decimal_text(budget(scope.objective) * 100)}%) "
-            f"at {rates}.",
+            f"at {rates}.{guard_text}",
             "runbook": _RUNBOOK[slo.kind],
         },
         comment=_BURN_COMMENT,
-        signal=_ratio(slo, scope, pairs[0].long),
+        signal=_ratio(slo, scope, pairs[0].long, guard),
     )
 
 
@@ -109,11 +136,11 @@ def _lag_high(slo: Slo, scope: Scope) -> Alert:
     )
 
 
-def slo_alert_group(slo: Slo, window_seconds: float) -> Group:
+def slo_alert_group(slo: Slo, window_seconds: float, guard: Guard = UNGUARDED) -> Group:
     rules: list[Rule] = []
     for scope in slo.scopes:
-        rules.append(_burn(slo, scope, "page", window_seconds))
-        rules.append(_burn(slo, scope, "ticket", window_seconds))
+        rules.append(_burn(slo, scope, "page", window_seconds, guard))
+        rules.append(_burn(slo, scope, "ticket", window_seconds, guard))
         if slo.kind == "replication_lag":
             rules.append(_lag_high(slo, scope))
     return Group(

@@ -16,9 +16,11 @@ from decimal import Decimal
 from typing import Literal
 
 __all__ = [
+    "UNGUARDED",
     "Alert",
     "FleetPopRef",
     "Group",
+    "Guard",
     "Recording",
     "Rule",
     "RuleSet",
@@ -74,6 +76,25 @@ class FleetPopRef:
 
 
 @dataclass(frozen=True)
+class Guard:
+    """How cautious the burn-rate alerts are (the spec's ``alerting:`` and ``confidence``)."""
+
+    #: "wilson": a pair fires on the error ratio's lower confidence bound, not the ratio
+    bound: Literal["none", "wilson"] = "none"
+    confidence: float = 0.95
+    #: a pair fires only while its long window holds at least this many events (0: always)
+    min_events: int = 0
+
+    @property
+    def guarded(self) -> bool:
+        return self.bound != "none" or self.min_events > 0
+
+
+#: Today's plain burn-rate alerts (the spec without ``alerting:``).
+UNGUARDED = Guard()
+
+
+@dataclass(frozen=True)
 class RulesModel:
     slos: tuple[Slo, ...]
     #: the spec's window in seconds (error budget and burn-rate factors derive from it)
@@ -84,6 +105,7 @@ class RulesModel:
     #: how the file was made, for its DO NOT EDIT header
     command: str = "edgesla rules"
     spec_source: str = "<built-in default SLO spec>"
+    guard: Guard = UNGUARDED
 
 
 @dataclass(frozen=True)

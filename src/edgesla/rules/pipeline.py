@@ -21,6 +21,16 @@ def _header(model: RulesModel) -> tuple[str, ...]:
         f"SLO spec: {model.spec_source} (window {format_duration(model.window_seconds)})",
         "Rule names: src/edgesla/conventions.py (RULE_*); explained in docs/rules.md.",
     ]
+    guard = model.guard
+    if guard.bound == "wilson":
+        lines.append(
+            f"Burn-rate alerts compare the error ratio's {guard.confidence * 100:g} % lower "
+            "confidence bound (Wilson score, continuity-corrected) with their thresholds."
+        )
+    if guard.min_events:
+        lines.append(
+            f"Burn-rate alerts need at least {guard.min_events} events in their long window."
+        )
     if model.skipped:
         lines.append("Not generated:")
         lines += [f"  - {s.name} ({s.sli}): {s.reason}" for s in model.skipped]
@@ -32,8 +42,8 @@ def generate(model: RulesModel) -> RuleSet:
     alerts; then the absent-data, replication and control-plane alerts."""
     groups: list[Group] = []
     for slo in model.slos:
-        groups.append(sli_group(slo))
+        groups.append(sli_group(slo, model.guard))
         groups.append(meta_group(slo, model.window_seconds))
-        groups.append(slo_alert_group(slo, model.window_seconds))
+        groups.append(slo_alert_group(slo, model.window_seconds, model.guard))
     groups += [absent_group(model.fleet), replication_group(), controlplane_group()]
     return RuleSet(_header(model), tuple(groups))

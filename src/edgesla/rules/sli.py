@@ -16,7 +16,7 @@ from edgesla.rules.model import Recording, Scope, Slo
 from edgesla.slo import sli as kinds
 from edgesla.slo.sli.replication_lag import BREACH
 
-__all__ = ["LAG_BREACH", "bad", "breach_rule", "scope_matcher", "total"]
+__all__ = ["LAG_BREACH", "bad", "breach_rule", "recorded", "scope_matcher", "total"]
 
 BY = f"{conv.LABEL_POP}, {conv.LABEL_REGION}"
 LAG_BREACH = BREACH
@@ -31,6 +31,11 @@ def scope_matcher(scope: Scope) -> str:
     if scope.pop is not None:
         return promql.equals(conv.LABEL_POP, scope.pop)
     return promql.none_of(conv.LABEL_POP, scope.excluded)
+
+
+def recorded(record: str, slo: Slo, scope: Scope) -> str:
+    """The selector of a rule recorded for ``slo``'s ``scope``, e.g. ``record{slo="x",pop="y"}``."""
+    return record + promql.matchers(promql.equals(conv.LABEL_SLO, slo.name), scope_matcher(scope))
 
 
 def _sum(inner: str) -> str:

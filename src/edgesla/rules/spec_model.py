@@ -20,7 +20,7 @@ from edgesla._errors import ConfigError
 from edgesla.durations import format_duration
 from edgesla.fleet import Fleet
 from edgesla.rules.burnrate import BURN_WINDOWS, budget, decimal_text, longest_window_seconds
-from edgesla.rules.model import FleetPopRef, RulesModel, Scope, Skipped, Slo
+from edgesla.rules.model import FleetPopRef, Guard, RulesModel, Scope, Skipped, Slo
 from edgesla.slo.spec import (
     AvailabilityObjective,
     LagObjective,
@@ -149,7 +149,8 @@ def build_model(
         )
     assert spec.window_seconds is not None
     pops = () if fleet is None else tuple(FleetPopRef(p.name, p.region) for p in fleet.pops)
+    guard = Guard(spec.alerting.guard, spec.confidence, spec.alerting.min_events)
     return RulesModel(
         tuple(slos), spec.window_seconds, tuple(skipped), pops, command=command,
-        spec_source=source,
+        spec_source=source, guard=guard,
     )  # fmt: skip

@@ -13,9 +13,17 @@ import yaml
 from edgesla._errors import ConfigError
 from edgesla.conventions import REPLICATION_LAG_THRESHOLD_SECONDS as REPLICATION_LAG_DEFAULT
 from edgesla.report.inputs import rollups
+from edgesla.rules.alertmanager import ALERTMANAGER_FILE, render_alertmanager
 from edgesla.rules.model import Alert, Recording, Rule, RuleSet
 
-__all__ = ["ROLLUPS_FILE", "RULES_FILE", "render", "write_rollups", "write_rules"]
+__all__ = [
+    "ROLLUPS_FILE",
+    "RULES_FILE",
+    "render",
+    "write_alertmanager_example",
+    "write_rollups",
+    "write_rules",
+]
 
 #: The file `edgesla rules` writes into --out (Prometheus: rule_files: [DIR/*.yml]).
 RULES_FILE = "edgesla-rules.yml"
@@ -98,6 +106,12 @@ def write_rollups(
     group = rollups.rule_group(lag_thresholds)
     body = yaml.safe_dump({"groups": [group]}, sort_keys=False, width=10_000)
     return _write_atomically(out_dir, ROLLUPS_FILE, "".join(f"# {h}\n" for h in header) + body)
+
+
+def write_alertmanager_example(out_dir: Path, command: str) -> Path:
+    """Write ``out_dir/ALERTMANAGER_FILE``: the Alertmanager routing example
+    (``edgesla.rules.alertmanager``)."""
+    return _write_atomically(out_dir, ALERTMANAGER_FILE, render_alertmanager(command))
 
 
 def _write_atomically(out_dir: Path, name: str, text: str) -> Path:

@@ -9,6 +9,8 @@ shows every key. In short::
                                # {start: 2026-11-01T00:00:00Z, end: 2026-12-01T00:00:00Z};
                                # or loadtest (the window of the load-test run(s) given)
     confidence: 0.95           # PASS needs the one-sided lower bound to clear the objective
+                               # (and, with alerting.guard: wilson, a burn-rate alert does)
+    alerting: {guard: wilson, min_events: 100}     # edgesla.slo.alerting; default: unguarded
     maintenance:
       - {start: 2025-01-05T02:00:00Z, end: 2025-01-05T03:00:00Z, reason: "PG 17 upgrade"}
     objectives:
@@ -47,6 +49,7 @@ from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, parse_duration
 from edgesla.locations import validate_model
+from edgesla.slo.alerting import Alerting
 from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = [
@@ -291,6 +294,7 @@ class SloSpec(_Strict):
         conv.WINDOW_SECONDS_30D
     )
     confidence: Annotated[float, AfterValidator(_confidence)] = conv.CONFIDENCE_LEVEL
+    alerting: Alerting = Alerting()
     maintenance: tuple[Maintenance, ...] = ()
     objectives: tuple[Objective, ...] = DEFAULT_OBJECTIVES
     pops: dict[Annotated[str, Field(pattern=_NAME)], dict[str, Override]] = {}

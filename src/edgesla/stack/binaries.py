@@ -30,6 +30,7 @@ class Binaries:
     etcd: Path
     prometheus: Path
     mongo_server: Path
+    alertmanager: Path
 
 
 def _default_pg_bin_dir() -> Path | None:
@@ -101,5 +102,10 @@ def find_binaries() -> Binaries:
         prometheus=_which("EDGESLA_PROMETHEUS", "prometheus", "the Debian package prometheus"),
         mongo_server=_which(
             "EDGESLA_MONGO_SERVER", "secantusd-py", "the Python package secantusdb (extra 'stack')"
+        ),
+        alertmanager=_which(
+            "EDGESLA_ALERTMANAGER",
+            "prometheus-alertmanager",
+            "the Debian package prometheus-alertmanager",
         ),
     )

@@ -7,7 +7,8 @@ Two questions, asked of the server itself:
                    answers ``SELECT 1``, etcd answers ``/health`` (true or false), the
                    exporter is ready, the self-care service answers ``/healthz``
     check(...)     it is healthy (``stack status``): PostgreSQL replicates, etcd has a
-                   leader, every exporter target is up, every self-care backend is up
+                   leader, every exporter target is up, every self-care backend is up,
+                   Alertmanager is ready (and says how many alerts it holds)
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from pathlib import Path
 import psutil
 
 from edgesla._errors import StartupError
-from edgesla.stack import etcd, exporter, mongo, postgres, prometheus, selfcare
+from edgesla.stack import alertmanager, etcd, exporter, mongo, postgres, prometheus, selfcare
 from edgesla.stack.binaries import Binaries
 from edgesla.stack.layout import (
     HOST,
+    KIND_ALERTMANAGER,
     KIND_ETCD,
     KIND_EXPORTER,
     KIND_MONGO,
@@ -38,6 +40,7 @@ from edgesla.stack.processes import ProcessRecord, is_running
 from edgesla.stack.state import Component
 
 __all__ = [
+    "KIND_ALERTMANAGER",
     "KIND_ETCD",
     "KIND_EXPORTER",
     "KIND_MONGO",
@@ -87,6 +90,8 @@ def describe(name: str, kind: str, layout: Layout, record: ProcessRecord) -> Com
         port, url = layout.selfcare_port, selfcare.url(layout)
     elif kind == KIND_EXPORTER:
         port, url = layout.exporter_port, exporter.url(layout)
+    elif kind == KIND_ALERTMANAGER:
+        port, url = layout.alertmanager_port, alertmanager.url(layout)
     else:
         port, url = layout.prometheus_port, prometheus.url(layout)
     log = layout.log_dir / f"{name}.log"
@@ -104,6 +109,8 @@ def _probe(layout: Layout, component: Component) -> tuple[bool, str]:
         return selfcare.check(layout)
     if component.kind == KIND_EXPORTER:
         return exporter.check(layout)
+    if component.kind == KIND_ALERTMANAGER:
+        return alertmanager.check(layout)
     return prometheus.check(layout)
 
 
@@ -121,6 +128,8 @@ def launch(layout: Layout, component: Component, binaries: Binaries, run_as: str
         return selfcare.start(layout)
     if component.kind == KIND_EXPORTER:
         return exporter.start(layout)
+    if component.kind == KIND_ALERTMANAGER:
+        return alertmanager.start(layout, binaries)
     return prometheus.start(layout, binaries, LOCAL_POP, LOCAL_REGION)
 
 

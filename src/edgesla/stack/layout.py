@@ -24,7 +24,9 @@ DEFAULT_BASE_PORT = 19400
 ETCD_MEMBERS = ("etcd1", "etcd2", "etcd3")
 PG_NODES = ("pg-a", "pg-b")
 #: Every component, in the order `stack up` starts them and `stack status` lists them.
-COMPONENT_NAMES = (*PG_NODES, *ETCD_MEMBERS, "mongo", "prometheus", "selfcare", "exporter")
+COMPONENT_NAMES = (
+    *PG_NODES, *ETCD_MEMBERS, "mongo", "alertmanager", "prometheus", "selfcare", "exporter",
+)  # fmt: skip
 
 KIND_POSTGRES = "postgresql"
 KIND_MONGO = "mongodb"
@@ -32,6 +34,7 @@ KIND_ETCD = "etcd"
 KIND_PROMETHEUS = "prometheus"
 KIND_SELFCARE = "selfcare"
 KIND_EXPORTER = "exporter"
+KIND_ALERTMANAGER = "alertmanager"
 
 
 def default_state_dir() -> Path:
@@ -52,6 +55,7 @@ class Layout:
     11      selfcare (the customer-self-care demo service, HTTP)
     12      loadtest metrics (``edgesla loadtest``'s /metrics while a run is on; not bound by
             the stack itself, so it is not in ``ports_to_bind``)
+    13      alertmanager (receives the alerts of the stack's Prometheus)
     """
 
     state_dir: Path
@@ -106,6 +110,10 @@ class Layout:
     def loadtest_metrics_port(self) -> int:
         return self.base_port + 12
 
+    @property
+    def alertmanager_port(self) -> int:
+        return self.base_port + 13
+
     def ports_to_bind(self) -> dict[int, str]:
         """Every port the stack listens on (on HOST), with the component that needs it."""
         ports = {self.pg_port(n): n for n in PG_NODES}
@@ -116,4 +124,5 @@ class Layout:
         ports[self.mongo_port] = "mongo"
         ports[self.selfcare_port] = "selfcare"
         ports[self.exporter_port] = "exporter"
+        ports[self.alertmanager_port] = "alertmanager"
         return ports

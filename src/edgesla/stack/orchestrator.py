@@ -19,9 +19,10 @@ import psutil
 
 from edgesla._errors import EdgeslaError, PreflightError, StartupError
 from edgesla.config import dump_config
-from edgesla.stack import etcd, exporter, mongo, postgres, prometheus, selfcare
+from edgesla.stack import alertmanager, etcd, exporter, mongo, postgres, prometheus, selfcare
 from edgesla.stack.binaries import Binaries, find_binaries
 from edgesla.stack.components import (
+    KIND_ALERTMANAGER,
     KIND_ETCD,
     KIND_EXPORTER,
     KIND_MONGO,
@@ -161,8 +162,9 @@ def _start_all(
     say("starting etcd members " + ", ".join(ETCD_MEMBERS))
     for member in ETCD_MEMBERS:
         launch(member, KIND_ETCD, etcd.start(layout, member, binaries))
-    say("starting the MongoDB-wire server and Prometheus")
+    say("starting the MongoDB-wire server, Alertmanager and Prometheus")
     launch("mongo", KIND_MONGO, mongo.start(layout, binaries))
+    launch("alertmanager", KIND_ALERTMANAGER, alertmanager.start(layout, binaries))
     launch(
         "prometheus", KIND_PROMETHEUS, prometheus.start(layout, binaries, LOCAL_POP, LOCAL_REGION)
     )
@@ -179,6 +181,7 @@ def _start_all(
     for member in ETCD_MEMBERS:
         wait_ready(by_name[member], partial(etcd.check, layout, member), 60)
     wait_ready(by_name["mongo"], partial(mongo.check, layout), 60)
+    wait_ready(by_name["alertmanager"], partial(alertmanager.check, layout), 60)
     say(f"MongoDB: seeding {subscribers:,} subscriber documents")
     mongo.seed(layout, subscribers, seeded)
     wait_ready(by_name["prometheus"], partial(prometheus.check, layout), 60)

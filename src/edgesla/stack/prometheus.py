@@ -1,4 +1,5 @@
-"""Prometheus scraping the etcd members and (once it runs) the PoP's edgesla exporter."""
+"""Prometheus scraping the etcd members and (once it runs) the PoP's edgesla exporter, and
+sending its alerts to the stack's Alertmanager."""
 
 from __future__ import annotations
 
@@ -45,6 +46,11 @@ def render_config(layout: Layout, pop: str, region: str) -> str:
         "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
         # `edgesla rules` output: SLO recording rules and alerts (docs/rules.md)
         "rule_files": [str(rules_dir(layout) / "*.yml")],
+        "alerting": {
+            "alertmanagers": [
+                {"static_configs": [{"targets": [f"{HOST}:{layout.alertmanager_port}"]}]}
+            ]
+        },
         "scrape_configs": [
             {
                 "job_name": "prometheus",
