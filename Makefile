@@ -6,8 +6,10 @@ SHELL := /bin/bash
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 EDGESLA := $(VENV)/bin/edgesla
-# Debian packages the local PoP stack and its tests need (iptables: the fault-injection tests).
-DEB_PACKAGES := etcd-server etcd-client prometheus chromium poppler-utils iptables
+# Debian packages the local PoP stack and its tests need (iptables: the fault-injection tests;
+# prometheus-alertmanager brings amtool too).
+DEB_PACKAGES := etcd-server etcd-client prometheus prometheus-alertmanager chromium poppler-utils \
+	iptables
 STAMP := $(VENV)/.edgesla-installed
 
 .PHONY: help setup demo test lint typecheck check stack-down clean

@@ -19,7 +19,7 @@ the same fault as the last one; the goal is zero.
 the way back) are reported, with how often the exporter showed a fault (a target down) and
 how long it took to show every target up again.
 
-    .venv/bin/python benchmarks/soak.py [--cycles 100] [--base-port 20367] [--freeze 8]
+    .venv/bin/python benchmarks/soak.py [--cycles 100] [--base-port 20424] [--freeze 8]
 
 Figures: a table, and benchmarks/results/soak.json (every sample, for the trend).
 """
@@ -57,7 +57,7 @@ from tests.chaos.netfaults import (
     percentile,
 )
 
-DEFAULT_BASE_PORT = 19500 + 867  # tests/ports.py: offsets 867..879
+DEFAULT_BASE_PORT = 19500 + 924  # tests/ports.py: offsets 924..937
 PROBE_APPLICATION = "edgesla-probe"  # probes/_pg.py's application_name
 
 

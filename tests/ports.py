@@ -22,15 +22,14 @@ and the 13 ports above it (offset 13: its Alertmanager).
               edgesla exporters 834..835, postgres_exporters 836..837
     840..853  the replication chaos stack (tests/chaos/test_replication_faults.py); 853 is
               also its delay proxy, on 127.0.0.2 (the stack's Alertmanager is on 127.0.0.1)
-    854..867  the stack-operations stack (tests/stack/test_operations.py); its Alertmanager
-              (867) overlaps the soak benchmark's pg-a: do not run the two at once
-    867..880  the soak benchmark's stack (benchmarks/soak.py, default --base-port); 880 is
-              also tests/probes/pg's lag exporter: do not run the soak during the suite
+    854..867  the stack-operations stack (tests/stack/test_operations.py)
+    880       the exporter of the replication-lag test (tests/probes/pg/test_lag_exporter.py)
     890..899  load-test masters, their /metrics, a listener: a killed worker, network namespaces
               (tests/loadtests/test_distributed.py, test_namespaces.py)
     900       a port where nothing listens: an unreachable PostgreSQL node
               (tests/probes/pg/test_postgres_convergence.py)
-    910..922  the convergence benchmark's stack (benchmarks/convergence.py)
+    910..923  the convergence benchmark's stack (benchmarks/convergence.py)
+    924..937  the soak benchmark's stack (benchmarks/soak.py, default --base-port)
     960..962  the exporter-conventions benchmark (benchmarks/exporter_conventions.py): baseline,
               branch, branch with --web.config.file
 """
