@@ -20,9 +20,10 @@ import ssl
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from edgesla._errors import ConfigError
+from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml
 from exporters.basicauth import BasicAuth, HashingBusy
 
@@ -42,11 +43,7 @@ _VERIFY = {
 _TLS = {"TLS12": ssl.TLSVersion.TLSv1_2, "TLS13": ssl.TLSVersion.TLSv1_3}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TlsServerConfig(_Strict):
+class TlsServerConfig(Strict):
     cert_file: Path
     key_file: Path
     client_auth_type: ClientAuth = "NoClientCert"
@@ -61,9 +58,9 @@ class TlsServerConfig(_Strict):
         return self
 
 
-class WebConfig(_Strict):
+class WebConfig(Strict):
     tls_server_config: TlsServerConfig | None = None
-    basic_auth_users: dict[str, str] = {}
+    basic_auth_users: dict[str, str] = Field(default_factory=dict)
     _auth: BasicAuth | None = PrivateAttr(None)
 
     def ssl_context(self) -> ssl.SSLContext | None:

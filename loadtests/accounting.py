@@ -19,18 +19,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, NonNegativeInt, model_validator
+from pydantic import NonNegativeInt, model_validator
+
+from edgesla.strict import Strict
 
 __all__ = ["NotStartedReason", "OperationAccount", "RunAccounting", "WorkerAccount"]
 
 NotStartedReason = Literal["late", "stopped"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class OperationAccount(_Model):
+class OperationAccount(Strict):
     planned: NonNegativeInt
     succeeded: NonNegativeInt
     #: cause -> count (the causes of ``operations/<op>.json``, plus ``unfinished``)
@@ -63,7 +61,7 @@ class OperationAccount(_Model):
         return self.unaccounted == 0
 
 
-class WorkerAccount(_Model):
+class WorkerAccount(Strict):
     #: Locust's client id ("local" for a single-process run)
     id: str
     index: int | None
@@ -85,7 +83,7 @@ class WorkerAccount(_Model):
         return f"worker{index} ({', '.join(w for w in where if w)})"
 
 
-class RunAccounting(_Model):
+class RunAccounting(Strict):
     complete: bool
     problems: list[str]
     #: the seed every share's schedule derives from (``loadtests.ledger.share_seed``)

@@ -22,12 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from edgesla import exitcodes
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration
 from edgesla.slo.sli.loadtest import MAX_LATE_START_RATIO, generator_limit
+from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml
 from loadtests.histograms import OperationResult
 from loadtests.results import GeneratorHealth
@@ -35,19 +36,15 @@ from loadtests.results import GeneratorHealth
 __all__ = ["Check", "GateSpec", "Verdict", "evaluate", "load_gate"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Objective(_Strict):
+class Objective(Strict):
     p99: Duration | None = Field(default=None, gt=0)
     max_error_ratio: float | None = Field(default=None, ge=0, lt=1)
 
 
-class GateSpec(_Strict):
+class GateSpec(Strict):
     version: int = Field(ge=1, le=1)
     defaults: Objective = Objective(p99=0.200, max_error_ratio=0.00001)
-    operations: dict[str, Objective] = {}
+    operations: dict[str, Objective] = Field(default_factory=dict)
     max_late_start_ratio: float = Field(default=MAX_LATE_START_RATIO, ge=0, le=1)
 
     def objective(self, operation: str) -> Objective:

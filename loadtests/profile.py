@@ -29,11 +29,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from edgesla import ConfigError
 from edgesla.durations import Duration, format_duration
 from edgesla.locations import validate_model
+from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml, versioned
 from loadtests import shapes
 
@@ -75,8 +76,8 @@ DEFAULT_DIURNAL = (
 )  # fmt: skip
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+class _Strict(Strict):
+    model_config = ConfigDict(allow_inf_nan=False)  # rates and shares are finite
 
 
 class DailyRequests(_Strict):

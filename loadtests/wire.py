@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import Field, NonNegativeInt
 
+from edgesla.strict import Strict
 from loadtests.ledger import ShareKey
 
 __all__ = [
@@ -38,11 +39,7 @@ MSG_FINAL: Final = "edgesla_final"
 MSG_FINISH: Final = "edgesla_finish"
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Identity(_Wire):
+class _Identity(Strict):
     #: Locust's client id of the worker (``host_uuid``); "local" for a single-process run
     worker: str = Field(min_length=1)
     #: Locust's worker index (0-based, given by the master)
@@ -60,7 +57,7 @@ class LiveReport(_Identity):
     cpu_percent: float | None
 
 
-class ShareReport(_Wire):
+class ShareReport(Strict):
     key: tuple[str, int, int]
     seed: int
     planned: dict[str, NonNegativeInt]

@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, format_duration
 from edgesla.locations import validate_model
+from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = [
@@ -61,11 +62,7 @@ _NAME = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
 _MIN_HEARTBEAT_SECONDS = 0.05
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Defaults(_Strict):
+class Defaults(Strict):
     """Schedule applied to every target that does not set its own."""
 
     interval: Duration = Field(default=15.0, gt=0)
@@ -73,13 +70,13 @@ class Defaults(_Strict):
     jitter: Duration = Field(default=1.0, ge=0)
 
 
-class _TargetBase(_Strict):
+class _TargetBase(Strict):
     name: str = Field(pattern=_NAME)
     interval: Duration | None = Field(default=None, gt=0)
     timeout: Duration | None = Field(default=None, gt=0)
 
 
-class _Secret(_Strict):
+class _Secret(Strict):
     password_file: Path | None = None
     password_env: str | None = None
 
@@ -238,14 +235,14 @@ Target = Annotated[
 ]
 
 
-class ExporterSettings(_Strict):
+class ExporterSettings(Strict):
     """How ``edgesla exporter`` serves this PoP (``--listen`` and friends override)."""
 
     listen: str = Field(default="0.0.0.0:9830", pattern=r"^[^\s:]*:\d{1,5}$")
     max_concurrency: int = Field(default=8, ge=1, le=256)
 
 
-class LoadTestSettings(_Strict):
+class LoadTestSettings(Strict):
     """Where ``edgesla loadtest`` sends the HTTP self-care calls (DB endpoints come from the
     mongodb_query and postgres_replication targets)."""
 
@@ -255,7 +252,7 @@ class LoadTestSettings(_Strict):
     metrics_listen: str | None = Field(default=None, pattern=r"^[^\s:]*:\d{1,5}$")
 
 
-class PopConfig(_Strict):
+class PopConfig(Strict):
     version: Literal[1]
     pop: str = Field(pattern=_NAME)
     region: str = Field(pattern=_NAME)

@@ -18,9 +18,10 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from edgesla.locations import validate_model
+from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = ["FLEET_VERSION", "Fleet", "FleetPop", "load_fleet", "parse_fleet"]
@@ -34,16 +35,12 @@ _LABEL = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 _RESERVED_LABELS = frozenset({"pop", "region", "job", "instance", "__address__"})
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FleetPop(_Strict):
+class FleetPop(Strict):
     name: str = Field(pattern=_NAME)
     region: str = Field(pattern=_NAME)
     #: host:port of the PoP's ``edgesla exporter``
     exporter: str = Field(pattern=_ADDRESS)
-    labels: dict[str, str] = {}
+    labels: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _labels(self) -> FleetPop:
@@ -55,7 +52,7 @@ class FleetPop(_Strict):
         return self
 
 
-class Fleet(_Strict):
+class Fleet(Strict):
     version: Literal[1]
     pops: tuple[FleetPop, ...] = Field(min_length=1)
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import BeforeValidator, model_validator
+
+from edgesla.strict import Strict
 
 __all__ = ["Alerting"]
 
@@ -45,9 +47,7 @@ def _min_events(value: object) -> int:
     return value
 
 
-class Alerting(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Alerting(Strict):
     guard: Annotated[Literal["none", "wilson"], BeforeValidator(_guard)] = "none"
     min_events: Annotated[int, BeforeValidator(_min_events)] = 0
 

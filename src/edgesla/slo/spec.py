@@ -38,9 +38,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     model_validator,
 )
@@ -50,6 +48,7 @@ from edgesla._errors import ConfigError
 from edgesla.durations import Duration, parse_duration
 from edgesla.locations import validate_model
 from edgesla.slo.alerting import Alerting
+from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = [
@@ -146,11 +145,7 @@ Percentile = Annotated[float, AfterValidator(_percentile)]
 UtcTime = Annotated[datetime, AfterValidator(_utc)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Maintenance(_Strict):
+class Maintenance(Strict):
     """A window excluded from every objective (and shown in the report)."""
 
     start: UtcTime
@@ -166,7 +161,7 @@ class Maintenance(_Strict):
         return self
 
 
-class FixedWindow(_Strict):
+class FixedWindow(Strict):
     """A fixed period ``[start, end)``: a past month, a quarter, an incident's week."""
 
     start: UtcTime
@@ -181,7 +176,7 @@ class FixedWindow(_Strict):
         return self
 
 
-class _ObjectiveBase(_Strict):
+class _ObjectiveBase(Strict):
     name: str = Field(pattern=_NAME)
     description: str = ""
 
@@ -254,7 +249,7 @@ Objective = Annotated[
 _SLIS = ("controlplane_ready", "latency", "loadtest_success", "probe_success", "replication_lag")
 
 
-class Override(_Strict):
+class Override(Strict):
     """Per-PoP values replacing an objective's own (only the keys that objective has)."""
 
     objective: Percent | None = None
@@ -286,7 +281,7 @@ DEFAULT_OBJECTIVES: tuple[AvailabilityObjective | LatencyObjective | LagObjectiv
 )  # fmt: skip
 
 
-class SloSpec(_Strict):
+class SloSpec(Strict):
     version: Literal[1]
     title: str = "SLA report"
     #: seconds (rolling, ending now), a fixed period, or "loadtest" (the runs' window)
@@ -297,7 +292,9 @@ class SloSpec(_Strict):
     alerting: Alerting = Alerting()
     maintenance: tuple[Maintenance, ...] = ()
     objectives: tuple[Objective, ...] = DEFAULT_OBJECTIVES
-    pops: dict[Annotated[str, Field(pattern=_NAME)], dict[str, Override]] = {}
+    pops: dict[Annotated[str, Field(pattern=_NAME)], dict[str, Override]] = Field(
+        default_factory=dict
+    )
 
     @property
     def window_seconds(self) -> float | None:
