@@ -38,6 +38,12 @@ test: setup ## run lint, type checks and the whole test suite against real serve
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
+check: setup ## the fast loop: lint, types and every test that starts no stack (~1.5 min)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q -m "not stack and not slow"
+
 lint: setup ## ruff lint and format check only
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
