@@ -21,9 +21,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from edgesla.promql import range_ms
+
 __all__ = [
     "GAP_INTERVALS",
     "LOOKBACK",
+    "LOOKBACK_EDGE",
     "Counted",
     "Gap",
     "classify_gaps",
@@ -32,6 +35,7 @@ __all__ = [
     "down_seconds",
     "downsample_cumulative",
     "find_gaps",
+    "lookback_range",
     "merge_spans",
     "runs_per_target",
     "scrape_interval",
@@ -39,10 +43,24 @@ __all__ = [
 
 #: Seconds before the window searched for the baseline sample (Prometheus' staleness lookback).
 LOOKBACK: Final = 300.0
+#: A range reaches this much further back than it means to, so that a sample exactly
+#: ``LOOKBACK`` before the bound is in it on every server: Prometheus 2 closes ranges on the
+#: left (``[t - r, t]``), Prometheus 3 and VictoriaMetrics open them (``(t - r, t]``), and
+#: VictoriaMetrics 1.79 can lose a millisecond of a fractional query time. Half a second:
+#: clear of both, and of the whole-second scrape times of synthetic data.
+LOOKBACK_EDGE: Final = 0.5
 #: No sample for more than this many scrape intervals is a gap.
 GAP_INTERVALS: Final = 3
 
 Samples = Sequence[tuple[float, float]]
+
+
+def lookback_range(span: float) -> str:
+    """The PromQL range of ``span`` seconds and the baseline's lookback before them (one
+    ``LOOKBACK_EDGE`` wider: the same samples whether the server closes ranges or not)."""
+    return f"[{range_ms(span + LOOKBACK + LOOKBACK_EDGE)}]"
+
+
 Windows = Sequence[tuple[float, float]]
 
 

@@ -32,7 +32,7 @@ from edgesla import promql
 from edgesla.report.inputs import prometheus as single
 from edgesla.report.inputs._client import PrometheusClient
 from edgesla.report.inputs._common import Maintenance, to_datetime, windows
-from edgesla.report.inputs._counters import GAP_INTERVALS, LOOKBACK
+from edgesla.report.inputs._counters import GAP_INTERVALS, LOOKBACK, lookback_range
 from edgesla.report.inputs._evidence import (
     Parts,
     SeriesCount,
@@ -72,6 +72,14 @@ class FleetStats:
 
 def _values(client: PrometheusClient, expr: str, at: float) -> dict[_Key, float]:
     return {tuple(sorted(labels.items())): value for labels, value in client.vector(expr, at)}
+
+
+def _at_bound(metric: str, filters: Sequence[str]) -> str:
+    """Each series' last sample at or before the bound, within ``LOOKBACK``: an explicit
+    range, not the server's own lookback (Prometheus 2 holds a sample exactly 5 min old,
+    Prometheus 3 and VictoriaMetrics do not); the name kept, as a plain selector keeps it."""
+    last = f"last_over_time({promql.selector(metric, *filters)}{lookback_range(0)})"
+    return f'label_replace({last}, "__name__", "{metric}", "", "")'
 
 
 def _pop(key: _Key) -> str:
@@ -114,7 +122,7 @@ def counter_parts(
     spans = [(lo, hi) for lo, hi, _ in clipped]
     filters = sli.filters(tuple(targets or ()))
     interval = interval or scrape_interval(client, period, filters)
-    family = promql.selector(sli.metric, *filters)
+    family = _at_bound(sli.metric, filters)
     times = [end, start, *(t for lo, hi in spans for t in (hi, lo))]
     queries = [f"{family} @ {t:.3f}" for t in times]
     with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
@@ -185,7 +193,10 @@ def _charts(
     failure = promql.selector(
         conv.PROBE_RESULTS_TOTAL, *filters, f'{conv.LABEL_RESULT}!="{single.SUCCESS}"'
     )
-    expr = f"sum by (pop) ({conv.ROLLUP_FAILURES})" if rolled else f"sum by (pop) ({failure})"
+    # explicit ranges: each server's own lookback differs (VictoriaMetrics' follows the
+    # samples' interval); a chart point holds the last value of the 5 minutes before it
+    counted = conv.ROLLUP_FAILURES if rolled else failure
+    expr = f"sum by (pop) (last_over_time({counted}[{promql.range_ms(LOOKBACK)}]))"
     stats.queries += 2
     stats.query_texts.append(f"{expr} (range, {points} points)")
     base = {_pop(k): v for k, v in _values(client, expr, start).items()}

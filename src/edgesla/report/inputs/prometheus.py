@@ -22,12 +22,12 @@ from edgesla.report.inputs._client import PrometheusClient, RawSeries
 from edgesla.report.inputs._common import Maintenance, to_datetime, windows
 from edgesla.report.inputs._counters import (
     GAP_INTERVALS,
-    LOOKBACK,
     classify_gaps,
     count_increases,
     down_outages,
     down_seconds,
     downsample_cumulative,
+    lookback_range,
     runs_per_target,
     scrape_interval,
 )
@@ -61,7 +61,7 @@ def _raw(
 ) -> list[RawSeries]:  # fmt: skip
     """Every sample of (lo - LOOKBACK, hi] of ``metric`` at ``pop`` (the baseline included)."""
     series = promql.selector(metric, promql.equals(conv.LABEL_POP, pop), *filters)
-    expr = f"{series}[{promql.range_ms(hi - lo + LOOKBACK)}]"
+    expr = f"{series}{lookback_range(hi - lo)}"
     queries.append(expr)
     return client.raw(expr, hi)
 

@@ -22,6 +22,7 @@ from edgesla import conventions as conv
 from edgesla.promql import matchers, one_of, range_ms
 from edgesla.report.inputs import downtime
 from edgesla.report.inputs._client import PrometheusClient
+from edgesla.report.inputs._counters import LOOKBACK_EDGE
 
 __all__ = ["HOUR", "Scan", "locate", "raw_scan"]
 
@@ -85,7 +86,7 @@ def raw_scan(
         scan.queries.append(expr)
         return client.vector(expr, at)
 
-    resets = vector(f"resets({results}[{range_ms(end - start + lookback)}])", end)
+    resets = vector(f"resets({results}[{range_ms(end - start + lookback + LOOKBACK_EDGE)}])", end)
     # the samples of [start, end): one at the end stands for time after it (1 ms before the
     # end, the range's ends fall between samples, whether Prometheus closes ranges or not)
     before_end = end - 0.001

@@ -22,7 +22,13 @@ from collections.abc import Mapping, Sequence
 from edgesla import conventions as conv
 from edgesla import promql
 from edgesla.report.inputs._client import PrometheusClient, RawSeries
-from edgesla.report.inputs._counters import LOOKBACK, Gap, classify_gaps, runs_per_target
+from edgesla.report.inputs._counters import (
+    LOOKBACK,
+    Gap,
+    classify_gaps,
+    lookback_range,
+    runs_per_target,
+)
 from edgesla.report.inputs._evidence import Parts, SeriesCount
 from edgesla.slo import sli as kinds
 from edgesla.slo.period import Period
@@ -37,7 +43,7 @@ def _fetch(
     hi: float, queries: list[str],
 ) -> list[RawSeries]:  # fmt: skip
     series = promql.selector(metric, promql.equals(conv.LABEL_POP, pop), *filters)
-    expr = f"{series}[{promql.range_ms(hi - lo + LOOKBACK)}]"
+    expr = f"{series}{lookback_range(hi - lo)}"
     queries.append(f"{expr} @ {hi:.3f}")
     return client.raw(expr, hi)
 
