@@ -7,9 +7,9 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 EDGESLA := $(VENV)/bin/edgesla
 # Debian packages the local PoP stack and its tests need (iptables: the fault-injection tests;
-# prometheus-alertmanager brings amtool too).
+# prometheus-alertmanager brings amtool too; victoria-metrics: `stack up --with-victoria-metrics`).
 DEB_PACKAGES := etcd-server etcd-client prometheus prometheus-alertmanager chromium poppler-utils \
-	iptables
+	iptables victoria-metrics
 STAMP := $(VENV)/.edgesla-installed
 
 .PHONY: help setup demo test lint typecheck check stack-down clean

@@ -34,7 +34,10 @@ def stack() -> None:
     """
 
 
-def stack_up(state_dir: Path, base_port: int, subscribers: int, as_json: bool) -> int:
+def stack_up(
+    state_dir: Path, base_port: int, subscribers: int, as_json: bool,
+    victoria_metrics: bool = False,
+) -> int:  # fmt: skip
     layout = layout_of(state_dir, base_port)
     say = err_console.print
     with Progress(
@@ -46,7 +49,9 @@ def stack_up(state_dir: Path, base_port: int, subscribers: int, as_json: bool) -
         def seeded(n: int) -> None:
             bar.update(task, advance=n, visible=True)
 
-        result = orchestrator.up(layout, subscribers, say=say, seeded=seeded)
+        result = orchestrator.up(
+            layout, subscribers, say=say, seeded=seeded, victoria_metrics=victoria_metrics
+        )
     doc = stack_document(layout.state_dir, result.statuses, result.pop_config)
     if as_json:
         print_json({**doc, "already_running": result.already_running})
@@ -64,14 +69,21 @@ def stack_up(state_dir: Path, base_port: int, subscribers: int, as_json: bool) -
     "--subscribers", type=click.IntRange(1, 5_000_000), default=DEFAULT_SUBSCRIBERS,
     show_default=True, help="Synthetic subscribers seeded into MongoDB and PostgreSQL.",
 )  # fmt: skip
+@click.option(
+    "--with-victoria-metrics", "victoria_metrics", is_flag=True,
+    help="Also run VictoriaMetrics (Debian victoria-metrics) on base port + 14; the stack's "
+    "Prometheus remote-writes to it, and `edgesla report --prometheus URL` reads it.",
+)  # fmt: skip
 @json_option
-def up_command(state_dir: Path, base_port: int, subscribers: int, as_json: bool) -> None:
+def up_command(
+    state_dir: Path, base_port: int, subscribers: int, victoria_metrics: bool, as_json: bool
+) -> None:
     """Start the stack, wait until every component answers, write its PoP config.
 
     Idempotent: when the stack is already running, reports it and changes nothing.
     On any failure, everything started so far is stopped again.
     """
-    raise SystemExit(stack_up(state_dir, base_port, subscribers, as_json))
+    raise SystemExit(stack_up(state_dir, base_port, subscribers, as_json, victoria_metrics))
 
 
 @stack.command("status")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from edgesla._errors import PreflightError
 
-__all__ = ["Binaries", "find_binaries"]
+__all__ = ["Binaries", "find_binaries", "find_victoria_metrics"]
 
 MIN_PG_MAJOR = 16
 _SETUP_HINT = "run `make setup`, which installs it"
@@ -108,4 +108,11 @@ def find_binaries() -> Binaries:
             "prometheus-alertmanager",
             "the Debian package prometheus-alertmanager",
         ),
+    )
+
+
+def find_victoria_metrics() -> Path:
+    """Only ``stack up --with-victoria-metrics`` needs it, so it is looked for on its own."""
+    return _which(
+        "EDGESLA_VICTORIA_METRICS", "victoria-metrics", "the Debian package victoria-metrics"
     )

@@ -8,7 +8,8 @@ Two questions, asked of the server itself:
                    exporter is ready, the self-care service answers ``/healthz``
     check(...)     it is healthy (``stack status``): PostgreSQL replicates, etcd has a
                    leader, every exporter target is up, every self-care backend is up,
-                   Alertmanager is ready (and says how many alerts it holds)
+                   Alertmanager is ready (and says how many alerts it holds),
+                   VictoriaMetrics is healthy (and says how many series it holds)
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from pathlib import Path
 import psutil
 
 from edgesla._errors import StartupError
-from edgesla.stack import alertmanager, etcd, exporter, mongo, postgres, prometheus, selfcare
+from edgesla.stack import (
+    alertmanager,
+    etcd,
+    exporter,
+    mongo,
+    postgres,
+    prometheus,
+    selfcare,
+    victoriametrics,
+)
 from edgesla.stack.binaries import Binaries
 from edgesla.stack.layout import (
     HOST,
@@ -32,6 +42,7 @@ from edgesla.stack.layout import (
     KIND_POSTGRES,
     KIND_PROMETHEUS,
     KIND_SELFCARE,
+    KIND_VICTORIA_METRICS,
     Layout,
 )
 from edgesla.stack.locate import Found, locate
@@ -47,6 +58,7 @@ __all__ = [
     "KIND_POSTGRES",
     "KIND_PROMETHEUS",
     "KIND_SELFCARE",
+    "KIND_VICTORIA_METRICS",
     "STATE_DOWN",
     "STATE_STOPPED",
     "STATE_UP",
@@ -55,6 +67,7 @@ __all__ = [
     "check",
     "describe",
     "launch",
+    "remote_write",
     "wait_ready",
 ]
 
@@ -92,6 +105,8 @@ def describe(name: str, kind: str, layout: Layout, record: ProcessRecord) -> Com
         port, url = layout.exporter_port, exporter.url(layout)
     elif kind == KIND_ALERTMANAGER:
         port, url = layout.alertmanager_port, alertmanager.url(layout)
+    elif kind == KIND_VICTORIA_METRICS:
+        port, url = layout.victoriametrics_port, victoriametrics.url(layout)
     else:
         port, url = layout.prometheus_port, prometheus.url(layout)
     log = layout.log_dir / f"{name}.log"
@@ -111,13 +126,17 @@ def _probe(layout: Layout, component: Component) -> tuple[bool, str]:
         return exporter.check(layout)
     if component.kind == KIND_ALERTMANAGER:
         return alertmanager.check(layout)
+    if component.kind == KIND_VICTORIA_METRICS:
+        return victoriametrics.check(layout)
     return prometheus.check(layout)
 
 
-def launch(layout: Layout, component: Component, binaries: Binaries, run_as: str | None) -> (
-    ProcessRecord
-):  # fmt: skip
-    """Start one component again on its existing data (``stack start | restart``)."""
+def launch(
+    layout: Layout, component: Component, binaries: Binaries, run_as: str | None,
+    remote_write: str | None = None,
+) -> ProcessRecord:  # fmt: skip
+    """Start one component again on its existing data (``stack start | restart``);
+    ``remote_write``: Prometheus's, when the stack has VictoriaMetrics."""
     if component.kind == KIND_POSTGRES:
         return postgres.start(layout, component.name, binaries, run_as)
     if component.kind == KIND_ETCD:
@@ -130,7 +149,9 @@ def launch(layout: Layout, component: Component, binaries: Binaries, run_as: str
         return exporter.start(layout)
     if component.kind == KIND_ALERTMANAGER:
         return alertmanager.start(layout, binaries)
-    return prometheus.start(layout, binaries, LOCAL_POP, LOCAL_REGION)
+    if component.kind == KIND_VICTORIA_METRICS:
+        return victoriametrics.start(layout)
+    return prometheus.start(layout, binaries, LOCAL_POP, LOCAL_REGION, remote_write)
 
 
 def answers(layout: Layout, component: Component) -> tuple[bool, str]:
@@ -144,6 +165,12 @@ def answers(layout: Layout, component: Component) -> tuple[bool, str]:
     if component.kind == KIND_EXPORTER:
         return exporter.ready(layout)
     return _probe(layout, component)
+
+
+def remote_write(layout: Layout, components: list[Component]) -> str | None:
+    """Where the stack's Prometheus remote-writes: its VictoriaMetrics, if it has one."""
+    has = any(c.kind == KIND_VICTORIA_METRICS for c in components)
+    return victoriametrics.remote_write_url(layout) if has else None
 
 
 def _down(component: Component, found: Found) -> str:

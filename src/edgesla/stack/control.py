@@ -27,6 +27,7 @@ from edgesla.stack.components import (
     answers,
     check,
     launch,
+    remote_write,
     wait_ready,
 )
 from edgesla.stack.layout import COMPONENT_NAMES, Layout
@@ -102,7 +103,8 @@ def _start(layout: Layout, state: StackState, component: Component) -> tuple[Com
             f"cannot start {component.name}: its port {component.address} is held by another "
             f"program ({who}). Stop that program (`ss -ltnp` shows it), then retry."
         )
-    record = launch(layout, component, find_binaries(), state.run_as)
+    writes_to = remote_write(layout, state.components)
+    record = launch(layout, component, find_binaries(), state.run_as, writes_to)
     started = _save(layout, state, replace(component, process=record, stopped=False))
     wait_ready(started, partial(answers, layout, started), ANSWER_TIMEOUT)
     deadline = time.monotonic() + SETTLE_TIMEOUT

@@ -25,7 +25,8 @@ ETCD_MEMBERS = ("etcd1", "etcd2", "etcd3")
 PG_NODES = ("pg-a", "pg-b")
 #: Every component, in the order `stack up` starts them and `stack status` lists them.
 COMPONENT_NAMES = (
-    *PG_NODES, *ETCD_MEMBERS, "mongo", "alertmanager", "prometheus", "selfcare", "exporter",
+    *PG_NODES, *ETCD_MEMBERS, "mongo", "alertmanager", "victoriametrics", "prometheus",
+    "selfcare", "exporter",
 )  # fmt: skip
 
 KIND_POSTGRES = "postgresql"
@@ -35,6 +36,7 @@ KIND_PROMETHEUS = "prometheus"
 KIND_SELFCARE = "selfcare"
 KIND_EXPORTER = "exporter"
 KIND_ALERTMANAGER = "alertmanager"
+KIND_VICTORIA_METRICS = "victoriametrics"
 
 
 def default_state_dir() -> Path:
@@ -56,6 +58,8 @@ class Layout:
     12      loadtest metrics (``edgesla loadtest``'s /metrics while a run is on; not bound by
             the stack itself, so it is not in ``ports_to_bind``)
     13      alertmanager (receives the alerts of the stack's Prometheus)
+    14      victoriametrics (only with ``stack up --with-victoria-metrics``: the long-term
+            store the stack's Prometheus remote-writes to; without it the block ends at 13)
     """
 
     state_dir: Path
@@ -114,7 +118,11 @@ class Layout:
     def alertmanager_port(self) -> int:
         return self.base_port + 13
 
-    def ports_to_bind(self) -> dict[int, str]:
+    @property
+    def victoriametrics_port(self) -> int:
+        return self.base_port + 14
+
+    def ports_to_bind(self, *, victoria_metrics: bool = False) -> dict[int, str]:
         """Every port the stack listens on (on HOST), with the component that needs it."""
         ports = {self.pg_port(n): n for n in PG_NODES}
         for m in ETCD_MEMBERS:
@@ -125,4 +133,6 @@ class Layout:
         ports[self.selfcare_port] = "selfcare"
         ports[self.exporter_port] = "exporter"
         ports[self.alertmanager_port] = "alertmanager"
+        if victoria_metrics:
+            ports[self.victoriametrics_port] = "victoriametrics"
         return ports

@@ -19,8 +19,17 @@ import psutil
 
 from edgesla._errors import EdgeslaError, PreflightError, StartupError
 from edgesla.config import dump_config
-from edgesla.stack import alertmanager, etcd, exporter, mongo, postgres, prometheus, selfcare
-from edgesla.stack.binaries import Binaries, find_binaries
+from edgesla.stack import (
+    alertmanager,
+    etcd,
+    exporter,
+    mongo,
+    postgres,
+    prometheus,
+    selfcare,
+    victoriametrics,
+)
+from edgesla.stack.binaries import Binaries, find_binaries, find_victoria_metrics
 from edgesla.stack.components import (
     KIND_ALERTMANAGER,
     KIND_ETCD,
@@ -29,9 +38,11 @@ from edgesla.stack.components import (
     KIND_POSTGRES,
     KIND_PROMETHEUS,
     KIND_SELFCARE,
+    KIND_VICTORIA_METRICS,
     ComponentStatus,
     check,
     describe,
+    remote_write,
     wait_ready,
 )
 from edgesla.stack.layout import ETCD_MEMBERS, PG_NODES, Layout
@@ -115,9 +126,10 @@ def _describe(proc: psutil.Process) -> str:
 
 def up(
     layout: Layout, subscribers: int = DEFAULT_SUBSCRIBERS, say: Progress = print,
-    seeded: Callable[[int], None] = lambda n: None,
+    seeded: Callable[[int], None] = lambda n: None, *, victoria_metrics: bool = False,
 ) -> UpResult:  # fmt: skip
-    """Start the stack (or report the running one); on any failure stop all it started."""
+    """Start the stack (or report the running one); on any failure stop all it started.
+    ``victoria_metrics``: also VictoriaMetrics, which the stack's Prometheus remote-writes to."""
     with locked(layout.state_dir):
         state = read_state(layout.state_file)
         if state is not None:
@@ -130,13 +142,15 @@ def up(
                 "run `edgesla stack up` again."
             )
         binaries = find_binaries()
-        check_ports_free(layout)
+        if victoria_metrics:
+            find_victoria_metrics()  # missing: a PreflightError before anything starts
+        check_ports_free(layout, victoria_metrics=victoria_metrics)
         run_as = postgres.ensure_run_as(layout.data_dir)
         shutil.rmtree(layout.data_dir, ignore_errors=True)  # leftovers of an unrecorded run
         layout.log_dir.mkdir(parents=True, exist_ok=True)
         state = StackState(layout.base_port, str(layout.pop_config.resolve()), run_as)
         try:
-            _start_all(layout, state, binaries, subscribers, say, seeded)
+            _start_all(layout, state, binaries, subscribers, say, seeded, victoria_metrics)
         except BaseException as exc:
             say("start-up failed; stopping everything that was started")
             stop_all([c.process for c in state.components])
@@ -150,7 +164,7 @@ def up(
 
 def _start_all(
     layout: Layout, state: StackState, binaries: Binaries, subscribers: int, say: Progress,
-    seeded: Callable[[int], None],
+    seeded: Callable[[int], None], victoria_metrics: bool = False,
 ) -> None:  # fmt: skip
     def launch(name: str, kind: str, record: ProcessRecord) -> None:
         state.components.append(describe(name, kind, layout, record))
@@ -165,8 +179,14 @@ def _start_all(
     say("starting the MongoDB-wire server, Alertmanager and Prometheus")
     launch("mongo", KIND_MONGO, mongo.start(layout, binaries))
     launch("alertmanager", KIND_ALERTMANAGER, alertmanager.start(layout, binaries))
+    if victoria_metrics:
+        say("starting VictoriaMetrics (Prometheus remote-writes to it)")
+        launch(victoriametrics.NAME, KIND_VICTORIA_METRICS, victoriametrics.start(layout))
+    writes_to = remote_write(layout, state.components)
     launch(
-        "prometheus", KIND_PROMETHEUS, prometheus.start(layout, binaries, LOCAL_POP, LOCAL_REGION)
+        "prometheus",
+        KIND_PROMETHEUS,
+        prometheus.start(layout, binaries, LOCAL_POP, LOCAL_REGION, writes_to),
     )
 
     by_name = {c.name: c for c in state.components}
@@ -182,6 +202,9 @@ def _start_all(
         wait_ready(by_name[member], partial(etcd.check, layout, member), 60)
     wait_ready(by_name["mongo"], partial(mongo.check, layout), 60)
     wait_ready(by_name["alertmanager"], partial(alertmanager.check, layout), 60)
+    if victoria_metrics:
+        vm = by_name[victoriametrics.NAME]
+        wait_ready(vm, partial(victoriametrics.check, layout), 60)
     say(f"MongoDB: seeding {subscribers:,} subscriber documents")
     mongo.seed(layout, subscribers, seeded)
     wait_ready(by_name["prometheus"], partial(prometheus.check, layout), 60)

@@ -16,10 +16,11 @@ from edgesla.stack.layout import HOST, PG_NODES, REPLICATION_HOST, Layout
 __all__ = ["check_ports_free", "locked"]
 
 
-def check_ports_free(layout: Layout) -> None:
+def check_ports_free(layout: Layout, *, victoria_metrics: bool = False) -> None:
     """PreflightError naming every address the stack needs that is already taken: its ports
     on 127.0.0.1, and the masters' ports on the replication address."""
-    wanted = [(HOST, port, name) for port, name in sorted(layout.ports_to_bind().items())]
+    bound = layout.ports_to_bind(victoria_metrics=victoria_metrics)
+    wanted = [(HOST, port, name) for port, name in sorted(bound.items())]
     wanted += [(REPLICATION_HOST, layout.pg_port(n), f"{n} (replication)") for n in PG_NODES]
     taken = []
     for host, port, component in wanted:
@@ -38,7 +39,7 @@ def check_ports_free(layout: Layout) -> None:
                     raise
                 taken.append(f"{host}:{port} ({component})")
     if taken:
-        first, last = min(layout.ports_to_bind()), max(layout.ports_to_bind())
+        first, last = min(bound), max(bound)
         raise PreflightError(
             f"port already taken: {', '.join(taken)}. The stack needs ports {first}-{last}. "
             "Stop whatever listens there (`ss -ltnp` shows it), or choose other ports with "

@@ -40,9 +40,11 @@ def rules_dir(layout: Layout) -> Path:
     return layout.state_dir / "rules"
 
 
-def render_config(layout: Layout, pop: str, region: str) -> str:
+def render_config(layout: Layout, pop: str, region: str, remote_write: str | None = None) -> str:
+    """``remote_write``: the URL of a long-term store to send every sample to (the stack's
+    VictoriaMetrics), recording-rule results included."""
     labels = {conv.LABEL_POP: pop, conv.LABEL_REGION: region}
-    config = {
+    config: dict[str, Any] = {
         "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
         # `edgesla rules` output: SLO recording rules and alerts (docs/rules.md)
         "rule_files": [str(rules_dir(layout) / "*.yml")],
@@ -85,16 +87,20 @@ def render_config(layout: Layout, pop: str, region: str) -> str:
             },
         ],
     }
+    if remote_write:
+        config["remote_write"] = [{"url": remote_write}]
     return "# Written by `edgesla stack up`. DO NOT EDIT: rewritten on every start.\n" + (
         yaml.safe_dump(config, sort_keys=False)
     )
 
 
-def start(layout: Layout, binaries: Binaries, pop: str, region: str) -> ProcessRecord:
+def start(
+    layout: Layout, binaries: Binaries, pop: str, region: str, remote_write: str | None = None
+) -> ProcessRecord:
     # The default spec's rules (a few milliseconds), in place before Prometheus reads them.
     write_default_rules(rules_dir(layout), "edgesla stack up (default SLO spec)")
     config = layout.state_dir / "prometheus.yml"
-    config.write_text(render_config(layout, pop, region), encoding="utf-8")
+    config.write_text(render_config(layout, pop, region, remote_write), encoding="utf-8")
     return spawn(
         [
             str(binaries.prometheus),
@@ -103,6 +109,8 @@ def start(layout: Layout, binaries: Binaries, pop: str, region: str) -> ProcessR
             f"--web.listen-address={HOST}:{layout.prometheus_port}",
             "--web.enable-lifecycle",
             "--web.enable-admin-api",
+            # `stack down` stops VictoriaMetrics with it: flush what is left for 2 s, not 1 min
+            *(["--storage.remote.flush-deadline=2s"] if remote_write else []),
         ],
         layout.log_dir / "prometheus.log",
     )

@@ -196,7 +196,7 @@ def _charts(
     # explicit ranges: each server's own lookback differs (VictoriaMetrics' follows the
     # samples' interval); a chart point holds the last value of the 5 minutes before it
     counted = conv.ROLLUP_FAILURES if rolled else failure
-    expr = f"sum by (pop) (last_over_time({counted}[{promql.range_ms(LOOKBACK)}]))"
+    expr = f"sum by (pop) (last_over_time({counted}{lookback_range(0)}))"
     stats.queries += 2
     stats.query_texts.append(f"{expr} (range, {points} points)")
     base = {_pop(k): v for k, v in _values(client, expr, start).items()}
