@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from edgesla.stack import victoriametrics
 from edgesla.stack.layout import Layout
 from tests.helpers import eventually
 
-__all__ = ["copy_samples", "served_copy"]
+__all__ = ["copy_samples", "same_samples", "served_copy"]
 
 
 def copy_samples(prometheus_url: str, vm_url: str, at: float, span: float) -> int:
@@ -61,3 +62,22 @@ def served_copy(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _samples(url: str, expr: str, at: float) -> dict[str, int]:
+    """Raw samples per series (its labels as text) of a range selector at ``at``."""
+    body = requests.post(
+        f"{url}/api/v1/query", data={"query": expr, "time": f"{at:.3f}"}, timeout=30
+    ).json()
+    return {json.dumps(r["metric"], sort_keys=True): len(r["values"]) for r in
+            body["data"]["result"]}  # fmt: skip
+
+
+def same_samples(prometheus_url: str, vm_url: str, span: str = "2m") -> bool:
+    """Does VictoriaMetrics hold the samples Prometheus holds of ``up`` and the probe series
+    in the ``span`` up to 12 s ago (remote_write sends within 5 s; VictoriaMetrics shows
+    points after its 10-s latency offset)?"""
+    at = time.time() - 12
+    expr = f'{{__name__=~"up|edgesla_probe_.+"}}[{span}]'
+    expected = _samples(prometheus_url, expr, at)
+    return bool(expected) and _samples(vm_url, expr, at) == expected

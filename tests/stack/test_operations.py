@@ -1,5 +1,6 @@
 """`edgesla stack stop | start | restart NAME`, and `status` and `down` telling the truth after
-a component was restarted — by the CLI or by hand — on a private stack of real servers.
+a component was restarted — by the CLI or by hand — on a private stack of real servers, with
+VictoriaMetrics (``stack up --with-victoria-metrics``) fed by its Prometheus.
 
 The stack is shared by the tests of this module (starting one takes ~10 s); each test leaves
 every component running, and the `down` test, which ends it, is last (the fixture brings the
@@ -20,15 +21,18 @@ import psycopg
 import pytest
 import requests
 
+from edgesla.stack import prometheus
 from edgesla.stack.binaries import find_binaries
-from edgesla.stack.layout import COMPONENT_NAMES, Layout
+from edgesla.stack.layout import Layout, component_names
 from edgesla.stack.postgres import PG_SYSTEM_USER
 from tests.helpers import edgesla, eventually, make_state_dir, processes_using, teardown_stack
 from tests.ports import port
+from tests.victoriametrics import same_samples
 
 pytestmark = pytest.mark.stack
 
-BASE_PORT = port(854)  # base+0..12
+BASE_PORT = port(854)  # base+0..14 (VictoriaMetrics: base+14)
+NAMES = component_names(victoria_metrics=True)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +49,7 @@ def ops_stack(ops_dir: Path) -> Iterator[Layout]:
     """The module's stack, up (started, or found running); every component running after."""
     up = edgesla(
         "stack", "up", "--state-dir", str(ops_dir), "--base-port", str(BASE_PORT),
-        "--subscribers", "200",
+        "--subscribers", "200", "--with-victoria-metrics",
     )  # fmt: skip
     # 1: running, but not every component healthy yet (the self-care service needs a few
     # requests to drop the pooled connections a PostgreSQL restart broke)
@@ -124,7 +128,7 @@ def test_unknown_component_is_refused_with_the_names_and_nothing_changes(
         result = edgesla("stack", verb, "pg-c", "--state-dir", str(ops_stack.state_dir))
         assert result.returncode == 2, result.stderr
         assert "unknown component 'pg-c'" in result.stderr
-        assert ", ".join(COMPONENT_NAMES) in result.stderr
+        assert ", ".join(NAMES) in result.stderr
     assert (ops_stack.state_dir / "stack.json").read_bytes() == before
     assert _all_up(ops_stack.state_dir)
 
@@ -268,6 +272,27 @@ def test_stop_and_start_etcd2_the_cluster_keeps_quorum(ops_stack: Layout) -> Non
     assert _all_up(ops_stack.state_dir)
 
 
+# --- VictoriaMetrics ------------------------------------------------------------------------
+
+
+def test_victoria_metrics_is_listed_with_its_url_holds_what_prometheus_holds_and_restarts(
+    ops_stack: Layout,
+) -> None:
+    vm = _component(ops_stack.state_dir, "victoriametrics")
+    url = f"http://127.0.0.1:{BASE_PORT + 14}"
+    assert (vm["url"], vm["kind"], vm["state"]) == (url, "victoriametrics", "up")
+    assert url in vm["detail"]  # the terminal's table shows it too
+    config = (ops_stack.state_dir / "prometheus.yml").read_text()
+    assert f"remote_write:\n- url: {url}/api/v1/write\n" in config
+    eventually(lambda: same_samples(prometheus.url(ops_stack), url), timeout=30, interval=0.5)
+    assert _stack("stop", "victoriametrics", ops_stack.state_dir).returncode == 0
+    assert _component(ops_stack.state_dir, "victoriametrics")["state"] == "stopped"
+    started = _stack("start", "victoriametrics", ops_stack.state_dir)
+    assert started.returncode == 0, started.stdout + started.stderr
+    # Prometheus's remote_write retried: what was scraped meanwhile arrives all the same
+    eventually(lambda: same_samples(prometheus.url(ops_stack), url), timeout=30, interval=0.5)
+
+
 # --- down (ends the module's stack: keep it last) -------------------------------------------
 
 
@@ -283,7 +308,7 @@ def test_down_after_a_hand_restart_stops_it_and_deletes_data_only_when_nothing_r
     try:
         result = edgesla("stack", "down", "--state-dir", str(state_dir))
         assert result.returncode == 1, result.stdout + result.stderr
-        stopped = "stopped: " + ", ".join(COMPONENT_NAMES)
+        stopped = "stopped: " + ", ".join(NAMES)
         assert stopped in result.stdout
         assert _gone(by_hand)  # the hand-started postmaster was stopped too
         assert f"data kept: pid {squatter.pid} (sleep 300)" in result.stderr
@@ -296,7 +321,7 @@ def test_down_after_a_hand_restart_stops_it_and_deletes_data_only_when_nothing_r
     again = edgesla("stack", "down", "--state-dir", str(state_dir))
     assert again.returncode == 0, again.stdout + again.stderr
     assert "stopped: nothing" in again.stdout  # nothing ran: nothing is claimed as stopped
-    assert "not running, nothing to stop: " + ", ".join(COMPONENT_NAMES) in again.stdout
+    assert "not running, nothing to stop: " + ", ".join(NAMES) in again.stdout
     assert not ops_stack.data_dir.exists()
     assert not (state_dir / "stack.json").exists()
     assert processes_using(state_dir) == []

@@ -25,12 +25,13 @@ def stack() -> None:
     Components: two PostgreSQL masters (pg-a, pg-b) in bi-directional logical replication
     with last-write-wins, a MongoDB-wire server with N synthetic subscribers, a three-member
     etcd cluster, Prometheus scraping etcd and the PoP's exporter, and Alertmanager
-    receiving its alerts (EDGESLA_ALERT_WEBHOOK=URL: pages to URL/page, tickets to URL/ticket).
+    receiving its alerts (EDGESLA_ALERT_WEBHOOK=URL: pages to URL/page, tickets to URL/ticket);
+    with `up --with-victoria-metrics`, VictoriaMetrics, which Prometheus remote-writes to.
 
     \b
     Fault drills: `stack stop NAME`, `stack start NAME`, `stack restart NAME` act on one
     component (pg-a, pg-b, etcd1..etcd3, mongo, alertmanager, prometheus, selfcare,
-    exporter).
+    exporter; victoriametrics with `stack up --with-victoria-metrics`).
     """
 
 
@@ -182,7 +183,7 @@ def stop_command(name: str, state_dir: Path, as_json: bool) -> None:
     """Stop one component NAME and record it as stopped on purpose.
 
     NAME as `stack status` lists it: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, alertmanager,
-    prometheus, selfcare, exporter.
+    prometheus, selfcare, exporter; victoriametrics in a stack up --with-victoria-metrics.
 
     `stack status` then shows it DOWN, "stopped (edgesla stack stop)", and exits 1 until
     `stack start NAME`. Stopping a component that does not run changes nothing. Exit 0 when
@@ -200,7 +201,7 @@ def start_command(name: str, state_dir: Path, as_json: bool) -> None:
     """Start one component NAME again on its existing data, and wait until it answers.
 
     NAME as `stack status` lists it: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, alertmanager,
-    prometheus, selfcare, exporter.
+    prometheus, selfcare, exporter; victoriametrics in a stack up --with-victoria-metrics.
 
     A component that already runs is left alone (the message says so). Exit 0 when it runs
     and is healthy, 1 when it runs but is not healthy yet (the detail says why) or did not
@@ -218,7 +219,7 @@ def restart_command(name: str, state_dir: Path, as_json: bool) -> None:
     """Stop one component NAME (whatever process runs it now), start it again, wait for it.
 
     NAME as `stack status` lists it: pg-a, pg-b, etcd1, etcd2, etcd3, mongo, alertmanager,
-    prometheus, selfcare, exporter.
+    prometheus, selfcare, exporter; victoriametrics in a stack up --with-victoria-metrics.
 
     Exit 0 when it runs and is healthy again, 1 otherwise.
     """

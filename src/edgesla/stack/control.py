@@ -30,7 +30,7 @@ from edgesla.stack.components import (
     remote_write,
     wait_ready,
 )
-from edgesla.stack.layout import COMPONENT_NAMES, Layout
+from edgesla.stack.layout import Layout, component_names
 from edgesla.stack.locate import live_records, locate
 from edgesla.stack.preflight import locked
 from edgesla.stack.processes import stop_all
@@ -65,7 +65,8 @@ def _load(layout: Layout, name: str) -> tuple[Layout, StackState, Component]:
         )
     by_name = {c.name: c for c in state.components}
     if name not in by_name:
-        known = [n for n in COMPONENT_NAMES if n in by_name] or list(by_name)
+        known = [n for n in component_names(victoria_metrics=True) if n in by_name]
+        known = known or list(by_name)
         raise PreflightError(
             f"unknown component {name!r} in the stack in {layout.state_dir}; the components "
             f"(as `edgesla stack status` lists them) are: {', '.join(known)}"

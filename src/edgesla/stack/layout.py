@@ -11,7 +11,9 @@ __all__ = [
     "DEFAULT_BASE_PORT",
     "HOST",
     "REPLICATION_HOST",
+    "VICTORIA_METRICS",
     "Layout",
+    "component_names",
     "default_state_dir",
 ]
 
@@ -25,9 +27,10 @@ ETCD_MEMBERS = ("etcd1", "etcd2", "etcd3")
 PG_NODES = ("pg-a", "pg-b")
 #: Every component, in the order `stack up` starts them and `stack status` lists them.
 COMPONENT_NAMES = (
-    *PG_NODES, *ETCD_MEMBERS, "mongo", "alertmanager", "victoriametrics", "prometheus",
-    "selfcare", "exporter",
+    *PG_NODES, *ETCD_MEMBERS, "mongo", "alertmanager", "prometheus", "selfcare", "exporter",
 )  # fmt: skip
+#: Started only on request (``stack up --with-victoria-metrics``), just before Prometheus.
+VICTORIA_METRICS = "victoriametrics"
 
 KIND_POSTGRES = "postgresql"
 KIND_MONGO = "mongodb"
@@ -37,6 +40,14 @@ KIND_SELFCARE = "selfcare"
 KIND_EXPORTER = "exporter"
 KIND_ALERTMANAGER = "alertmanager"
 KIND_VICTORIA_METRICS = "victoriametrics"
+
+
+def component_names(*, victoria_metrics: bool = False) -> tuple[str, ...]:
+    """A stack's components, in the order ``stack up`` starts them and ``status`` lists them."""
+    if not victoria_metrics:
+        return COMPONENT_NAMES
+    at = COMPONENT_NAMES.index("prometheus")
+    return (*COMPONENT_NAMES[:at], VICTORIA_METRICS, *COMPONENT_NAMES[at:])
 
 
 def default_state_dir() -> Path:
@@ -134,5 +145,5 @@ class Layout:
         ports[self.exporter_port] = "exporter"
         ports[self.alertmanager_port] = "alertmanager"
         if victoria_metrics:
-            ports[self.victoriametrics_port] = "victoriametrics"
+            ports[self.victoriametrics_port] = VICTORIA_METRICS
         return ports

@@ -13,7 +13,7 @@ from __future__ import annotations
 import requests
 
 from edgesla.stack.binaries import find_victoria_metrics
-from edgesla.stack.layout import HOST, Layout
+from edgesla.stack.layout import HOST, VICTORIA_METRICS, Layout
 from edgesla.stack.processes import ProcessRecord, spawn
 
 __all__ = [
@@ -27,7 +27,7 @@ __all__ = [
     "url",
 ]
 
-NAME = "victoriametrics"
+NAME = VICTORIA_METRICS
 RETENTION = "100y"  # the stack's data goes with `stack down`; a fleet sets its own (docs)
 LATENCY_OFFSET = "10s"
 
