@@ -3,7 +3,8 @@
 ``EDGESLA_TEST_BASE_PORT`` (default 19500) moves all of them at once, so several test runs
 can share one machine: give each run its own base, 1,000 apart. The offsets used today lie
 in 0..999; a new test takes the next free block and says so here. A stack takes its base
-and the 13 ports above it (offset 13: its Alertmanager).
+and the 13 ports above it (offset 13: its Alertmanager); one started with
+``--with-victoria-metrics`` takes offset 14 too (its VictoriaMetrics).
 
     0..13     the shared stack (tests/conftest.py)
     100..260  stack lifecycle, unprivileged, demo stacks (tests/stack)
@@ -22,7 +23,8 @@ and the 13 ports above it (offset 13: its Alertmanager).
               edgesla exporters 834..835, postgres_exporters 836..837
     840..853  the replication chaos stack (tests/chaos/test_replication_faults.py); 853 is
               also its delay proxy, on 127.0.0.2 (the stack's Alertmanager is on 127.0.0.1)
-    854..867  the stack-operations stack (tests/stack/test_operations.py)
+    854..868  the stack-operations stack, its VictoriaMetrics on 868
+              (tests/stack/test_operations.py)
     880       the exporter of the replication-lag test (tests/probes/pg/test_lag_exporter.py)
     890..899  load-test masters, their /metrics, a listener: a killed worker, network namespaces
               (tests/loadtests/test_distributed.py, test_namespaces.py)
@@ -30,6 +32,9 @@ and the 13 ports above it (offset 13: its Alertmanager).
               (tests/probes/pg/test_postgres_convergence.py)
     910..923  the convergence benchmark's stack (benchmarks/convergence.py)
     924..937  the soak benchmark's stack (benchmarks/soak.py, default --base-port)
+    938..952  VictoriaMetrics: the block of a stack refused for a missing binary (nothing binds;
+              tests/stack/test_victoriametrics.py), and on 952 the one holding a copy of the
+              report inputs' Prometheus (tests/report_inputs/test_victoriametrics.py)
     960..962  the exporter-conventions benchmark (benchmarks/exporter_conventions.py): baseline,
               branch, branch with --web.config.file
 """
