@@ -64,11 +64,12 @@ def _fleet_file(path: Path, pops: list[str]) -> Path:
     return path
 
 
-def serve(root: Path) -> subprocess.Popen[bytes]:
+def serve(root: Path, port: int = PORT) -> subprocess.Popen[bytes]:
     (root / "prometheus.yml").write_text("global:\n  scrape_interval: 15s\n")
+    url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         ["prometheus", f"--config.file={root / 'prometheus.yml'}",
-         f"--storage.tsdb.path={root / 'tsdb'}", f"--web.listen-address=127.0.0.1:{PORT}",
+         f"--storage.tsdb.path={root / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}",
          "--storage.tsdb.retention.time=100y", "--storage.tsdb.min-block-duration=2h",
          "--storage.tsdb.max-block-duration=2h", "--query.timeout=60m"],
         stdout=(root / "prometheus.log").open("wb"), stderr=subprocess.STDOUT,
@@ -76,7 +77,7 @@ def serve(root: Path) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{URL}/-/ready", timeout=1).status_code == 200:
+            if requests.get(f"{url}/-/ready", timeout=1).status_code == 200:
                 return proc
         except requests.RequestException:
             pass
@@ -98,18 +99,19 @@ def prometheus_rss_mib() -> float:
     return float("nan")
 
 
-def record_rollups(root: Path, fleet: Fleet) -> float:
+def record_rollups(root: Path, fleet: Fleet, port: int = PORT) -> float:
     """The roll-ups ``edgesla rules`` writes, recorded over the data; seconds taken."""
     rules = root / "rollups.yml"
     group = rollups.rule_group(lag_thresholds=(1.0,))
     rules.write_text(yaml.safe_dump({"groups": [group]}), encoding="utf-8")
     out = root / "rules-data"
     t0 = time.perf_counter()
-    proc = serve(root)
+    proc = serve(root, port)
     try:
         done = subprocess.run(
             ["promtool", "tsdb", "create-blocks-from", "rules", f"--start={fleet.first}",
-             f"--end={fleet.last}", f"--url={URL}", f"--output-dir={out}", str(rules)],
+             f"--end={fleet.last}", f"--url=http://127.0.0.1:{port}", f"--output-dir={out}",
+             str(rules)],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
     finally:
@@ -146,7 +148,7 @@ def timed(argv: list[str], log: Path) -> dict[str, Any]:
 
 
 def report(
-    root: Path, name: str, fleet_file: Path, period: list[str], *extra: str
+    root: Path, name: str, fleet_file: Path, period: list[str], *extra: str, url: str = URL
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     out = root / f"report-{name}"
     argv = [
@@ -155,7 +157,7 @@ def report(
         "--slo",
         str(root / "slo.yaml"),
         "--prometheus",
-        URL,
+        url,
         "--fleet",
         str(fleet_file),
         *period,

@@ -33,8 +33,10 @@ and the 13 ports above it (offset 13: its Alertmanager); one started with
     910..923  the convergence benchmark's stack (benchmarks/convergence.py)
     924..937  the soak benchmark's stack (benchmarks/soak.py, default --base-port)
     938..952  VictoriaMetrics: the block of a stack refused for a missing binary (nothing binds;
-              tests/stack/test_victoriametrics.py), and on 952 the one holding a copy of the
-              report inputs' Prometheus (tests/report_inputs/test_victoriametrics.py)
+              tests/stack/test_victoriametrics.py); on 952 the one holding a copy of the
+              report inputs' Prometheus, on 951 one with its default lookback
+              (tests/report_inputs/test_victoriametrics.py); the store benchmark's Prometheus
+              (950) and VictoriaMetrics (952) (benchmarks/report_store.py)
     960..962  the exporter-conventions benchmark (benchmarks/exporter_conventions.py): baseline,
               branch, branch with --web.config.file
 """

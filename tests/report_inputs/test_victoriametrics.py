@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,11 +22,12 @@ from typing import Any
 import pytest
 import requests
 
-from edgesla.report.inputs import PrometheusClient
+from edgesla.report.inputs import PrometheusClient, store
 from edgesla.report.inputs.engine import Engine, Strategy
 from edgesla.slo.period import Period
 from edgesla.slo.spec import AvailabilityObjective, LagObjective, LatencyObjective
-from tests.helpers import edgesla
+from edgesla.stack.binaries import find_victoria_metrics
+from tests.helpers import edgesla, eventually
 from tests.ports import port
 from tests.report_inputs.conftest import BEFORE, START, STEP, T0, WINDOW_SAMPLES
 from tests.victoriametrics import served_copy
@@ -115,7 +117,8 @@ def _report(tmp_path: Path, url: str, name: str, *args: str) -> tuple[int, dict[
     done = edgesla("report", "--slo", str(slo), "--prometheus", url, "--out", str(out),
                    "--no-pdf", *args)  # fmt: skip
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    del doc["generated_at"], doc["sources"]
+    assert doc.pop("sources") == [f"{name} {url}"]  # the server named as what it is
+    del doc["generated_at"]
     for objective in doc["objectives"]:
         if objective["evidence"]:  # the fleet's own rows have none
             objective["evidence"].pop("source")
@@ -127,8 +130,41 @@ def test_edgesla_report_gives_the_same_report(
 ) -> None:
     lo, hi = (t.isoformat() for t in PERIODS["starts-in-gap"])
     window = ("--from", lo, "--to", hi)
-    code, expected = _report(tmp_path, rollup_prometheus_url, "prometheus", *window)
+    code, expected = _report(tmp_path, rollup_prometheus_url, "Prometheus", *window)
     assert code == 1  # pop-b's latency FAILs; the rest is INCONCLUSIVE
-    assert _report(tmp_path, victoria_metrics, "victoria-metrics", *window) == (code, expected)
+    # ... and no caveat: started as the stack starts it, its lookback is Prometheus's
+    assert _report(tmp_path, victoria_metrics, "VictoriaMetrics", *window) == (code, expected)
     pop_b = {o["name"]: o for o in expected["objectives"] if o["pop"] == "pop-b"}
     assert (pop_b["availability"]["good"], pop_b["availability"]["total"]) == (718, 720)
+
+
+def test_a_victoria_metrics_with_a_shorter_lookback_is_named_with_its_caveat(
+    tmp_path: Path,
+) -> None:
+    """Started without -search.minStalenessInterval (VictoriaMetrics' default): the report's
+    lag counts could differ from Prometheus's, and it says so."""
+    url = f"http://127.0.0.1:{port(951)}"
+    argv = [str(find_victoria_metrics()), f"-storageDataPath={tmp_path / 'data'}",
+            f"-httpListenAddr=127.0.0.1:{port(951)}"]  # fmt: skip
+    with (tmp_path / "log").open("ab") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        client = PrometheusClient(url)
+        eventually(lambda: store.describe(client, lag=False)[0] == f"VictoriaMetrics {url}")
+        _, issue = store.describe(client, lag=True)
+        assert issue is not None
+        assert "-search.minStalenessInterval=0s" in issue.detail
+        assert store.LAG_LOOKBACK_FLAG in issue.detail
+        assert store.describe(client, lag=False)[1] is None  # no lag objective: nothing to say
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("0s", 0.0), ("5m0s", 300.0), ("300500ms", 300.5), ("1h2m", 3720.0), ("5m junk", None),
+     ("", None)],
+)  # fmt: skip
+def test_go_durations(text: str, seconds: float | None) -> None:
+    assert store.duration_seconds(text) == seconds

@@ -30,6 +30,7 @@ from edgesla.fleet import Fleet
 from edgesla.report import evaluate
 from edgesla.report.inputs import loadtest as lt_in
 from edgesla.report.inputs import prometheus as prom_in
+from edgesla.report.inputs import store
 from edgesla.report.inputs._client import PrometheusClient
 from edgesla.report.inputs.engine import Answer, Engine, Strategy
 from edgesla.report.model import (
@@ -232,7 +233,10 @@ def build(
     countings: list[Counting] = []
     if prometheus is not None:
         client = PrometheusClient(prometheus)
-        sources.append(f"Prometheus {prometheus}")
+        lags = any(isinstance(o, LagObjective) for o in spec.objectives)
+        source, caveat = store.describe(client, lag=lags)
+        sources.append(source)
+        issues += [caveat] if caveat else []
         found = prom_in.pops(client, period.start, period.end)
         if not found:
             raise ConfigError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import requests
 
+from edgesla.report.inputs.store import LAG_LOOKBACK_FLAG
 from edgesla.stack.binaries import find_victoria_metrics
 from edgesla.stack.layout import HOST, VICTORIA_METRICS, Layout
 from edgesla.stack.processes import ProcessRecord, spawn
@@ -48,6 +49,8 @@ def command(layout: Layout) -> list[str]:
         f"-httpListenAddr={HOST}:{layout.victoriametrics_port}",
         f"-retentionPeriod={RETENTION}",
         f"-search.latencyOffset={LATENCY_OFFSET}",
+        # Prometheus's 5-min lookback, for the replication-lag SLI (edgesla.report.inputs.store)
+        LAG_LOOKBACK_FLAG,
     ]
 
 

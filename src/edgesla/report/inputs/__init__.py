@@ -8,6 +8,7 @@ loadtest.py     an ``edgesla loadtest`` results directory
 _client.py      the Prometheus HTTP API client (errors -> ConfigError, exit 2)
 _counters.py    pure counting: increases, resets, gaps, maintenance, downtime
 _evidence.py    counted parts -> evidence, the same words on both paths
+store.py        which server answers (Prometheus or VictoriaMetrics), and a caveat to say
 """
 
 from __future__ import annotations
