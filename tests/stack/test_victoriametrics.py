@@ -1,6 +1,7 @@
 """VictoriaMetrics in the stack (``stack up --with-victoria-metrics``): a missing binary is a
-clear error naming its Debian package, with nothing started; without the flag the stack's
-ports and Prometheus config are as before. (Running in a stack — listed by ``status`` with its
+clear error naming its Debian package, with nothing started; asking a running stack without
+it for it is refused (the shared stack); without the flag the stack's ports and Prometheus
+config are as before. (Running in a stack — listed by ``status`` with its
 URL, fed by remote_write, stopped, started, and stopped by ``down`` — on the stack-operations
 stack: tests/stack/test_operations.py; the report reading the same verdicts from it:
 tests/report_inputs/test_victoriametrics.py.)"""
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from edgesla.stack import prometheus, victoriametrics
@@ -47,3 +49,16 @@ def test_it_starts_just_before_prometheus_and_only_when_asked() -> None:
     assert "victoriametrics" not in component_names()
     names = component_names(victoria_metrics=True)
     assert names[names.index("victoriametrics") + 1] == "prometheus"
+
+
+@pytest.mark.stack
+def test_asking_a_running_stack_for_it_is_refused_and_changes_nothing(stack: Layout) -> None:
+    before = (stack.state_dir / "stack.json").read_bytes()
+    done = edgesla(
+        "stack", "up", "--state-dir", str(stack.state_dir), "--base-port", str(stack.base_port),
+        "--with-victoria-metrics",
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "runs without VictoriaMetrics" in done.stderr
+    assert "--with-victoria-metrics" in done.stderr
+    assert (stack.state_dir / "stack.json").read_bytes() == before

@@ -133,6 +133,13 @@ def up(
     with locked(layout.state_dir):
         state = read_state(layout.state_file)
         if state is not None:
+            if victoria_metrics and remote_write(layout, state.components) is None:
+                raise PreflightError(
+                    f"the stack in {layout.state_dir} runs without VictoriaMetrics, and a "
+                    "running stack is never changed by `up`; run `edgesla stack down "
+                    f"--state-dir {layout.state_dir}`, then `edgesla stack up "
+                    "--with-victoria-metrics` (the stack's data starts afresh)"
+                )
             return _existing(layout, state)
         if running := in_data_dirs(layout):
             listed = ", ".join(f"pid {p.pid} ({_describe(p)})" for p in running)
