@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -22,7 +23,9 @@ from typing import Any
 import pytest
 import requests
 
+from edgesla import ConfigError
 from edgesla.report.inputs import PrometheusClient, store
+from edgesla.report.inputs._client import MAX_POINTS_FLAG
 from edgesla.report.inputs.engine import Engine, Strategy
 from edgesla.slo.period import Period
 from edgesla.slo.spec import AvailabilityObjective, LagObjective, LatencyObjective
@@ -141,8 +144,8 @@ def test_edgesla_report_gives_the_same_report(
 def test_a_victoria_metrics_with_a_shorter_lookback_is_named_with_its_caveat(
     tmp_path: Path,
 ) -> None:
-    """Started without -search.minStalenessInterval (VictoriaMetrics' default): the report's
-    lag counts could differ from Prometheus's, and it says so."""
+    """Started with VictoriaMetrics' defaults: the report's lag counts could differ from
+    Prometheus's, and it says so; a month's lag subquery is refused, and it says how to fix."""
     url = f"http://127.0.0.1:{port(951)}"
     argv = [str(find_victoria_metrics()), f"-storageDataPath={tmp_path / 'data'}",
             f"-httpListenAddr=127.0.0.1:{port(951)}"]  # fmt: skip
@@ -156,6 +159,10 @@ def test_a_victoria_metrics_with_a_shorter_lookback_is_named_with_its_caveat(
         assert "-search.minStalenessInterval=0s" in issue.detail
         assert store.LAG_LOOKBACK_FLAG in issue.detail
         assert store.describe(client, lag=False)[1] is None  # no lag objective: nothing to say
+        # the lag's 15-s grid over a month is more points than its default allows: exit 2,
+        # with the flag to set
+        with pytest.raises(ConfigError, match=re.escape(MAX_POINTS_FLAG)):
+            client.instant("sum_over_time(vector(1)[30d:15s])", START)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import requests
 
-from edgesla.report.inputs.store import LAG_LOOKBACK_FLAG
+from edgesla.report.inputs.store import LAG_LOOKBACK_FLAG, MAX_POINTS_FLAG
 from edgesla.stack.binaries import find_victoria_metrics
 from edgesla.stack.layout import HOST, VICTORIA_METRICS, Layout
 from edgesla.stack.processes import ProcessRecord, spawn
@@ -51,6 +51,9 @@ def command(layout: Layout) -> list[str]:
         f"-search.latencyOffset={LATENCY_OFFSET}",
         # Prometheus's 5-min lookback, for the replication-lag SLI (edgesla.report.inputs.store)
         LAG_LOOKBACK_FLAG,
+        # the lag's 15-s grid over a whole period in one subquery (VictoriaMetrics' default:
+        # 30,000 points, 5 days)
+        MAX_POINTS_FLAG,
     ]
 
 

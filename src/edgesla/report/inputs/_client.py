@@ -15,10 +15,15 @@ import requests
 
 from edgesla import ConfigError
 
-__all__ = ["MAX_POINTS", "PrometheusClient", "RawSeries"]
+__all__ = ["MAX_POINTS", "MAX_POINTS_FLAG", "PrometheusClient", "RawSeries"]
 
 #: Prometheus refuses a range query of more than 11,000 points per series; stay below.
 MAX_POINTS: Final = 10_000
+
+#: What VictoriaMetrics must allow for the replication lag, read on a 15-s grid over the whole
+#: period in one subquery: 5,760 points a day, 600,000 about 100 days (its default, 30,000,
+#: is 5 days).
+MAX_POINTS_FLAG: Final = "-search.maxPointsPerTimeseries=600000"
 
 #: (labels, [(unix seconds, value), ...]) of one series.
 RawSeries = tuple[dict[str, str], list[tuple[float, float]]]
@@ -56,6 +61,14 @@ class PrometheusClient:
             or (body.get("status") != "success")
         ):
             detail = body.get("error") if isinstance(body, dict) else response.text[:200]
+            if "maxPointsPerTimeseries" in str(detail):
+                raise ConfigError(
+                    f"the server at {self.url} (VictoriaMetrics) refused {path}: a subquery "
+                    "over the period has more points than its -search.maxPointsPerTimeseries "
+                    "allows (the replication lag is read on a 15-s grid: 5,760 points a day); "
+                    f"restart it with {MAX_POINTS_FLAG} (about 100 days), or judge a shorter "
+                    f"period. Its answer: {detail}"
+                )
             raise ConfigError(
                 f"Prometheus at {self.url} refused {path} (HTTP {response.status_code}: "
                 f"{detail}); check the --prometheus URL points at a Prometheus server "

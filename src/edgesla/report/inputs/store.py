@@ -17,11 +17,11 @@ from typing import Final
 
 import requests
 
-from edgesla.report.inputs._client import PrometheusClient
+from edgesla.report.inputs._client import MAX_POINTS_FLAG, PrometheusClient
 from edgesla.report.inputs._counters import LOOKBACK, LOOKBACK_EDGE
 from edgesla.report.model import DataIssue
 
-__all__ = ["LAG_LOOKBACK_FLAG", "describe", "duration_seconds"]
+__all__ = ["LAG_LOOKBACK_FLAG", "MAX_POINTS_FLAG", "describe", "duration_seconds"]
 
 #: What the stack starts VictoriaMetrics with, and what docs/deploy.md tells operators.
 _LOOKBACK_MS: Final = round((LOOKBACK + LOOKBACK_EDGE) * 1000)
