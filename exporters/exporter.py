@@ -17,8 +17,10 @@ Probers get the target's timeout (always below its interval) and return a result
 exception from a prober is a bug, recorded as reason ``error``, and never stops the
 schedule.
 
-**Background duties.** ``postgres_replication`` targets also run a heartbeat writer
-(``beat``) every ``heartbeat_interval``, through the same runner. A duty's result is not
+**Background duties** (``probes._duty``): ``postgres_replication`` targets also run a
+heartbeat writer (``beat``) every ``heartbeat_interval``, ``mongodb_query`` targets the
+renewal of their id sample (``id_sample``, with a budget of its own), through the same
+runner; a target's duties are scheduled before its first probe. A duty's result is not
 counted as a probe run; its samples are published beside the probe's (``SampleCollector``
 keeps one slot per target and duty), and its failures are logged as transitions (failing,
 recovered) with at most one reminder a minute.
@@ -42,7 +44,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from opentelemetry import trace
@@ -55,14 +57,12 @@ from exporters.metrics import FrameworkMetrics
 from exporters.page import Page
 from exporters.runs import DEADLINE_GRACE_SECONDS, PROBE, Busy, Outcome, ProbeFn, Run, Runner
 from exporters.samples import SampleCollector
+from probes._duty import Duty
 from probes._result import ProbeResult, Reason
 
-__all__ = ["BEAT", "Busy", "DutyLog", "Exporter", "ProbeFn"]
+__all__ = ["Busy", "DutyLog", "Exporter", "ProbeFn"]
 
 log = logging.getLogger("edgesla.exporter")
-
-#: The duty name of the background heartbeat writer.
-BEAT = "beat"
 
 
 @dataclass(order=True)
@@ -118,7 +118,7 @@ class Exporter:
         self,
         config: PopConfig,
         probers: Mapping[str, ProbeFn],
-        beaters: Mapping[str, ProbeFn] | None = None,
+        duties: Mapping[str, Sequence[Duty]] | None = None,
         registry: CollectorRegistry | None = None,
         tracer: trace.Tracer | None = None,
         max_concurrency: int | None = None,
@@ -131,7 +131,7 @@ class Exporter:
         self.registry.register(self.samples)
         self.tracer = tracer or trace.NoOpTracer()
         self._probers = probers
-        self._beaters = beaters or {}
+        self._duty_table = duties or {}
         self._targets = {t.name: t for t in config.targets}
         places = max_concurrency or config.exporter.max_concurrency
         self.runner = Runner(places, places, self.tracer, config.pop, grace)
@@ -214,12 +214,15 @@ class Exporter:
         """Is ``target`` (as a run started with it) still the config's target of its name?"""
         return self._targets.get(target.name) == target
 
-    def _duties(self, target: Target) -> list[tuple[str, ProbeFn, float]]:
-        """(duty, function, interval) of the target's background duties."""
-        if target.prober not in self._beaters:
-            return []
-        every = float(getattr(target, "heartbeat_interval", interval_of(self.config, target)))
-        return [(BEAT, self._beaters[target.prober], every)]
+    def _duties(self, target: Target) -> list[tuple[str, ProbeFn, float, float]]:
+        """(duty, function, interval, timeout) of the target's background duties."""
+        interval, timeout = interval_of(self.config, target), timeout_of(self.config, target)
+        jobs = []
+        for duty in self._duty_table.get(target.prober, ()):
+            every = interval if duty.every is None else duty.every(target)
+            budget = min(timeout, every) if duty.budget is None else duty.budget
+            jobs.append((duty.name, duty.fn, every, budget))
+        return jobs
 
     def _jobs(self) -> list[_Job]:
         now, seq, jobs = time.monotonic(), itertools.count(), []
@@ -228,10 +231,10 @@ class Exporter:
             interval = interval_of(self.config, target)
             timeout = timeout_of(self.config, target)
             phase = random.uniform(0, min(jitter, interval))
+            for duty, fn, every, budget in self._duties(target):  # due before the probe
+                jobs.append(_Job(now, next(seq), target, duty, fn, every, budget))
             fn = self._probers[target.prober]
             jobs.append(_Job(now + phase, next(seq), target, PROBE, fn, interval, timeout))
-            for duty, beat, every in self._duties(target):
-                jobs.append(_Job(now, next(seq), target, duty, beat, every, min(timeout, every)))
         return jobs
 
     def start(self) -> None:
@@ -370,7 +373,7 @@ class Exporter:
         budget = own if timeout is None else min(own, timeout)
         duties = [
             self.runner.run_now(Run(target, duty, fn, own), wait=own).result
-            for duty, fn, _ in (self._duties(target) if duties_first else ())
+            for duty, fn, _, _ in (self._duties(target) if duties_first else ())
         ]
         not_after = time.monotonic() + budget
         run = Run(target, PROBE, self._probers[target.prober], own,

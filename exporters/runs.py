@@ -32,20 +32,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from opentelemetry import trace
 
 from edgesla.config import Target
 from exporters.otel import span_attributes, span_outcome
 from probes._deadline import Alarm, Watchdog
+from probes._duty import ProbeFn
 from probes._result import ProbeResult, Reason
 
 __all__ = ["DEADLINE_GRACE_SECONDS", "PROBE", "Busy", "Outcome", "ProbeFn", "Run", "Runner"]
 
 log = logging.getLogger("edgesla.exporter")
 
-ProbeFn = Callable[[Any, float], ProbeResult]
 #: The duty of a target's prober; background duties (heartbeats) have their own names.
 PROBE = "probe"
 #: How long past its timeout a run may take before the framework records it as a timeout.
