@@ -2,7 +2,7 @@
 
 Each target runs every ``interval`` (its own, or the config default) at a fixed random
 phase within ``jitter``, so a fleet of targets does not fire at once. Runs go through one
-``exporters.runs.Runner`` shared with ``/probe``: at most ``max_concurrency`` at once, each
+``edgesla.exporters.runs.Runner`` shared with ``/probe``: at most ``max_concurrency`` at once, each
 ended by its deadline (the target's timeout plus ``DEADLINE_GRACE_SECONDS``): a run past it
 is recorded as a ``timeout`` failure then, whatever its prober does later. So
 ``edgesla_probe_up`` always reflects the last finished or timed-out run.
@@ -17,7 +17,7 @@ Probers get the target's timeout (always below its interval) and return a result
 exception from a prober is a bug, recorded as reason ``error``, and never stops the
 schedule.
 
-**Background duties** (``probes._duty``): ``postgres_replication`` targets also run a
+**Background duties** (``edgesla.probes._duty``): ``postgres_replication`` targets also run a
 heartbeat writer (``beat``) every ``heartbeat_interval``, ``mongodb_query`` targets the
 renewal of their id sample (``id_sample``, with a budget of its own), through the same
 runner; a target's duties are scheduled before its first probe. A duty's result is not
@@ -53,12 +53,20 @@ from prometheus_client.registry import Collector
 
 from edgesla._errors import ConfigError
 from edgesla.config import PopConfig, Target, interval_of, timeout_of
-from exporters.metrics import FrameworkMetrics
-from exporters.page import Page
-from exporters.runs import DEADLINE_GRACE_SECONDS, PROBE, Busy, Outcome, ProbeFn, Run, Runner
-from exporters.samples import SampleCollector
-from probes._duty import Duty
-from probes._result import ProbeResult, Reason
+from edgesla.exporters.metrics import FrameworkMetrics
+from edgesla.exporters.page import Page
+from edgesla.exporters.runs import (
+    DEADLINE_GRACE_SECONDS,
+    PROBE,
+    Busy,
+    Outcome,
+    ProbeFn,
+    Run,
+    Runner,
+)
+from edgesla.exporters.samples import SampleCollector
+from edgesla.probes._duty import Duty
+from edgesla.probes._result import ProbeResult, Reason
 
 __all__ = ["Busy", "DutyLog", "Exporter", "ProbeFn"]
 

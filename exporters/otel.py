@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from psycopg.conninfo import conninfo_to_dict
 
 from edgesla import __version__
-from probes._result import ProbeResult
+from edgesla.probes._result import ProbeResult
 
 __all__ = ["Tracing", "make_tracing", "server_address", "span_attributes", "span_outcome"]
 

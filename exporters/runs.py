@@ -10,7 +10,7 @@
 
 **The deadline belongs to the framework.** A run is settled exactly once: by its prober
 returning, or, if the prober has not returned ``DEADLINE_GRACE_SECONDS`` after the run's
-timeout, by the watchdog (``probes._deadline``), as a ``timeout`` failure at that moment —
+timeout, by the watchdog (``edgesla.probes._deadline``), as a ``timeout`` failure at that moment —
 whatever the prober does later. A result arriving after that is discarded (logged at debug).
 The probers' own client-side deadlines make them return by their timeout; the framework's
 is the guarantee for everything they cannot bound (a library blocking where no timeout
@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 from opentelemetry import trace
 
 from edgesla.config import Target
-from exporters.otel import span_attributes, span_outcome
-from probes._deadline import Alarm, Watchdog
-from probes._duty import ProbeFn
-from probes._result import ProbeResult, Reason
+from edgesla.exporters.otel import span_attributes, span_outcome
+from edgesla.probes._deadline import Alarm, Watchdog
+from edgesla.probes._duty import ProbeFn
+from edgesla.probes._result import ProbeResult, Reason
 
 __all__ = ["DEADLINE_GRACE_SECONDS", "PROBE", "Busy", "Outcome", "ProbeFn", "Run", "Runner"]
 

@@ -19,7 +19,7 @@ trusted network, so this module configures and extends it:
 - ``idle_timeout``: a kept-alive connection without a request for this long is closed; at
   most ``max_idle_connections`` wait at once, the longest-idle one is closed to make room;
 - malformed requests get cheroot's 400 and a client's failure is one log line, never a
-  traceback; :class:`~exporters.webconfig.HashingBusy` from the app becomes 429.
+  traceback; :class:`~edgesla.exporters.webconfig.HashingBusy` from the app becomes 429.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from cheroot.server import HTTPConnection
 from cheroot.ssl import Adapter
 
 from edgesla._errors import ConfigError
-from exporters.basicauth import HashingBusy
+from edgesla.exporters.basicauth import HashingBusy
 
 __all__ = ["Limits", "Server", "parse_listen", "serve"]
 
@@ -296,7 +296,7 @@ class Server(wsgi.Server):
 
 
 def _with_busy_answer(app: WsgiApp) -> WsgiApp:
-    """The app, with :class:`HashingBusy` answered as 429 (see exporters.webconfig)."""
+    """The app, with :class:`HashingBusy` answered as 429 (see edgesla.exporters.webconfig)."""
 
     def guarded(environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
         try:

@@ -2,7 +2,7 @@
 
 Served by the Locust master (or the single process of a local run) from what it already has:
 the exact recorder the workers' histograms are merged into (``events.worker_report``, see
-loadtests.histograms), the plan's rate function, the runner's user count and the CPU of the
+edgesla.loadtests.histograms), the plan's rate function, the runner's user count and the CPU of the
 generator processes. Nothing is recorded twice; a scrape reads a snapshot
 (``Recorder.cumulative``, a few hundred microseconds, so it never stalls the users' greenlets).
 
@@ -30,8 +30,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from edgesla import conventions as conv
+from edgesla.loadtests.histograms import Recorder
 from edgesla.metric_help import help_for
-from loadtests.histograms import Recorder
 
 __all__ = ["GeneratorView", "LoadTestCollector", "monotonic_since", "parse_listen", "registry_for"]
 

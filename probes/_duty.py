@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from probes._result import ProbeResult
+from edgesla.probes._result import ProbeResult
 
 __all__ = ["Duty", "ProbeFn"]
 

@@ -21,7 +21,7 @@ The id sample
     Taking it reads the whole collection on some servers (SecantusDB: ~3 s per 100,000
     documents, whatever the pipeline), far more than a probe's deadline. So it is not the
     probe's work: ``sample(target, budget)`` is the exporter's background duty ``id_sample``
-    (``probes.registry.DUTIES``), run every ``ID_SAMPLE_CHECK_EVERY`` seconds within
+    (``edgesla.probes.registry.DUTIES``), run every ``ID_SAMPLE_CHECK_EVERY`` seconds within
     ``ID_SAMPLE_TIMEOUT``; it renews the sample when it is older than ``ID_SAMPLE_MAX_AGE``
     or empty, and does nothing otherwise. ``$sample`` is the pipeline's first stage, so a
     real MongoDB answers it with a random cursor instead of a collection scan. Until the
@@ -32,7 +32,8 @@ The id sample
 
 Connections and errors
     One cached client per target, and the mapping of pymongo's exceptions to reasons,
-    live in ``probes._mongo`` (shared with ``probes.mongodb_replication``). Every operation
+    live in ``edgesla.probes._mongo`` (shared with ``edgesla.probes.mongodb_replication``). Every
+    operation
     runs under ``pymongo.timeout(timeout)``, so server selection, connecting and the query
     together stay within the probe's budget. The probe never raises.
 """
@@ -50,9 +51,9 @@ import pymongo
 from pymongo.errors import OperationFailure
 
 from edgesla.config import MongoQueryTarget
-from probes import _mongo
-from probes._mongo import Client, client_or_failure, failure
-from probes._result import ProbeResult, Reason
+from edgesla.probes import _mongo
+from edgesla.probes._mongo import Client, client_or_failure, failure
+from edgesla.probes._result import ProbeResult, Reason
 
 __all__ = [
     "ID_SAMPLE_CHECK_EVERY",

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from probes import _pg as pg_pools
-from probes import (
+from edgesla.probes import _pg as pg_pools
+from edgesla.probes import (
     etcd,
     kube_apiserver,
     mongodb_query,
@@ -18,7 +18,7 @@ from probes import (
     postgres_query,
     postgres_replication,
 )
-from probes._duty import Duty, ProbeFn
+from edgesla.probes._duty import Duty, ProbeFn
 
 __all__ = ["DUTIES", "PROBERS", "close_all"]
 
@@ -32,7 +32,7 @@ PROBERS: Final[Mapping[str, ProbeFn]] = {
     "kube_apiserver": kube_apiserver.probe,
 }
 
-#: Background duties the exporter runs beside a prober (probes._duty).
+#: Background duties the exporter runs beside a prober (edgesla.probes._duty).
 DUTIES: Final[Mapping[str, tuple[Duty, ...]]] = {
     "postgres_replication": (
         Duty("beat", postgres_replication.beat, every=lambda t: float(t.heartbeat_interval)),

@@ -124,7 +124,8 @@ class PostgresReplicationTarget(_TargetBase):
     @classmethod
     def _resolves_the_lag_threshold(cls, value: float) -> float:
         """The lag is measured once a beat: twice per threshold at least, so a reading that is
-        an upper bound (probes._pg_lag) overstates a healthy lag by under half the threshold;
+        an upper bound (edgesla.probes._pg_lag) overstates a healthy lag by under half the
+        threshold;
         and long enough for a beat to write and read every node."""
         limit = conv.REPLICATION_LAG_THRESHOLD_SECONDS / 2
         if value > limit:

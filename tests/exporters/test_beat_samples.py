@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from exporters.exporter import Exporter
-from probes._duty import Duty
-from probes._result import ProbeResult, Sample
+from edgesla.exporters.exporter import Exporter
+from edgesla.probes._duty import Duty
+from edgesla.probes._result import ProbeResult, Sample
 from tests.exporters.conftest import FakeProbers, pop_config
 
 

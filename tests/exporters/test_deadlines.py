@@ -16,11 +16,11 @@ from prometheus_client import generate_latest
 
 from edgesla import conventions as conv
 from edgesla.config import PopConfig, parse_config
-from exporters.app import make_app
-from exporters.exporter import Busy, DutyLog, Exporter
-from exporters.runs import DEADLINE_GRACE_SECONDS
-from probes._duty import Duty, ProbeFn
-from probes._result import ProbeResult, Reason, Sample
+from edgesla.exporters.app import make_app
+from edgesla.exporters.exporter import Busy, DutyLog, Exporter
+from edgesla.exporters.runs import DEADLINE_GRACE_SECONDS
+from edgesla.probes._duty import Duty, ProbeFn
+from edgesla.probes._result import ProbeResult, Reason, Sample
 from tests.helpers import eventually
 
 LABELS = {"pop": "test-pop", "region": "test", "prober": "etcd"}

@@ -16,11 +16,11 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from edgesla import conventions as conv
+from edgesla.loadtests.histograms import Recorder
+from edgesla.loadtests.metrics import GeneratorView, parse_listen, registry_for
+from edgesla.loadtests.results import read_results
 from edgesla.stack.layout import Layout
 from edgesla.stack.popconfig import LOCAL_POP, LOCAL_REGION
-from loadtests.histograms import Recorder
-from loadtests.metrics import GeneratorView, parse_listen, registry_for
-from loadtests.results import read_results
 from tests.helpers import EDGESLA, edgesla
 from tests.ports import port
 

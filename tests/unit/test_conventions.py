@@ -8,7 +8,7 @@ from typing import get_args
 from edgesla import conventions as conv
 from edgesla.config import Target
 from edgesla.metric_help import HELP
-from probes.registry import PROBERS
+from edgesla.probes.registry import PROBERS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 METRICS = {v for k, v in vars(conv).items() if k.isupper() and isinstance(v, str)

@@ -119,14 +119,14 @@ def exporter(
     Refuses to start (exit 2) when a file or variable a target names (password, token, TLS
     file) cannot be read.
     """
-    from exporters.app import make_app
-    from exporters.exporter import Exporter
-    from exporters.otel import make_tracing
-    from exporters.reload import Reloader
-    from exporters.selfinfo import build_info, runtime_collectors
-    from exporters.server import Limits, serve
-    from exporters.webreload import WebConfigFile
-    from probes.registry import DUTIES, PROBERS, close_all
+    from edgesla.exporters.app import make_app
+    from edgesla.exporters.exporter import Exporter
+    from edgesla.exporters.otel import make_tracing
+    from edgesla.exporters.reload import Reloader
+    from edgesla.exporters.selfinfo import build_info, runtime_collectors
+    from edgesla.exporters.server import Limits, serve
+    from edgesla.exporters.webreload import WebConfigFile
+    from edgesla.probes.registry import DUTIES, PROBERS, close_all
 
     configure_logging(log_level, log_format)
     config = _load_checked(config_path)
@@ -201,8 +201,8 @@ def probe(config_path: Path, names: tuple[str, ...], as_json: bool) -> None:
 
 def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = False) -> int:
     """Run the selected targets' probes once, print them; the exit code of `edgesla probe`."""
-    from exporters.exporter import Exporter
-    from probes.registry import DUTIES, PROBERS, close_all
+    from edgesla.exporters.exporter import Exporter
+    from edgesla.probes.registry import DUTIES, PROBERS, close_all
 
     config = _load_checked(config_path)
     unknown = [n for n in names if n not in {t.name for t in config.targets}]
@@ -232,7 +232,7 @@ def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = F
 
 def _load_checked(config_path: Path) -> PopConfig:
     """The config, once every file and variable its targets name can be read (exit 2 else)."""
-    from exporters.reload import require_sources
+    from edgesla.exporters.reload import require_sources
 
     return require_sources(load_config(config_path), config_path)
 

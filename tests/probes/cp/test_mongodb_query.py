@@ -12,10 +12,10 @@ import pymongo
 import pytest
 
 from edgesla.config import MongoQueryTarget
+from edgesla.probes import _mongo, mongodb_query
+from edgesla.probes._result import Reason
+from edgesla.probes.registry import DUTIES
 from edgesla.stack.layout import Layout
-from probes import _mongo, mongodb_query
-from probes._result import Reason
-from probes.registry import DUTIES
 from tests.probes.cp.conftest import free_port
 
 pytestmark = pytest.mark.stack
