@@ -14,9 +14,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from edgesla import promql
 from edgesla._errors import ConfigError
 from edgesla.cli import cli
 from edgesla.rules import generate_rules
+from edgesla.slo import sli as kinds
 from edgesla.slo.openslo import convert, import_file
 from edgesla.slo.spec import AvailabilityObjective, LagObjective, LatencyObjective, parse_spec
 from tests.helpers import edgesla
@@ -192,6 +194,40 @@ def test_an_indicator_ref_reads_the_sli_document_and_a_data_source_ref_its_type(
     assert _objectives([source, sli], slo)[0]["sli"] == "probe_success"  # a list is a document
 
 
+def _by_pop(inner: str) -> str:
+    return f"sum by (pop, region) ({inner})"
+
+
+def test_edgesla_own_sli_queries_import_as_the_objective_they_describe() -> None:
+    """The PromQL that ``edgesla.slo.sli`` writes for rules and dashboards reads back as the
+    same kind: the importer and the definitions cannot drift apart."""
+    success = kinds.PROBE_SUCCESS
+    pg = success.filters(("pg-a-billing-lookup",))
+    plane = kinds.CONTROLPLANE_READY
+    latency = kinds.PROBE_LATENCY
+    fast = promql.selector(latency.metric, *pg, promql.equals("le", promql.le(0.01)))
+    slis = {
+        "a": _ratio(success.total(pg, "5m", _by_pop), bad=success.bad(pg, "5m", _by_pop)),
+        "b": _ratio(
+            plane.total(plane.filters(), "1h", _by_pop),
+            bad=plane.bad(plane.filters(), "1h", _by_pop),
+        ),
+        "c": _ratio(latency.total(pg, "5m", _by_pop), good=_by_pop(f"increase({fast}[5m])")),
+        "d": {"thresholdMetric": _prom(kinds.REPLICATION_LAG.metric)},
+    }
+    lag = [{"op": "lte", "value": 1, "target": 0.999}]
+    docs = [_slo(n, sli, lag if n == "d" else None) for n, sli in slis.items()]
+    keys = [{k: v for k, v in o.items() if k not in ("name", "objective", "percentile")}
+            for o in _objectives(*docs)]  # fmt: skip
+    assert keys == [
+        {"sli": "probe_success", "targets": ["pg-a-billing-lookup"]},
+        {"sli": "controlplane_ready"},
+        {"sli": "latency", "source": "probes", "targets": ["pg-a-billing-lookup"],
+         "threshold": "10ms"},
+        {"sli": "replication_lag", "threshold": "1s"},
+    ]  # fmt: skip
+
+
 # --- what is refused, and how it is said ---
 
 
@@ -323,7 +359,7 @@ _CALENDAR = {"startTime": "2026-01-01 00:00:00", "timeZone": "UTC"}
         ({"budgetingMethod": None}, "spec.budgetingMethod",
          "missing; write budgetingMethod: Occurrences"),
         ({"objectives": [{"target": 1.0}]}, "spec.objectives[0].target",
-         "1.0: above 0 and below 1"),
+         "1.0: a number above 0 and below 1"),
         ({"objectives": [{"target": 0.9, "targetPercent": 90}]}, "spec.objectives[0]",
          "give exactly one of target"),
         ({"objectives": [{"target": 0.9, "timeSliceTarget": 0.95}]},

@@ -105,8 +105,8 @@ def import_file(path: Path) -> Imported:
 def convert(documents: list[Any], source: str) -> dict[str, Any]:
     """The spec mapping from the parsed documents; ConfigError listing every refusal."""
     try:
-        docs = _read(documents)
-        return _spec(docs)
+        docs, problems = _read(documents)
+        return _spec(docs, problems)
     except _Problems as exc:
         raise ConfigError(
             f"{source}: cannot import as an edgesla SLO spec:\n"
@@ -114,8 +114,9 @@ def convert(documents: list[Any], source: str) -> dict[str, Any]:
         ) from None
 
 
-def _read(documents: list[Any]) -> list[_Document]:
-    """Every object of the file as a document, each checked for its version, kind, name."""
+def _read(documents: list[Any]) -> tuple[list[_Document], list[str]]:
+    """Every object of the file as a document, each checked for its version, kind, name;
+    and the problems of those that are not."""
     flat = [d for doc in documents for d in (doc if isinstance(doc, list) else [doc])]
     found, problems, seen = [], [], set()
     for i, doc in enumerate(d for d in flat if d is not None):
@@ -123,7 +124,8 @@ def _read(documents: list[Any]) -> list[_Document]:
         try:
             found.append(_document(doc))
         except Refusal as exc:
-            name = doc.get("metadata", {}).get("name") if isinstance(doc, dict) else None
+            meta = doc.get("metadata") if isinstance(doc, dict) else None
+            name = meta.get("name") if isinstance(meta, dict) else None
             kind = doc.get("kind") if isinstance(doc, dict) else None
             if isinstance(name, str) and isinstance(kind, str):
                 label = f"{printable(kind)} {printable(name)}"
@@ -134,13 +136,11 @@ def _read(documents: list[Any]) -> list[_Document]:
         seen.add((found[-1].kind, found[-1].name))
     if not problems and not any(d.kind == "SLO" for d in found):
         problems.append(f"no SLO document (apiVersion: {API_VERSION}, kind: SLO) in the file")
-    if problems:
-        raise _Problems(problems)
-    return found
+    return found, problems
 
 
 def _document(doc: object) -> _Document:
-    node = fields(doc, "", ("apiVersion", "kind", "metadata", "spec"))
+    node = fields(doc, "(top level)", ("apiVersion", "kind", "metadata", "spec"))
     version = node.get("apiVersion")
     if version != API_VERSION:
         raise Refusal("apiVersion", f"{version!r}: edgesla imports {API_VERSION} documents")
@@ -179,8 +179,9 @@ def _source_types(docs: list[_Document]) -> tuple[dict[str, str], list[str]]:
     return types, problems
 
 
-def _spec(docs: list[_Document]) -> dict[str, Any]:
-    sources, problems = _source_types(docs)
+def _spec(docs: list[_Document], problems: list[str]) -> dict[str, Any]:
+    sources, more = _source_types(docs)
+    problems = [*problems, *more]
     slis = {d.name: d for d in docs if d.kind == "SLI"}
     indicators: dict[str, Indicator | None] = {}
     windows: dict[str, float] = {}
@@ -355,7 +356,8 @@ def _percent(objective: Mapping[str, Any], path: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < top:
         raise Refusal(
             f"{path}.{key}",
-            f"{value!r}: above 0 and below {top} (100 % cannot be proven by counting events)",
+            f"{value!r}: a number above 0 and below {top} (100 % cannot be proven by "
+            "counting events)",
         )
     number = Decimal(repr(value)) * (100 if key == "target" else 1)
     return number.normalize()

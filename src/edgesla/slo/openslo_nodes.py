@@ -32,10 +32,13 @@ def fields(
 ) -> dict[str, Any]:
     """``node`` as a mapping whose keys are all ``known``; a key of ``refused`` (a valid
     OpenSLO key edgesla cannot map) is refused with its reason, any other as unknown."""
+    if node is None:
+        raise Refusal(path, "missing (or empty); see the OpenSLO v1 specification")
     if not isinstance(node, dict):
         raise Refusal(path, f"expected a mapping, got {type(node).__name__}")
+    top = path in ("", "(top level)")
     for key in node:
-        where = f"{path}.{printable(key)}" if path else printable(key)
+        where = printable(key) if top else f"{path}.{printable(key)}"
         if refused and key in refused:
             raise Refusal(where, refused[key])
         if key not in known:

@@ -173,6 +173,8 @@ def _matchers(tokens: _Tokens) -> tuple[Matcher, ...]:
 def _selector(tokens: _Tokens) -> tuple[str, tuple[Matcher, ...], bool]:
     """metric{...}[range]: the name, the matchers, and whether a range followed."""
     metric = tokens.word("a metric name")
+    if metric[0].isdigit():
+        raise QueryError(f"{metric} is a number, not a selector of a series")
     if tokens.peek() == "(":
         raise QueryError(
             f"{metric}(...) is not understood here: edgesla reads one selector, bare or in "

@@ -230,6 +230,8 @@ def _latency(total: Query, part: Query, which: str, total_at: str, part_at: str)
             f"within the threshold) over total: {_LATENCY_COUNT}",
         )
     inf = total.matcher("le")
+    if total.metric == _LATENCY_COUNT and inf is not None:
+        raise Refusal(total_at, f"{inf.text()}: {_LATENCY_COUNT} counts every run; remove le")
     if total.metric == _LATENCY_BUCKET and (inf is None or inf.text() != 'le="+Inf"'):
         raise Refusal(total_at, f'total is {_LATENCY_COUNT}, or {_LATENCY_BUCKET}{{le="+Inf"}}')
     bound = part.matcher("le")
