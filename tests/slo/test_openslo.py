@@ -228,6 +228,53 @@ def test_edgesla_own_sli_queries_import_as_the_objective_they_describe() -> None
     ]  # fmt: skip
 
 
+def test_a_per_pop_slo_is_an_override_of_the_fleet_wide_one_over_the_same_series() -> None:
+    lag = {"thresholdMetric": _prom(LAG)}
+    labs = {"thresholdMetric": _prom(f'max({LAG}{{pop=~"lab-1|lab-2"}})')}
+    fast = _ratio(f"{LATENCY}_count", good=f'{LATENCY}_bucket{{le="0.2"}}')
+    slow = _ratio(
+        f'{LATENCY}_count{{pop="lab-1"}}', good=f'{LATENCY}_bucket{{pop="lab-1", le="0.5"}}'
+    )
+    spec = convert(
+        [
+            _slo("avail"),
+            _slo("avail-lab-1", _runs('pop="lab-1"'), [{"target": 0.99}]),
+            _slo("lag", lag, [{"op": "lte", "value": 1, "target": 0.999}]),
+            _slo("lag-labs", labs, [{"op": "lte", "value": 2, "target": 0.999}]),
+            _slo("p99", fast, [{"target": 0.99}]),
+            _slo("p99-lab-1", slow, [{"target": 0.95}]),
+        ],
+        "in.yaml",
+    )
+    assert [o["name"] for o in spec["objectives"]] == ["avail", "lag", "p99"]
+    assert spec["pops"] == {
+        "lab-1": {
+            "avail": {"objective": "99%"},
+            "lag": {"threshold": "2s"},
+            "p99": {"percentile": 95, "threshold": "500ms"},
+        },
+        "lab-2": {"lag": {"threshold": "2s"}},
+    }
+    loaded = parse_spec(spec, "in.yaml (imported)")
+    assert loaded.objectives_for("lab-1")[2].threshold == 0.5
+
+
+def test_a_per_pop_slo_needs_exactly_one_fleet_wide_slo_and_one_per_pop() -> None:
+    lone = _refused(_slo("lab", _runs('pop="lab-1"')))
+    assert "SLO lab: selects pop lab-1 only; edgesla applies every objective to every PoP" in lone
+    twice = _refused(
+        _slo("all"),
+        _slo("lab", _runs('pop="lab-1"')),
+        _slo("lab-again", _runs('pop=~"lab-1|lab-2"')),
+    )
+    assert "SLO lab-again: selects pop lab-1|lab-2 only; SLO lab already sets all at lab-1" in twice
+    several = _refused(
+        _slo("all", objectives=[{"target": 0.9}, {"target": 0.99}]),
+        _slo("lab", _runs('pop="lab-1"')),
+    )
+    assert "several fleet-wide objectives over the same series (all-1, all-2)" in several
+
+
 # --- what is refused, and how it is said ---
 
 
@@ -263,9 +310,14 @@ def _runs(matchers: str, agg: str = "sum") -> dict[str, Any]:
     ("sli", "where", "says"),
     [
         (
-            _runs('pop="fra-03"'),
+            _runs('region="eu"'),
             f"{_Q}.total.metricSource.spec.query",
-            'pop="fra-03": edgesla judges every PoP with each objective',
+            'region="eu": edgesla applies every objective to every PoP',
+        ),
+        (
+            _runs('pop!="fra-03"'),
+            f"{_Q}.total.metricSource.spec.query",
+            'pop!="fra-03": edgesla applies every objective to every PoP',
         ),
         (
             _ratio(f"sum({RESULTS})", good=f'sum({RESULTS}{{result="failure"}})'),

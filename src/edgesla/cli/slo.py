@@ -49,6 +49,7 @@ def import_(file: Path, out: Path | None) -> None:
       thresholdMetric of edgesla_pg_replication_lag_seconds, objective op: lte, value: 1
         -> sli: replication_lag, threshold: 1s
 
+    The same queries with pop="x" added make an override of that SLO at PoP x (pops:).
     budgetingMethod must be Occurrences and timeWindow one rolling duration (28d), the same
     for every SLO of the file. Anything else is refused, naming the document, the field and
     what edgesla supports.

@@ -12,6 +12,8 @@ What maps:
                                    latency; several objectives: one edgesla objective each,
                                    named <slo>-1, <slo>-2...
     objectives[].op, value         a thresholdMetric's threshold (replication lag: op lte)
+    a pop="x" matcher              an override under pops: of the fleet-wide SLO over the
+                                   same series (``openslo_pops``)
     timeWindow                     window: a rolling duration (m, h, d, w); every SLO of the
                                    file must have the same one (a spec has one window)
     budgetingMethod                Occurrences (edgesla counts events); Timeslices and
@@ -36,6 +38,7 @@ from edgesla._errors import ConfigError
 from edgesla.durations import format_duration
 from edgesla.locations import printable
 from edgesla.slo.openslo_nodes import Refusal, fields, optional, required
+from edgesla.slo.openslo_pops import Made, fold
 from edgesla.slo.openslo_sli import Indicator, indicator, seconds_text
 from edgesla.slo.spec import SPEC_VERSION, SloSpec, parse_spec
 from edgesla.yamlfile import read_yaml_documents
@@ -185,7 +188,7 @@ def _spec(docs: list[_Document], problems: list[str]) -> dict[str, Any]:
     slis = {d.name: d for d in docs if d.kind == "SLI"}
     indicators: dict[str, Indicator | None] = {}
     windows: dict[str, float] = {}
-    objectives: list[dict[str, Any]] = []
+    made: list[Made] = []
     for slo in (d for d in docs if d.kind == "SLO"):
         try:
             node = fields(
@@ -201,15 +204,17 @@ def _spec(docs: list[_Document], problems: list[str]) -> dict[str, Any]:
             windows[slo.name] = _window(node)
             found = _indicator(slo, node, slis, sources, indicators, problems)
             if found is not None:
-                objectives += _objectives(slo, node, found)
+                made += _objectives(slo, node, found)
         except Refusal as exc:
             problems.append(f"{slo.label}: {exc}")
     problems += _one_window(windows)
-    problems += _unique(objectives)
+    objectives, pops, more = fold(made)
+    problems += more + _unique(objectives)
     if problems:
         raise _Problems(problems)
     window = next(iter(windows.values()))
-    return {"version": SPEC_VERSION, "window": format_duration(window), "objectives": objectives}
+    spec = {"version": SPEC_VERSION, "window": format_duration(window), "objectives": objectives}
+    return {**spec, "pops": pops} if pops else spec
 
 
 def _indicator(
@@ -288,7 +293,7 @@ def _unique(objectives: list[dict[str, Any]]) -> list[str]:
     return [f"objective {n}: the name is made twice (an SLO named so, and <slo>-N)" for n in twice]
 
 
-def _objectives(slo: _Document, node: Mapping[str, Any], found: Indicator) -> list[dict[str, Any]]:
+def _objectives(slo: _Document, node: Mapping[str, Any], found: Indicator) -> list[Made]:
     items = required(node, "objectives", "spec", "give objectives: [{target: 0.999}]")
     if not isinstance(items, list) or not items:
         raise Refusal("spec.objectives", "a non-empty list, e.g. [{target: 0.999}]")
@@ -321,7 +326,7 @@ def _objectives(slo: _Document, node: Mapping[str, Any], found: Indicator) -> li
             said = f"{description}: {said}"
         if said:
             keys["description"] = said
-        made.append(keys)
+        made.append(Made(slo.name, keys, found.identity, found.pops))
     return made
 
 

@@ -40,8 +40,9 @@ _KINDS_HINT = (
     f"{kinds.REPLICATION_LAG.metric} (replication lag)"
 )
 _PER_POP = (
-    "edgesla judges every PoP with each objective, each PoP on its own (per-PoP values go "
-    "under pops: in the spec, after import); remove the matcher"
+    "edgesla applies every objective to every PoP, each PoP on its own, with per-PoP values "
+    'by PoP: select pop="x" or pop=~"x|y" (beside a fleet-wide SLO over the same series), '
+    "or remove the matcher"
 )
 _RATIO_REFUSED = {
     "raw": "a precomputed ratio cannot be counted exactly; give good (or bad) and total",
@@ -58,6 +59,13 @@ class Indicator:
     keys: dict[str, Any] = field(default_factory=dict)
     #: a thresholdMetric: its threshold is the objective's ``op`` and ``value``
     threshold_metric: bool = False
+    #: the PoPs a ``pop`` matcher selects: an override of the fleet-wide objective there
+    pops: tuple[str, ...] = ()
+
+    @property
+    def identity(self) -> tuple[tuple[str, Any], ...]:
+        """What a per-PoP SLO and the fleet-wide one it overrides share: kind and targets."""
+        return tuple((k, str(v)) for k, v in sorted(self.keys.items()) if k != "threshold")
 
     @property
     def target_key(self) -> str:
@@ -130,23 +138,35 @@ def _counted(query: Query, where: str, counter: bool | None) -> None:
         raise Refusal(where, f"{query.function}() does not count events: use increase() or rate()")
 
 
+def _scope(m: Matcher, where: str) -> tuple[str, ...] | None:
+    """The PoPs a ``pop`` matcher selects; None for ``job="edgesla-exporter"`` (what every
+    edgesla series says). Any other job, a region, a negative pop matcher: refused."""
+    if m.label == "job":
+        if m.op != "=" or m.value != conv.JOB_EXPORTER:
+            raise Refusal(
+                where, f'{m.text()}: edgesla\'s series come from job="{conv.JOB_EXPORTER}"'
+            )
+        return None
+    if m.label == conv.LABEL_REGION or m.op not in ("=", "=~"):
+        raise Refusal(where, f"{m.text()}: {_PER_POP}")
+    try:
+        return m.names()
+    except QueryError as exc:
+        raise Refusal(where, str(exc)) from exc
+
+
 def _selection(
     matchers: frozenset[Matcher], where: str, controlplane: bool
-) -> tuple[tuple[str, ...], bool]:
-    """(targets, whether the control-plane probers are selected) from a probe query's
-    matchers other than ``result`` and ``le``."""
+) -> tuple[tuple[str, ...], bool, tuple[str, ...]]:
+    """(targets, whether the control-plane probers are selected, PoPs) from a probe
+    query's matchers other than ``result`` and ``le``."""
     targets: tuple[str, ...] = ()
     probers: frozenset[str] = frozenset()
+    pops: tuple[str, ...] = ()
     for m in sorted(matchers, key=lambda m: m.label):
-        try:
-            names = m.names()
-        except QueryError as exc:
-            raise Refusal(where, str(exc)) from exc
-        if m.label == "job":
-            _job(m, where)
+        if m.label in (conv.LABEL_POP, conv.LABEL_REGION, "job"):
+            pops = _scope(m, where) or pops
             continue
-        if m.label in (conv.LABEL_POP, conv.LABEL_REGION):
-            raise Refusal(where, f"{m.text()}: {_PER_POP}")
         if m.label not in (conv.LABEL_TARGET, conv.LABEL_PROBER):
             raise Refusal(
                 where,
@@ -155,6 +175,10 @@ def _selection(
             )
         if m.op not in ("=", "=~"):
             raise Refusal(where, f'{m.text()}: list the {m.label}s to keep (= or =~"a|b")')
+        try:
+            names = m.names()
+        except QueryError as exc:
+            raise Refusal(where, str(exc)) from exc
         if m.label == conv.LABEL_TARGET:
             targets = tuple(sorted(names))
         else:
@@ -164,13 +188,7 @@ def _selection(
         whole = "|".join(sorted(wanted))
         also = f', or the whole control plane (prober=~"{whole}")' if controlplane else ""
         raise Refusal(where, f"prober: this objective selects probes by target{also}")
-    return targets, bool(probers)
-
-
-def _job(m: Matcher, where: str) -> None:
-    """``job="edgesla-exporter"`` says what every edgesla series says; any other is refused."""
-    if m.op != "=" or m.value != conv.JOB_EXPORTER:
-        raise Refusal(where, f'{m.text()}: edgesla\'s series come from job="{conv.JOB_EXPORTER}"')
+    return targets, bool(probers), tuple(sorted(pops))
 
 
 def _same(part: Query, total: Query, where: str, *besides: str) -> None:
@@ -214,12 +232,12 @@ def _outcomes(total: Query, part: Query, which: str, total_at: str, part_at: str
     if (found.op, found.value) not in (("=", wanted[0]), ("!=", wanted[1])):
         raise Refusal(part_at, f'{found.text()}: {which} events are {label}="{wanted[0]}"')
     _same(part, total, part_at, label)
-    targets, controlplane = _selection(total.without(label), total_at, controlplane=True)
+    targets, controlplane, pops = _selection(total.without(label), total_at, controlplane=True)
     kind = kinds.CONTROLPLANE_READY if controlplane else kinds.PROBE_SUCCESS
     keys: dict[str, Any] = {"sli": kind.key}
     if targets:
         keys["targets"] = list(targets)
-    return Indicator(kind, keys)
+    return Indicator(kind, keys, pops=pops)
 
 
 def _latency(total: Query, part: Query, which: str, total_at: str, part_at: str) -> Indicator:
@@ -245,12 +263,12 @@ def _latency(total: Query, part: Query, which: str, total_at: str, part_at: str)
     if not any(math.isclose(threshold, b) for b in conv.LATENCY_BUCKETS_SECONDS):
         raise Refusal(part_at, f"{bound.text()} is not a bucket bound; the bounds are {bounds}")
     _same(part, total, part_at, "le")
-    targets, _ = _selection(part.without("le"), part_at, controlplane=False)
+    targets, _, pops = _selection(part.without("le"), part_at, controlplane=False)
     keys: dict[str, Any] = {"sli": "latency", "source": "probes"}
     if targets:
         keys["targets"] = list(targets)
     keys["threshold"] = seconds_text(threshold)
-    return Indicator(kinds.PROBE_LATENCY, keys)
+    return Indicator(kinds.PROBE_LATENCY, keys, pops=pops)
 
 
 def _lag(spec: object, path: str, sources: Mapping[str, str]) -> Indicator:
@@ -268,14 +286,14 @@ def _lag(spec: object, path: str, sources: Mapping[str, str]) -> Indicator:
             f"{query.aggregation}(): edgesla judges a PoP by its worst pair (max); a "
             f"{query.aggregation} would hide a lagging one: use max() or the bare selector",
         )
+    pops: tuple[str, ...] = ()
     for m in query.matchers:
-        if m.label == "job":
-            _job(m, where)
-            continue
-        hint = _PER_POP if m.label in (conv.LABEL_POP, conv.LABEL_REGION) else (
-            "edgesla judges the worst of every origin→peer pair of the PoP; remove the matcher"
-        )  # fmt: skip
-        raise Refusal(where, f"{m.text()}: {hint}")
-    return Indicator(
-        kinds.REPLICATION_LAG, {"sli": kinds.REPLICATION_LAG.key}, threshold_metric=True
-    )
+        if m.label not in (conv.LABEL_POP, conv.LABEL_REGION, "job"):
+            raise Refusal(
+                where,
+                f"{m.text()}: edgesla judges the worst of every origin→peer pair of the PoP; "
+                "remove the matcher",
+            )
+        pops = _scope(m, where) or pops
+    keys = {"sli": kinds.REPLICATION_LAG.key}
+    return Indicator(kinds.REPLICATION_LAG, keys, threshold_metric=True, pops=tuple(sorted(pops)))
