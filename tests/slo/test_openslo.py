@@ -393,6 +393,11 @@ def test_a_foreign_metric_source_is_refused() -> None:
     sli["ratioMetric"]["good"]["metricSource"]["type"] = "Datadog"
     text = _refused(_slo(sli=sli))
     assert ".good.metricSource.type: 'Datadog': edgesla imports Prometheus queries" in text
+    source = {"apiVersion": "openslo/v1", "kind": "DataSource", "metadata": {"name": "dd"},
+              "spec": {"type": "Datadog"}}  # fmt: skip
+    sli["ratioMetric"]["good"]["metricSource"] = {"metricSourceRef": "dd", "spec": {"query": "x"}}
+    text = _refused(source, _slo(sli=sli))
+    assert ".good.metricSource.metricSourceRef: 'Datadog' (the type of DataSource dd)" in text
 
 
 _CALENDAR = {"startTime": "2026-01-01 00:00:00", "timeZone": "UTC"}

@@ -19,8 +19,9 @@ What maps:
     budgetingMethod                Occurrences (edgesla counts events); Timeslices and
                                    RatioTimeslices are refused: edgesla does not judge slices
 
-Everything else is refused — every problem of the file listed at once, each naming the
-document (``SLO name``), the field and what edgesla supports (``ConfigError``, exit 2).
+SLI documents that no SLO uses are not read. Everything else is refused — every problem of
+the file listed at once, each naming the document (``SLO name``), the field and what edgesla
+supports (``ConfigError``, exit 2).
 """
 
 from __future__ import annotations

@@ -90,27 +90,28 @@ def seconds_text(seconds: float) -> str | float:
     return text if parse_duration(text) == seconds else seconds
 
 
-def _query(metric: object, path: str, sources: Mapping[str, str]) -> tuple[Query, str]:
+def _query(metric: object, base: str, sources: Mapping[str, str]) -> tuple[Query, str]:
     """The parsed query of a metric spec and the path of its text."""
-    node = fields(metric, path, ("metricSource",))
-    path = f"{path}.metricSource"
+    node = fields(metric, base, ("metricSource",))
+    path = f"{base}.metricSource"
     source = fields(
-        required(node, "metricSource", path.rsplit(".", 1)[0], "write metricSource: {...}"),
+        required(node, "metricSource", base, "write metricSource: {type: Prometheus, spec: ...}"),
         path, ("metricSourceRef", "type", "spec"),
     )  # fmt: skip
     ref = optional(source, "metricSourceRef", path, str, "the name of a DataSource document")
-    types = [optional(source, "type", path, str, "a metric source type such as Prometheus")]
+    kind = optional(source, "type", path, str, "a metric source type such as Prometheus")
+    types = [(f"{path}.type", "", kind)]
     if ref is not None:
         if ref not in sources:
             known = ", ".join(sorted(sources)) or "none"
             raise Refusal(f"{path}.metricSourceRef", f"no DataSource {ref!r} here (known: {known})")
-        types.append(sources[ref])
-    if not any(types):
+        types.append((f"{path}.metricSourceRef", f" (the type of DataSource {ref})", sources[ref]))
+    if not any(kind for _, _, kind in types):
         raise Refusal(f"{path}.type", "missing; edgesla reads Prometheus queries: type: Prometheus")
-    for kind in filter(None, types):
-        if kind.lower() != "prometheus":
+    for where, whose, kind in types:
+        if kind and kind.lower() != "prometheus":
             raise Refusal(
-                f"{path}.type", f"{kind!r}: edgesla imports Prometheus queries over its own series"
+                where, f"{kind!r}{whose}: edgesla imports Prometheus queries over its own series"
             )
     spec = fields(
         required(source, "spec", path, "write spec: {query: ...}"), f"{path}.spec", ("query",)
