@@ -365,6 +365,11 @@ def _runs(matchers: str, agg: str = "sum") -> dict[str, Any]:
             "histogram_quantile() estimates a quantile",
         ),
         (
+            _ratio("sum(rate(edgesla_loadtest_requests_total[5m]))", good="sum(x)"),
+            f"{_Q}.total.metricSource.spec.query",
+            "edgesla judges load-test requests from `edgesla loadtest` results",
+        ),
+        (
             {"ratioMetric": {"counter": True, "raw": _prom("x"), "rawType": "success"}},
             f"{_Q}.raw",
             "a precomputed ratio cannot be counted exactly",

@@ -217,6 +217,13 @@ def _ratio(spec: object, path: str, sources: Mapping[str, str]) -> Indicator:
         return _outcomes(total, part, which, total_at, part_at)
     if total.metric in (_LATENCY_COUNT, _LATENCY_BUCKET):
         return _latency(total, part, which, total_at, part_at)
+    if total.metric in (conv.LOADTEST_REQUESTS_TOTAL, f"{conv.LOADTEST_LATENCY_SECONDS}_count"):
+        raise Refusal(
+            total_at,
+            f"{total.metric}: edgesla judges load-test requests from `edgesla loadtest` "
+            "results (report --loadtest DIR), not from Prometheus; write those objectives "
+            "in the edgesla spec (sli: loadtest_success, or latency with source: loadtest)",
+        )
     raise Refusal(total_at, f"{total.metric} is not a series edgesla imports; {_KINDS_HINT}")
 
 
