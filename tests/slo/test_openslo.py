@@ -293,6 +293,17 @@ def test_refusals_name_the_document_and_field_and_are_listed_together() -> None:
     ]
 
 
+def test_every_independent_part_of_an_slo_is_checked() -> None:
+    doc = _slo("x", budgetingMethod="Timeslices", timeWindow=[{"duration": "1Y"}])
+    doc["spec"]["indicator"]["spec"] = {"thresholdMetric": _prom("up")}
+    lines = _refused(doc).splitlines()[1:]
+    assert [line.split(": ")[1] for line in lines] == [
+        "spec.budgetingMethod",
+        "spec.timeWindow[0].duration",
+        "spec.indicator.spec.thresholdMetric.metricSource.spec.query",
+    ]
+
+
 _Q = "spec.indicator.spec.ratioMetric"
 _QUANTILE = f"histogram_quantile(0.99, sum by (le) (rate({LATENCY}_bucket[5m])))"
 

@@ -27,11 +27,12 @@ supports (``ConfigError``, exit 2).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -70,6 +71,11 @@ _OBJECTIVE_REFUSED = {
     "compositeWeight": _COMPOSITE,
 }
 _WINDOW_HINT = "e.g. timeWindow: [{duration: 28d, isRolling: true}]"
+_SLO_KEYS = (
+    "description", "service", "indicator", "indicatorRef", "timeWindow", "budgetingMethod",
+    "objectives", "alertPolicies",
+)  # fmt: skip
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -191,23 +197,17 @@ def _spec(docs: list[_Document], problems: list[str]) -> dict[str, Any]:
     windows: dict[str, float] = {}
     made: list[Made] = []
     for slo in (d for d in docs if d.kind == "SLO"):
-        try:
-            node = fields(
-                slo.spec, "spec",
-                ("description", "service", "indicator", "indicatorRef", "timeWindow",
-                 "budgetingMethod", "objectives", "alertPolicies"),
-            )  # fmt: skip
-            if node.get("alertPolicies"):
-                raise Refusal("spec.alertPolicies", _ALERTS)
-            method = required(node, "budgetingMethod", "spec", "write budgetingMethod: Occurrences")
-            if method != "Occurrences":
-                raise Refusal("spec.budgetingMethod", f"{method}: {_SLICES}")
-            windows[slo.name] = _window(node)
-            found = _indicator(slo, node, slis, sources, indicators, problems)
-            if found is not None:
-                made += _objectives(slo, node, found)
-        except Refusal as exc:
-            problems.append(f"{slo.label}: {exc}")
+        node = _attempt(problems, slo, partial(fields, slo.spec, "spec", _SLO_KEYS))
+        if node is None:
+            continue
+        _attempt(problems, slo, partial(_budgeting, node))
+        window = _attempt(problems, slo, partial(_window, node))
+        if window is not None:
+            windows[slo.name] = window
+        step = partial(_indicator, slo, node, slis, sources, indicators, problems)
+        found = _attempt(problems, slo, step)
+        if found is not None:
+            made += _attempt(problems, slo, partial(_objectives, slo, node, found)) or []
     problems += _one_window(windows)
     objectives, pops, more = fold(made)
     problems += more + _unique(objectives)
@@ -216,6 +216,25 @@ def _spec(docs: list[_Document], problems: list[str]) -> dict[str, Any]:
     window = next(iter(windows.values()))
     spec = {"version": SPEC_VERSION, "window": format_duration(window), "objectives": objectives}
     return {**spec, "pops": pops} if pops else spec
+
+
+def _attempt(problems: list[str], slo: _Document, step: Callable[[], T]) -> T | None:
+    """``step()``, or None with its refusal added to ``problems``: the independent parts of
+    an SLO (budgeting, window, indicator) are each checked, and every refusal listed."""
+    try:
+        return step()
+    except Refusal as exc:
+        problems.append(f"{slo.label}: {exc}")
+        return None
+
+
+def _budgeting(node: Mapping[str, Any]) -> None:
+    """Occurrences, and no alert policies."""
+    if node.get("alertPolicies"):
+        raise Refusal("spec.alertPolicies", _ALERTS)
+    method = required(node, "budgetingMethod", "spec", "write budgetingMethod: Occurrences")
+    if method != "Occurrences":
+        raise Refusal("spec.budgetingMethod", f"{method}: {_SLICES}")
 
 
 def _indicator(
