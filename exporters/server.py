@@ -42,6 +42,7 @@ from cheroot.ssl import Adapter
 
 from edgesla._errors import ConfigError
 from edgesla.exporters.basicauth import HashingBusy
+from edgesla.hostport import parse_host_port
 
 __all__ = ["Limits", "Server", "parse_listen", "serve"]
 
@@ -66,10 +67,11 @@ class Limits:
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
-    host, _, port = listen.rpartition(":")
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"listen address {listen!r}: expected HOST:PORT, e.g. 0.0.0.0:9830")
-    return host.removeprefix("[").removesuffix("]") or "0.0.0.0", int(port)  # noqa: S104 - exporters listen on all interfaces
+    """The listen address (``:PORT``: every address); ConfigError when malformed."""
+    try:
+        return parse_host_port(listen, every_address=True)
+    except ValueError as exc:
+        raise ConfigError(f"listen address: {exc}") from exc
 
 
 class _TimedIO(socket.SocketIO):

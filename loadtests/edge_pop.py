@@ -32,7 +32,8 @@ from locust.runners import MasterRunner
 from prometheus_client import make_wsgi_app
 
 from edgesla import EdgeslaError
-from edgesla.loadtests.metrics import GeneratorView, parse_listen, registry_for
+from edgesla.hostport import parse_host_port
+from edgesla.loadtests.metrics import GeneratorView, registry_for
 from edgesla.loadtests.outcome import conclude
 from edgesla.loadtests.profile import OPERATIONS, PROFILE_KINDS
 from edgesla.loadtests.run import LoadTestRun, create_run, is_load_test, maybe_run, wait_for_run
@@ -124,7 +125,7 @@ def _serve_metrics(run: LoadTestRun, listen: str) -> None:
         cpu_percent=lambda: _cpu_percent(environment),
     )
     registry = registry_for(view, run.plan.pop or "", run.plan.region, run.options.load_profile)
-    host, port = parse_listen(listen)
+    host, port = parse_host_port(listen, every_address=True)
     server = WSGIServer((host, port), make_wsgi_app(registry), log=None)
     server.start()  # binds now: a taken port fails the run before it starts
     log.info("load generator metrics on http://%s:%d/metrics", host, port)

@@ -33,18 +33,10 @@ from edgesla import conventions as conv
 from edgesla.loadtests.histograms import Recorder
 from edgesla.metric_help import help_for
 
-__all__ = ["GeneratorView", "LoadTestCollector", "monotonic_since", "parse_listen", "registry_for"]
+__all__ = ["GeneratorView", "LoadTestCollector", "monotonic_since", "registry_for"]
 
 _COMMON = (conv.LABEL_POP, conv.LABEL_REGION, conv.LABEL_PROFILE)
 _PER_OP = (*_COMMON, conv.LABEL_OPERATION)
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[v6]:PORT``, or ``:PORT`` for every address); ValueError otherwise."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{text!r} is not HOST:PORT, e.g. 127.0.0.1:9831 or 0.0.0.0:9831")
-    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104  (":PORT" means every address)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from edgesla._errors import ConfigError
 from edgesla.cli.render import err_console
 from edgesla.config import load_config
 from edgesla.durations import format_duration, parse_duration
+from edgesla.hostport import parse_host_port
 
 __all__ = ["loadtest"]
 
@@ -43,10 +44,8 @@ def _metrics_listen(listen: str | None) -> str | None:
     """The --metrics-listen address, checked free now (nothing has started yet); None: off."""
     if listen is None or listen == "off":
         return None
-    from edgesla.loadtests.metrics import parse_listen
-
     try:
-        host, port = parse_listen(listen)
+        host, port = parse_host_port(listen, every_address=True)
     except ValueError as exc:
         raise ConfigError(f"--metrics-listen: {exc}") from exc
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
