@@ -60,7 +60,7 @@ def import_(file: Path, out: Path | None) -> None:
       edgesla rules --slo slo.yaml --out rules/
     Exit codes: 0 converted, 2 something cannot be mapped or read (nothing written).
     """
-    from edgesla.deploy.files import write_atomic
+    from edgesla.atomic import write_atomic
     from edgesla.slo.openslo import import_file
 
     imported = import_file(file)
