@@ -169,3 +169,21 @@ targets:
     )
     assert f"target 'kube': token_file {tmp_path / 'token'}: No such file" in result.stderr
     assert "pg-b" not in result.stderr  # its file is there
+
+
+ETCD = {"name": "e", "prober": "etcd", "endpoints": ["http://127.0.0.1:2379"]}
+
+
+@pytest.mark.parametrize("listen", ["[::1]:9830", ":9830", "exporter.pop.example.net:9830"])
+def test_listen_addresses_take_every_host_port_form(listen: str) -> None:
+    data = {"version": 1, "pop": "p", "region": "r", "exporter": {"listen": listen},
+            "loadtest": {"metrics_listen": listen}, "targets": [ETCD]}  # fmt: skip
+    config = parse_config(data)
+    assert (config.exporter.listen, config.loadtest.metrics_listen) == (listen, listen)
+
+
+def test_a_bare_ipv6_listen_address_is_refused_with_the_fix() -> None:
+    data = {"version": 1, "pop": "p", "region": "r", "exporter": {"listen": "::1:9830"},
+            "targets": [ETCD]}  # fmt: skip
+    with pytest.raises(ConfigError, match=r"exporter\.listen.*\[::1\]:9830"):
+        parse_config(data)
