@@ -11,8 +11,8 @@ and the 13 ports above it (offset 13: its Alertmanager).
     340..355  the control-plane private stack (340..353), a standalone MongoDB (355)
     397..399  the load test's master, the exporter under test (tests/loadtests, tests/exporters)
     420..440  benchmark stacks (benchmarks/)
-    470..479  report inputs' Prometheus (tests/report_inputs)
-    480..489  the month of data behind the report CLI tests (tests/report_cli)
+    470..479  report inputs' Prometheus (tests/report/inputs)
+    480..489  the month of data behind the report CLI tests (tests/report/cli)
     500..513  the quorum-alert stack (tests/rules)
     680..699  the recorded-contract Grafana (tests/dashboards)
     700..760  the scrape-config stack and its Prometheus, load-test metrics and master

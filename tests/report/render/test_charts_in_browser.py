@@ -30,8 +30,8 @@ import pytest
 from edgesla.report.model import Report
 from edgesla.report.render import render_html, write_all
 from edgesla.report.render.pdf import chromium_argv, find_chromium
-from tests.report_render import scenarios
-from tests.report_render.browser import NEEDS_BROWSER, PNG_MAGIC
+from tests.report.render import scenarios
+from tests.report.render.browser import NEEDS_BROWSER, PNG_MAGIC
 
 pytestmark = NEEDS_BROWSER
 _TOLERANCE = 0.5  # px: anti-aliasing and sub-pixel rounding of client rects

@@ -20,7 +20,7 @@ from edgesla.report.render import _axes, svg
 from edgesla.report.render import _format as fmt
 from edgesla.report.render._svgkit import text_width
 from edgesla.report.render.html import render_html
-from tests.report_render import scenarios
+from tests.report.render import scenarios
 
 _W = 460.0
 

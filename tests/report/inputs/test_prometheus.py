@@ -11,7 +11,7 @@ from edgesla import ConfigError
 from edgesla.report.inputs import FleetStats, PrometheusClient, availability_fleet, lag, prometheus
 from edgesla.slo.period import Period
 from tests.ports import port
-from tests.report_inputs.conftest import (
+from tests.report.inputs.conftest import (
     FAILS_A,
     FAILS_D_MONGO,
     FAILS_D_PG,

@@ -15,7 +15,7 @@ from edgesla import PreflightError
 from edgesla.report.model import Report
 from edgesla.report.render import write_all
 from edgesla.report.render.pdf import screenshot
-from tests.report_render.browser import NEEDS_BROWSER, PNG_MAGIC
+from tests.report.render.browser import NEEDS_BROWSER, PNG_MAGIC
 
 pytestmark = NEEDS_BROWSER
 
