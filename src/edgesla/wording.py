@@ -27,6 +27,16 @@ def seconds(value: float) -> str:
     return f"{value:g} s"
 
 
+def measured_seconds(value: float) -> str:
+    """A measured latency or lag, to three significant digits: ``2.39892`` -> ``"2.4 s"``,
+    ``0.08093`` -> ``"80.9 ms"`` (a threshold keeps every digit: ``seconds``)."""
+    if math.isinf(value):
+        return "+Inf"
+    if value < 1:
+        return f"{value * 1000:.3g} ms"
+    return f"{value:.3g} s"
+
+
 def within(threshold: float) -> str:
     """``≤ 200 ms``: at or under the threshold, the one convention of every output."""
     return f"≤ {seconds(threshold)}"

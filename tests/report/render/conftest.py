@@ -1,8 +1,8 @@
 """A realistic, hand-built Report: two PoPs plus the fleet roll-up, every verdict present.
 
-Built by hand (not by the evaluators) so the renderers are tested on their own; the
-confidence bounds are exact Clopper-Pearson values from scipy, so the figures are ones the
-evaluators would give.
+The evidence is built by hand; the results are the product's own evaluators'
+(``edgesla.report.evaluate``: availability, latency, replication_lag, roll_up), so the
+renderers are tested on exactly what the report command would give them.
 
     Probe availability      99.999 %   pop-ams1 PASS, pop-fra1 PASS, fleet PASS (1,209,600 probes)
     Control-plane readiness 99.999 %   fleet INCONCLUSIVE: 172,800 good, 126,772 still needed, a gap
@@ -16,17 +16,15 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from scipy.stats import beta
 
+from edgesla.report import evaluate
 from edgesla.report.model import (
     AvailabilityEvidence,
     DataIssue,
     LagEvidence,
     LatencyEvidence,
-    ObjectiveKind,
-    ObjectiveResult,
     Report,
-    Verdict,
+    overall,
 )
 
 START = datetime(2025, 5, 1, tzinfo=UTC)
@@ -39,69 +37,6 @@ GAP = DataIssue(
     START + timedelta(days=11, hours=3),
     START + timedelta(days=11, hours=3, minutes=20),
 )
-
-
-def _bounds(good: int, total: int) -> tuple[float, float]:
-    alpha = 1 - CONFIDENCE
-    bad = total - good
-    low = 0.0 if good == 0 else float(beta.ppf(alpha, good, bad + 1))
-    high = 1.0 if bad == 0 else float(beta.ppf(1 - alpha, good + 1, bad))
-    return low, high
-
-
-def _needed(good: int, total: int, objective: float) -> int | None:
-    if total - good:
-        return None  # with failures seen, no count of clean events is promised here
-    return math.ceil(math.log(1 - CONFIDENCE) / math.log(objective)) - total
-
-
-def _result(
-    name: str,
-    kind: ObjectiveKind,
-    pop: str,
-    objective: float,
-    good: int,
-    total: int,
-    evidence: AvailabilityEvidence | LatencyEvidence | LagEvidence,
-    *,
-    threshold: float | None = None,
-    downtime: float | None = None,
-    issues: tuple[DataIssue, ...] = (),
-) -> ObjectiveResult:
-    low, high = _bounds(good, total)
-    verdict: Verdict = (
-        "PASS" if low >= objective else "FAIL" if high < objective else "INCONCLUSIVE"
-    )
-    allowed = (1 - objective) * total
-    bad = total - good
-    measured = good / total
-    if verdict == "PASS":
-        summary = f"Met: {measured:.4%} good, and the evidence proves at least {low:.4%}."
-    elif verdict == "FAIL":
-        summary = "Broken: more than 1 % of queries took over 10 ms; hold the rollout."
-    else:
-        summary = "Nothing failed yet, but 30 days of readiness checks cannot prove five nines."
-    return ObjectiveResult(
-        name=name,
-        kind=kind,
-        pop=pop,
-        verdict=verdict,
-        objective=objective,
-        good=good,
-        total=total,
-        measured=measured,
-        lower_bound=low,
-        upper_bound=high,
-        confidence=CONFIDENCE,
-        events_needed=_needed(good, total, objective) if verdict == "INCONCLUSIVE" else None,
-        budget_allowed=allowed,
-        budget_consumed=bad / allowed,
-        downtime_seconds=downtime,
-        threshold_seconds=threshold,
-        summary=summary,
-        issues=issues,
-        evidence=evidence,
-    )
 
 
 def _availability(pop: str, bad_at_days: tuple[float, ...], total: int) -> AvailabilityEvidence:
@@ -154,7 +89,7 @@ def _lag(pop: str, over: int, peak: float) -> LagEvidence:
     for j in range(over):  # one incident: lag above 1 s for `over` minutes
         samples[spike_at + j] = (
             samples[spike_at + j][0],
-            1.0 + peak * math.sin(math.pi * j / over),
+            1.0 + peak * math.sin(math.pi * (j + 0.5) / over),  # every one over 1 s
         )
     return LagEvidence(
         sli="pg_replication_lag",
@@ -192,72 +127,28 @@ def build_report() -> Report:
     }
     lag = {"pop-ams1": _lag("pop-ams1", 40, 1.4), "pop-fra1": _lag("pop-fra1", 70, 2.2)}
     nosql, repl = "Edge NoSQL query latency", "Replication lag"
-    objectives = (
-        _result(probe, "availability", "pop-ams1", avail, ams.good, ams.total, ams, downtime=15.0),
-        _result(
-            nosql, "latency", "pop-ams1", 0.99, 378_500, 380_000, lat["pop-ams1"], threshold=0.01
-        ),
-        _result(
-            repl,
-            "replication_lag",
-            "pop-ams1",
-            0.99,
-            43_160,
-            43_200,
-            lag["pop-ams1"],
-            threshold=1.0,
-            downtime=40 * 60.0,
-        ),
-        _result(probe, "availability", "pop-fra1", avail, fra.good, fra.total, fra, downtime=15.0),
-        _result(
-            nosql, "latency", "pop-fra1", 0.99, 401_300, 410_000, lat["pop-fra1"], threshold=0.01
-        ),
-        _result(
-            repl,
-            "replication_lag",
-            "pop-fra1",
-            0.99,
-            43_130,
-            43_200,
-            lag["pop-fra1"],
-            threshold=1.0,
-            downtime=70 * 60.0,
-        ),
-        _result(
-            probe, "availability", "fleet", avail, fleet.good, fleet.total, fleet, downtime=15.0
-        ),
-        _result(
-            "Control-plane readiness",
-            "availability",
-            "fleet",
-            avail,
-            172_800,
-            172_800,
-            cp,
-            downtime=0.0,
-            issues=(GAP,),
-        ),
-        _result(nosql, "latency", "fleet", 0.99, 779_800, 790_000, lat["fleet"], threshold=0.01),
-        _result(
-            repl,
-            "replication_lag",
-            "fleet",
-            0.99,
-            86_290,
-            86_400,
-            lag["pop-fra1"],
-            threshold=1.0,
-            downtime=110 * 60.0,
-        ),
-    )
+    results = [
+        evaluate.availability(probe, ams, avail, CONFIDENCE),
+        evaluate.latency(nosql, lat["pop-ams1"], 99, CONFIDENCE),
+        evaluate.replication_lag(repl, lag["pop-ams1"], 0.99, 1.0, CONFIDENCE),
+        evaluate.availability(probe, fra, avail, CONFIDENCE),
+        evaluate.latency(nosql, lat["pop-fra1"], 99, CONFIDENCE),
+        evaluate.replication_lag(repl, lag["pop-fra1"], 0.99, 1.0, CONFIDENCE),
+    ]
+    fleet = [
+        *evaluate.roll_up(results, CONFIDENCE),
+        evaluate.availability("Control-plane readiness", cp, avail, CONFIDENCE),
+    ]
+    order = [probe, "Control-plane readiness", nosql, repl]
+    fleet.sort(key=lambda r: order.index(r.name))
     return Report(
         title="Edge PoP SLA — May 2025",
         generated_at=END + timedelta(hours=1, minutes=5),
         window_start=START,
         window_end=END,
         confidence=CONFIDENCE,
-        verdict="FAIL",
-        objectives=objectives,
+        verdict=overall([r.verdict for r in (*results, *fleet)]),
+        objectives=(*results, *fleet),
         pops=("pop-ams1", "pop-fra1"),
         sources=(
             "prometheus http://127.0.0.1:19490 (30 d, 15 s)",

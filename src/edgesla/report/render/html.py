@@ -93,7 +93,7 @@ def _detail(result: ObjectiveResult) -> str:
     if judged and any(math.isfinite(v) for v in known):
         worst = max(v for v in known if math.isfinite(v))
         steps = evidence.counted[1] if evidence.counted is not None else len(known)
-        return f"worst lag {fmt.seconds_text(worst)} over {fmt.count(steps)} samples"
+        return f"worst lag {wording.measured_seconds(worst)} over {fmt.count(steps)} samples"
     return ""
 
 
