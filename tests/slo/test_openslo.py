@@ -21,6 +21,7 @@ from edgesla.rules import generate_rules
 from edgesla.slo import sli as kinds
 from edgesla.slo.openslo import convert, import_file
 from edgesla.slo.spec import AvailabilityObjective, LagObjective, LatencyObjective, parse_spec
+from tests.golden import matches_golden
 from tests.helpers import edgesla
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +90,7 @@ def test_the_example_converts_to_the_golden_spec_that_edgesla_loads_and_rules_ac
 ) -> None:
     monkeypatch.chdir(ROOT)
     imported = import_file(Path("examples/openslo.yaml"))
-    assert imported.text == GOLDEN.read_text(encoding="utf-8")
+    matches_golden(GOLDEN, imported.text)
     spec = imported.spec
     assert spec.window == 28 * 86400.0
     kinds = {o.name: type(o) for o in spec.objectives}
