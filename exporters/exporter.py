@@ -1,10 +1,11 @@
 """The exporter's core: run every target's probe on its own schedule, keep the results.
 
-Each target runs every ``interval`` (its own, or the config default) at a fixed random
-phase within ``jitter``, so a fleet of targets does not fire at once. Runs go through one
-``exporters.runs.Runner`` shared with ``/probe``: at most ``max_concurrency`` at once, each
-ended by its deadline (the target's timeout plus ``DEADLINE_GRACE_SECONDS``): a run past it
-is recorded as a ``timeout`` failure then, whatever its prober does later. So
+Each target runs every ``interval`` (its own, or its kind's default: ``defaults.control_plane``
+for etcd and kube_apiserver targets, every second unless set; ``defaults`` for the others) at a
+fixed random phase within ``jitter``, so a fleet of targets does not fire at once. Runs go
+through one ``exporters.runs.Runner`` shared with ``/probe``: at most ``max_concurrency`` at
+once, each ended by its deadline (the target's timeout plus ``DEADLINE_GRACE_SECONDS``): a
+run past it is recorded as a ``timeout`` failure then, whatever its prober does later. So
 ``edgesla_probe_up`` always reflects the last finished or timed-out run.
 
 A run due while the previous run of the same target is still going (waiting for a place,

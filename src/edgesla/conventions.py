@@ -26,6 +26,10 @@ LATENCY_BUCKETS_SECONDS: Final = (
     0.001, 0.0025, 0.005, 0.010, 0.025, 0.050, 0.100, 0.200, 0.500, 1.0, 2.5,
 )  # fmt: skip
 
+#: Probers of the control plane: probed every second by default (config.py), counted by the
+#: controlplane_ready SLI, and judged against the resolution their budget needs (report).
+CONTROL_PLANE_PROBERS: Final = ("etcd", "kube_apiserver")
+
 # --- label keys present on every exporter series ---
 LABEL_POP: Final = "pop"
 LABEL_REGION: Final = "region"

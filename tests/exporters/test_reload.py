@@ -29,14 +29,16 @@ KUBE = {"prober": "kube_apiserver", "endpoints": ["https://127.0.0.1:1"]}
 def _config(*targets: dict[str, Any], pop: str = "test-pop") -> PopConfig:
     return parse_config({
         "version": 1, "pop": pop, "region": "test",
-        "defaults": {"interval": "1h", "timeout": "1s", "jitter": "0s"},
+        "defaults": {"interval": "1h", "timeout": "1s", "jitter": "0s",
+                     "control_plane": {"interval": "1h", "timeout": "1s"}},
         "targets": list(targets),
     })  # fmt: skip
 
 
 def _yaml(*targets: str) -> str:
     lines = "\n".join(f"  - {t}" for t in targets)
-    defaults = "defaults: {interval: 1h, timeout: 1s, jitter: 0s}"
+    defaults = ("defaults: {interval: 1h, timeout: 1s, jitter: 0s, "
+                "control_plane: {interval: 1h, timeout: 1s}}")  # fmt: skip
     return f"version: 1\npop: test-pop\nregion: test\n{defaults}\ntargets:\n{lines}\n"
 
 
