@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from edgesla.report import stats
+from edgesla.report import resolution, stats
 from edgesla.report.model import (
     AvailabilityEvidence,
     DataIssue,
@@ -302,9 +302,13 @@ def availability(
     bracket, notes = _bracket(
         downtime, evidence.outages, evidence.resolution_seconds, (1 - objective) * window
     )
+    coarse = resolution.resolution_issue(evidence.probe_intervals, (1 - objective) * window)
+    if coarse is not None and resolution.is_control_plane(evidence.sli):
+        notes += (coarse,)
     result = dataclasses.replace(
         result, downtime_seconds=downtime, downtime_bracket=bracket, evidence=evidence,
         issues=result.issues + notes,
+        probe_interval_seconds=resolution.coarsest(evidence.probe_intervals),
     )  # fmt: skip
     summary = _availability_summary(result, noun or _noun(evidence.sli, "availability"))
     return dataclasses.replace(result, summary=summary)
@@ -406,9 +410,11 @@ def roll_up(
             confidence, issues,
         )  # fmt: skip
         thresholds = {r.threshold_seconds for r in group}
+        intervals = [r.probe_interval_seconds for r in group if r.probe_interval_seconds]
         pooled = dataclasses.replace(
-            pooled, threshold_seconds=thresholds.pop() if len(thresholds) == 1 else None
-        )
+            pooled, threshold_seconds=thresholds.pop() if len(thresholds) == 1 else None,
+            probe_interval_seconds=max(intervals, default=None),
+        )  # fmt: skip
         if kind == "replication_lag":
             lags = [lag for r in group if isinstance(r.evidence, LagEvidence)
                     for _, lag in r.evidence.samples]  # fmt: skip
