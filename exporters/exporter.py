@@ -155,6 +155,7 @@ class Exporter:
         self._wake = threading.Event()  # the scheduler waits on it: stop, or a reload
         for target in config.targets:
             self.metrics.register(self.metrics.labels(target.name, target.prober))
+        self._export_intervals(config)
 
     @property
     def targets(self) -> Mapping[str, Target]:
@@ -186,6 +187,7 @@ class Exporter:
             for key in old_keys - new_keys:
                 self.metrics.unregister(key)
                 self.samples.forget(key)
+            self._export_intervals(config)
             for name in set(self._was_up) - set(new):
                 del self._was_up[name]
             for duty in [k for k in self._duty_logs if k[0] not in new]:
@@ -201,6 +203,11 @@ class Exporter:
         removed = sorted(set(kept) - set(new))
         changed = sorted(n for n in set(new) & set(kept) if not self._same_job(old, config, n))
         return added, changed, removed
+
+    def _export_intervals(self, config: PopConfig) -> None:
+        for target in config.targets:
+            key = self.metrics.labels(target.name, target.prober)
+            self.metrics.interval.labels(*key).set(interval_of(config, target))
 
     @staticmethod
     def _same_job(old: PopConfig, new: PopConfig, name: str) -> bool:

@@ -53,6 +53,9 @@ PROBE_FAILURE_REASON: Final = "edgesla_probe_failure_reason"
 PROBE_LATENCY_SECONDS: Final = "edgesla_probe_latency_seconds"
 PROBE_LAST_SUCCESS_TIMESTAMP: Final = "edgesla_probe_last_success_timestamp_seconds"
 PROBE_LAST_RUN_TIMESTAMP: Final = "edgesla_probe_last_run_timestamp_seconds"
+#: The target's probe interval as configured (its own, else its kind's default): the
+#: resolution its counters are collected at.
+PROBE_INTERVAL_SECONDS: Final = "edgesla_probe_interval_seconds"
 #: Self-metrics of the exporter.
 PROBE_RUN_DURATION_SECONDS: Final = "edgesla_probe_run_duration_seconds"
 PROBE_OVERRUNS_TOTAL: Final = "edgesla_probe_overruns_total"
