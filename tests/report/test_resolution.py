@@ -63,7 +63,7 @@ def test_a_control_plane_objective_at_15_s_says_it_is_too_coarse() -> None:
     notes = [i for i in coarse.issues if i.kind == "resolution"]
     assert len(notes) == 1
     assert "judged at a probe every 15 s (target(s) etcd)" in notes[0].detail
-    assert "25.92 s error budget" in notes[0].detail
+    assert "25.9 s error budget" in notes[0].detail
     assert "probe every 12.96 s or more often" in notes[0].detail
     assert coarse.verdict == "INCONCLUSIVE"  # a warning, not a verdict: 172,800 clean runs
 
@@ -89,4 +89,13 @@ def test_the_fleet_is_judged_at_its_coarsest_pop() -> None:
 
 
 def test_no_runs_no_interval_no_warning() -> None:
-    assert resolution_issue((), 25.92) is None
+    assert resolution_issue((), 25.92, DAYS_30) is None
+
+
+def test_a_short_period_says_how_long_a_period_the_interval_can_judge() -> None:
+    """A 5-minute load-test window allows 3 ms of downtime at five nines: no interval can
+    measure that; at 1 s, 2.31 days can."""
+    issue = resolution_issue((("etcd", 1.0),), 300 * 1e-5, 300)
+    assert issue is not None
+    assert "3 ms error budget" in issue.detail
+    assert issue.detail.endswith("or judge a period of 2.31 days or more")

@@ -56,20 +56,24 @@ def is_control_plane(sli: str) -> bool:
 
 
 def resolution_issue(
-    intervals: tuple[tuple[str, float], ...], budget_seconds: float
+    intervals: tuple[tuple[str, float], ...], budget_seconds: float, period_seconds: float
 ) -> DataIssue | None:
-    """A ``resolution`` issue when the coarsest interval is over half ``budget_seconds``."""
+    """A ``resolution`` issue when the coarsest interval is over half ``budget_seconds`` (the
+    budget over ``period_seconds``); it says how often to probe, or how long a period this
+    interval can judge."""
     interval = coarsest(intervals)
     if interval is None or budget_seconds <= 0 or interval <= budget_seconds / 2:
         return None
     slow = ", ".join(t for t, s in intervals if s > budget_seconds / 2)
+    longer = period_seconds * 2 * interval / budget_seconds
     return DataIssue(
         "resolution",
         f"judged at a probe every {wording.seconds(interval)} (target(s) {slow}), coarser "
-        f"than half the objective's {wording.seconds(budget_seconds)} error budget over the "
+        f"than half the objective's {wording.span(budget_seconds)} error budget over the "
         "period: an outage shorter than an interval can go unseen and each edge is known "
         "only to an interval; probe every "
         f"{wording.seconds(_significant(budget_seconds / 2, 4))} or more often (etcd and "
-        "kube_apiserver targets default to 1 s: defaults.control_plane in the PoP config)",
+        "kube_apiserver targets default to 1 s: defaults.control_plane in the PoP config), "
+        f"or judge a period of {wording.span(longer)} or more",
         seconds=interval,
     )
