@@ -12,10 +12,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from edgesla import conventions as conv
-from probes._result import ProbeResult, Reason
+from edgesla.probes._result import ProbeResult, Reason
 
 if TYPE_CHECKING:
-    from exporters.runs import Runner
+    from edgesla.exporters.runs import Runner
 
 __all__ = ["FrameworkMetrics", "TargetLabels"]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import Field, field_validator, model_validator
@@ -28,6 +28,7 @@ from pydantic import Field, field_validator, model_validator
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, format_duration
+from edgesla.hostport import parse_host_port
 from edgesla.locations import validate_model
 from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml, versioned
@@ -35,6 +36,7 @@ from edgesla.yamlfile import read_yaml, versioned
 __all__ = [
     "CONFIG_VERSION",
     "CONTROL_PLANE_PROBERS",
+    "PROBER_NAMES",
     "ControlPlaneDefaults",
     "Defaults",
     "EtcdTarget",
@@ -57,9 +59,6 @@ __all__ = [
 ]
 
 CONFIG_VERSION = 1
-_PROBERS = frozenset({"postgres_query", "postgres_replication", "postgres_convergence",
-                      "mongodb_query", "mongodb_replication", "etcd",
-                      "kube_apiserver"})  # fmt: skip
 _NAME = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
 _MIN_HEARTBEAT_SECONDS = 0.05
 
@@ -146,7 +145,8 @@ class PostgresReplicationTarget(_TargetBase):
     @classmethod
     def _resolves_the_lag_threshold(cls, value: float) -> float:
         """The lag is measured once a beat: twice per threshold at least, so a reading that is
-        an upper bound (probes._pg_lag) overstates a healthy lag by under half the threshold;
+        an upper bound (edgesla.probes._pg_lag) overstates a healthy lag by under half the
+        threshold;
         and long enough for a beat to write and read every node."""
         limit = conv.REPLICATION_LAG_THRESHOLD_SECONDS / 2
         if value > limit:
@@ -256,12 +256,30 @@ Target = Annotated[
     Field(discriminator="prober"),
 ]
 
+#: The ``prober:`` keys, from the target models' discriminators (probes.registry maps each
+#: to its function; a test keeps the two in step).
+PROBER_NAMES: frozenset[str] = frozenset(
+    get_args(model.model_fields["prober"].annotation)[0] for model in get_args(get_args(Target)[0])
+)
+
+
+def _host_port(value: str | None, every_address: bool) -> str | None:
+    if value is not None:
+        parse_host_port(value, every_address=every_address)  # ValueError names the fix
+    return value
+
 
 class ExporterSettings(Strict):
     """How ``edgesla exporter`` serves this PoP (``--listen`` and friends override)."""
 
-    listen: str = Field(default="0.0.0.0:9830", pattern=r"^[^\s:]*:\d{1,5}$")
+    #: HOST:PORT, [v6]:PORT, or :PORT for every address
+    listen: str = "0.0.0.0:9830"
     max_concurrency: int = Field(default=8, ge=1, le=256)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_is_host_port(cls, value: str) -> str | None:
+        return _host_port(value, every_address=True)
 
 
 class LoadTestSettings(Strict):
@@ -271,7 +289,12 @@ class LoadTestSettings(Strict):
     selfcare_url: str | None = Field(default=None, pattern=r"^https?://")
     #: HOST:PORT where the load generator serves its own /metrics (``--metrics-listen``);
     #: None: off unless given on the command line
-    metrics_listen: str | None = Field(default=None, pattern=r"^[^\s:]*:\d{1,5}$")
+    metrics_listen: str | None = None
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _metrics_listen_is_host_port(cls, value: str | None) -> str | None:
+        return _host_port(value, every_address=True)
 
 
 class PopConfig(Strict):
@@ -320,7 +343,7 @@ def parse_config(data: object, source: str = "<config>") -> PopConfig:
             "pop.yaml that `edgesla stack up` writes)"
         )
     data = versioned(data, CONFIG_VERSION, source)
-    return validate_model(PopConfig, data, source, "PoP config", _message, _PROBERS)
+    return validate_model(PopConfig, data, source, "PoP config", _message, PROBER_NAMES)
 
 
 def load_config(path: Path) -> PopConfig:

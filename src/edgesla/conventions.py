@@ -45,7 +45,7 @@ METRIC_PREFIX: Final = "edgesla"
 PROBE_UP: Final = "edgesla_probe_up"
 #: Counter of probe runs by result ("success" | "failure"): availability is an exact ratio.
 PROBE_RESULTS_TOTAL: Final = "edgesla_probe_results_total"
-#: Counter of failed runs by reason (closed set: probes._result.Reason).
+#: Counter of failed runs by reason (closed set: edgesla.probes._result.Reason).
 PROBE_FAILURES_TOTAL: Final = "edgesla_probe_failures_total"
 #: 1 for the reason of the current failure, 0 for every other reason (all while up).
 PROBE_FAILURE_REASON: Final = "edgesla_probe_failure_reason"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from edgesla.config import PopConfig, parse_config
-from probes._result import ProbeResult, Reason, Sample
+from edgesla.probes._result import ProbeResult, Reason, Sample
 
 
 def _both_planes(defaults: dict[str, Any]) -> dict[str, Any]:

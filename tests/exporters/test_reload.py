@@ -12,9 +12,9 @@ from prometheus_client import CollectorRegistry
 from edgesla import ConfigError
 from edgesla import conventions as conv
 from edgesla.config import PopConfig, parse_config
-from exporters.app import make_app
-from exporters.exporter import Exporter
-from exporters.reload import Reloader
+from edgesla.exporters.app import make_app
+from edgesla.exporters.exporter import Exporter
+from edgesla.exporters.reload import Reloader
 from tests.exporters.conftest import FakeProbers
 from tests.helpers import eventually
 

@@ -12,7 +12,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from edgesla import conventions as conv
-from loadtests.results import LoadTestResults
+from edgesla.loadtests.results import LoadTestResults
 from tests.helpers import eventually
 
 __all__ = [

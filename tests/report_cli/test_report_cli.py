@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.histograms import Recorder
-from loadtests.results import GeneratorHealth, GeneratorHost, RunMeta, write_results
+from edgesla.loadtests.histograms import Recorder
+from edgesla.loadtests.results import GeneratorHealth, GeneratorHost, RunMeta, write_results
 from tests.helpers import edgesla
 
 SPEC = """version: 1

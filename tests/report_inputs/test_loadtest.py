@@ -1,4 +1,4 @@
-"""Evidence from load-test results directories written by ``loadtests.results``."""
+"""Evidence from load-test results directories written by ``edgesla.loadtests.results``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 
 from edgesla import ConfigError
+from edgesla.loadtests.histograms import Recorder
+from edgesla.loadtests.results import (
+    GeneratorHealth,
+    GeneratorHost,
+    RunMeta,
+    read_results,
+    write_results,
+)
 from edgesla.report.inputs import loadtest
-from loadtests.histograms import Recorder
-from loadtests.results import GeneratorHealth, GeneratorHost, RunMeta, read_results, write_results
 
 STARTED = datetime(2024, 1, 1, tzinfo=UTC)
 

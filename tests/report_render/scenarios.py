@@ -2,7 +2,7 @@
 
 Unlike ``conftest.build_report`` (hand-made results), every result here comes from
 ``evaluate.latency`` / ``availability`` / ``replication_lag`` on evidence shaped like the
-inputs': load-test latency through a real ``loadtests.histograms.Recorder``, a results
+inputs': load-test latency through a real ``edgesla.loadtests.histograms.Recorder``, a results
 directory and ``edgesla.report.inputs.loadtest.latency`` (hundreds of HdrHistogram buckets);
 exporter latency as Prometheus ``le`` buckets at ``conventions.LATENCY_BUCKETS_SECONDS``;
 bad-event series through the inputs' own ``downsample_cumulative``.
@@ -34,6 +34,14 @@ import numpy
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped,unused-ignore]
 
 from edgesla import conventions as conv
+from edgesla.loadtests.histograms import HIGHEST_US, LOWEST_US, SIGNIFICANT_DIGITS, Recorder
+from edgesla.loadtests.results import (
+    GeneratorHealth,
+    GeneratorHost,
+    RunMeta,
+    read_results,
+    write_results,
+)
 from edgesla.report import evaluate
 from edgesla.report.inputs import loadtest as loadtest_input
 from edgesla.report.inputs._counters import downsample_cumulative
@@ -44,8 +52,6 @@ from edgesla.report.model import (
     ObjectiveResult,
     Report,
 )
-from loadtests.histograms import HIGHEST_US, LOWEST_US, SIGNIFICANT_DIGITS, Recorder
-from loadtests.results import GeneratorHealth, GeneratorHost, RunMeta, read_results, write_results
 
 CONFIDENCE = 0.95
 MONTH = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC))

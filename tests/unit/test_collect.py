@@ -1,6 +1,6 @@
-"""The master's reconciliation of final reports (loadtests.collect) without Locust: each
+"""The master's reconciliation of final reports (edgesla.loadtests.collect) without Locust: each
 "worker" below runs real schedule shares into a real Recorder and reports them as a worker
-process does (loadtests.run builds the same dictionaries)."""
+process does (edgesla.loadtests.run builds the same dictionaries)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from loadtests.collect import Collector, PlanView
-from loadtests.histograms import Recorder
-from loadtests.ledger import Share, ShareKey, share_seed
-from loadtests.openmodel import LATE_AFTER_SECONDS
-from loadtests.plan import USER_CLASSES
-from loadtests.wire import FINAL_FORMAT
+from edgesla.loadtests.collect import Collector, PlanView
+from edgesla.loadtests.histograms import Recorder
+from edgesla.loadtests.ledger import Share, ShareKey, share_seed
+from edgesla.loadtests.openmodel import LATE_AFTER_SECONDS
+from edgesla.loadtests.plan import USER_CLASSES
+from edgesla.loadtests.wire import FINAL_FORMAT
 
 SEED = 1234
 DURATION = 20.0

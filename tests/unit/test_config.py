@@ -213,3 +213,21 @@ def test_control_plane_defaults_read_back_unchanged() -> None:
     text = dump_config(config)
     assert "control_plane:\n    interval: 5s" in text
     assert parse_config(yaml.safe_load(text)) == config
+
+
+ETCD = {"name": "e", "prober": "etcd", "endpoints": ["http://127.0.0.1:2379"]}
+
+
+@pytest.mark.parametrize("listen", ["[::1]:9830", ":9830", "exporter.pop.example.net:9830"])
+def test_listen_addresses_take_every_host_port_form(listen: str) -> None:
+    data = {"version": 1, "pop": "p", "region": "r", "exporter": {"listen": listen},
+            "loadtest": {"metrics_listen": listen}, "targets": [ETCD]}  # fmt: skip
+    config = parse_config(data)
+    assert (config.exporter.listen, config.loadtest.metrics_listen) == (listen, listen)
+
+
+def test_a_bare_ipv6_listen_address_is_refused_with_the_fix() -> None:
+    data = {"version": 1, "pop": "p", "region": "r", "exporter": {"listen": "::1:9830"},
+            "targets": [ETCD]}  # fmt: skip
+    with pytest.raises(ConfigError, match=r"exporter\.listen.*\[::1\]:9830"):
+        parse_config(data)

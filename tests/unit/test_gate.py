@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from edgesla import ConfigError, exitcodes
-from loadtests.gate import evaluate, load_gate
-from loadtests.histograms import Recorder
-from loadtests.profile import OPERATIONS
-from loadtests.results import GeneratorHealth
+from edgesla.loadtests.gate import evaluate, load_gate
+from edgesla.loadtests.histograms import Recorder
+from edgesla.loadtests.profile import OPERATIONS
+from edgesla.loadtests.results import GeneratorHealth
 
 HEALTHY = GeneratorHealth(cpu_saturated=False, too_few_users=False)
 

@@ -7,7 +7,13 @@ import random
 
 import pytest
 
-from loadtests.histograms import Bucket, LatencyDistribution, OperationResult, Recorder, Totals
+from edgesla.loadtests.histograms import (
+    Bucket,
+    LatencyDistribution,
+    OperationResult,
+    Recorder,
+    Totals,
+)
 
 
 def _summaries(result: OperationResult) -> tuple[object, ...]:

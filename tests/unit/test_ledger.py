@@ -1,10 +1,10 @@
-"""Every arrival of a share's schedule ends in exactly one place (loadtests.ledger)."""
+"""Every arrival of a share's schedule ends in exactly one place (edgesla.loadtests.ledger)."""
 
 from __future__ import annotations
 
 import pytest
 
-from loadtests.ledger import (
+from edgesla.loadtests.ledger import (
     LATE,
     STOPPED,
     Share,
@@ -12,7 +12,7 @@ from loadtests.ledger import (
     planned_requests,
     share_seed,
 )
-from loadtests.openmodel import LATE_AFTER_SECONDS
+from edgesla.loadtests.openmodel import LATE_AFTER_SECONDS
 
 RATES = {"care_lookup": 40.0, "session_start": 10.0}
 OPS = tuple(RATES)

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from loadtests.openmodel import ArrivalSchedule
+from edgesla.loadtests.openmodel import ArrivalSchedule
 
 
 def _drain(schedule: ArrivalSchedule) -> list[tuple[float, str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadtests.preflight import said
+from edgesla.loadtests.preflight import said
 
 
 def test_a_long_driver_message_is_cut_between_words() -> None:

@@ -1,4 +1,4 @@
-"""The progress line (loadtests.progress): what it says, and how it is printed on a terminal
+"""The progress line (edgesla.loadtests.progress): what it says, and how it is printed on a terminal
 and elsewhere."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import os
 import gevent
 import pytest
 
-from loadtests.progress import Progress, ProgressPrinter, clock, format_progress
+from edgesla.loadtests.progress import Progress, ProgressPrinter, clock, format_progress
 
 RUNNING = Progress(
     elapsed=42.3,
@@ -71,9 +71,9 @@ def _print_for(
     tty: bool, seconds: float, monkeypatch: pytest.MonkeyPatch, columns: int = 200
 ) -> str:
     size = os.terminal_size((columns, 40))
-    monkeypatch.setattr("loadtests.progress.shutil.get_terminal_size", lambda: size)
-    monkeypatch.setattr("loadtests.progress.TTY_INTERVAL_SECONDS", 0.01)
-    monkeypatch.setattr("loadtests.progress.LOG_INTERVAL_SECONDS", 0.01)
+    monkeypatch.setattr("edgesla.loadtests.progress.shutil.get_terminal_size", lambda: size)
+    monkeypatch.setattr("edgesla.loadtests.progress.TTY_INTERVAL_SECONDS", 0.01)
+    monkeypatch.setattr("edgesla.loadtests.progress.LOG_INTERVAL_SECONDS", 0.01)
     stream = _Stream(tty)
     printer = ProgressPrinter(lambda: RUNNING, stream)
     printer.start()

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import loadtests.results as results_module
+import edgesla.loadtests.results as results_module
 from edgesla import ConfigError
-from loadtests.accounting import OperationAccount, RunAccounting, WorkerAccount
-from loadtests.histograms import Recorder
-from loadtests.results import (
+from edgesla.loadtests.accounting import OperationAccount, RunAccounting, WorkerAccount
+from edgesla.loadtests.histograms import Recorder
+from edgesla.loadtests.results import (
     FORMAT,
     GeneratorHealth,
     GeneratorHost,

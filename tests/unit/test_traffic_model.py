@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from edgesla import ConfigError
-from loadtests import shapes
-from loadtests.profile import (
+from edgesla.loadtests import shapes
+from edgesla.loadtests.profile import (
     OPERATIONS,
     PROFILE_KINDS,
     LoadProfile,
@@ -17,7 +17,7 @@ from loadtests.profile import (
     load_profile_file,
     parse_profile,
 )
-from loadtests.rates import (
+from edgesla.loadtests.rates import (
     check_run,
     daily_totals,
     expected_counts,

@@ -16,6 +16,7 @@ from edgesla.cli.loadtest import loadtest
 from edgesla.cli.report import report
 from edgesla.cli.rules import rules
 from edgesla.cli.scrape_config import scrape_config
+from edgesla.cli.slo import slo
 from edgesla.cli.stack import stack
 
 __all__ = ["cli", "main"]
@@ -58,6 +59,7 @@ def cli() -> None:
       edgesla loadtest --config .edgesla/pop.yaml --profile peak --duration 5m --out DIR
       edgesla report --prometheus URL --fleet FLEET --month 2026-11 --out DIR   SLA report
       edgesla rules --slo examples/slo.yaml --out rules/   Prometheus rules and alerts
+      edgesla slo import examples/openslo.yaml -o slo.yaml   an SLO spec from OpenSLO v1
       edgesla dashboards generate | push --grafana URL --token-file FILE   Grafana dashboards
       edgesla scrape-config --fleet examples/fleet.yaml --out DIR   file-SD scrape config
       edgesla demo           the whole job on the local stack (what `make demo` runs)
@@ -74,6 +76,7 @@ cli.add_command(report)
 cli.add_command(rules)
 cli.add_command(dashboards)
 cli.add_command(scrape_config)
+cli.add_command(slo)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from edgesla import __version__, wording
+from edgesla.atomic import write_atomic
 from edgesla.report.model import (
     LagEvidence,
     LatencyEvidence,
@@ -197,5 +198,5 @@ def render_html(report: Report) -> str:
 
 def write_html(report: Report, path: Path) -> Path:
     """Write :func:`render_html` to ``path`` (UTF-8) and return it."""
-    path.write_text(render_html(report), encoding="utf-8")
+    write_atomic(path, render_html(report))
     return path
