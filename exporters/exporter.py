@@ -1,11 +1,13 @@
 """The exporter's core: run every target's probe on its own schedule, keep the results.
 
-Each target runs every ``interval`` (its own, or the config default) at a fixed random
-phase within ``jitter``, so a fleet of targets does not fire at once. Runs go through one
-``edgesla.exporters.runs.Runner`` shared with ``/probe``: at most ``max_concurrency`` at once, each
-ended by its deadline (the target's timeout plus ``DEADLINE_GRACE_SECONDS``): a run past it
-is recorded as a ``timeout`` failure then, whatever its prober does later. So
-``edgesla_probe_up`` always reflects the last finished or timed-out run.
+Each target runs every ``interval`` (its own, or its kind's default: ``defaults.control_plane``
+for etcd and kube_apiserver targets, every second unless set; ``defaults`` for the others) at a
+fixed random phase within ``jitter``, so a fleet of targets does not fire at once. Runs go
+through one ``edgesla.exporters.runs.Runner`` shared with ``/probe``: at most
+``max_concurrency`` at once, each ended by its deadline (the target's timeout plus
+``DEADLINE_GRACE_SECONDS``): a run past it is recorded as a ``timeout`` failure then,
+whatever its prober does later. So ``edgesla_probe_up`` always reflects the last finished or
+timed-out run.
 
 A run due while the previous run of the same target is still going (waiting for a place,
 or within its deadline) is skipped and counted as an overrun. A run due while the previous
@@ -162,6 +164,7 @@ class Exporter:
         self._wake = threading.Event()  # the scheduler waits on it: stop, or a reload
         for target in config.targets:
             self.metrics.register(self.metrics.labels(target.name, target.prober))
+        self._export_intervals(config)
 
     @property
     def targets(self) -> Mapping[str, Target]:
@@ -193,6 +196,7 @@ class Exporter:
             for key in old_keys - new_keys:
                 self.metrics.unregister(key)
                 self.samples.forget(key)
+            self._export_intervals(config)
             for name in set(self._was_up) - set(new):
                 del self._was_up[name]
             for duty in [k for k in self._duty_logs if k[0] not in new]:
@@ -208,6 +212,11 @@ class Exporter:
         removed = sorted(set(kept) - set(new))
         changed = sorted(n for n in set(new) & set(kept) if not self._same_job(old, config, n))
         return added, changed, removed
+
+    def _export_intervals(self, config: PopConfig) -> None:
+        for target in config.targets:
+            key = self.metrics.labels(target.name, target.prober)
+            self.metrics.interval.labels(*key).set(interval_of(config, target))
 
     @staticmethod
     def _same_job(old: PopConfig, new: PopConfig, name: str) -> bool:

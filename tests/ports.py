@@ -32,6 +32,8 @@ and the 13 ports above it (offset 13: its Alertmanager).
     924..937  the soak benchmark's stack (benchmarks/soak.py, default --base-port)
     960..962  the exporter-conventions benchmark (benchmarks/exporter_conventions.py): baseline,
               branch, branch with --web.config.file
+    970..985  the control-plane cost benchmark (benchmarks/control_plane_cost.py): its stack
+              970..983, the exporters probing at 15 s (984) and at 1 s (985)
 """
 
 from __future__ import annotations

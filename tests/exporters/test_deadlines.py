@@ -35,7 +35,8 @@ def config(*names: str, interval: str = "1s", timeout: str = "200ms", **extra: A
     return parse_config(
         {
             "version": 1, "pop": "test-pop", "region": "test",
-            "defaults": {"interval": interval, "timeout": timeout, "jitter": "0s"},
+            "defaults": {"interval": interval, "timeout": timeout, "jitter": "0s",
+                         "control_plane": {"interval": interval, "timeout": timeout}},
             "targets": [
                 {"name": name, "prober": "etcd", "endpoints": ["http://127.0.0.1:1"]}
                 for name in names

@@ -71,6 +71,14 @@ def test_a_past_calendar_month_of_every_fleet_pop(
     counts = [expected[("pop-a", t)] for t in ("pg", "mongo")]
     assert a["good"] == sum(c.success for c in counts)  # November only, both targets
     assert a["total"] == sum(c.success + c.failure for c in counts)
+    # the resolution judged at, from the counts: a run a minute, exporter outages and a late
+    # start (unobserved) left out
+    for pop in ("pop-a", "pop-b", "pop-late"):
+        judged = results[(pop, "availability")]
+        assert judged["probe_interval_seconds"] == 60.0, pop
+    assert results[("fleet", "availability")]["probe_interval_seconds"] == 60.0
+    assert dict(map(tuple, a["evidence"]["probe_intervals"])) == {"pg": 60.0, "mongo": 60.0}
+    assert "probed: availability every 60 s" in text
 
 
 def test_month_boundaries_follow_the_time_zone(tmp_path: Path, month_prometheus: str) -> None:

@@ -133,3 +133,30 @@ def test_write_all_failure_keeps_old_files(
         write_all(report, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
     assert (tmp_path / "report.html").read_text(encoding="utf-8") == "old"
+
+
+def test_the_resolution_judged_at_is_shown_near_the_period(report: Report) -> None:
+    """Per probe-counted objective, the coarsest probe interval (its evidence's runs over the
+    time observed): beside the period in the terminal line and the HTML banner (so the PDF),
+    on the cards, and in the JSON."""
+    intervals = {"Probe availability": 15.0, "Control-plane readiness": 1.0}
+    judged = dataclasses.replace(
+        report,
+        objectives=tuple(
+            dataclasses.replace(r, probe_interval_seconds=intervals.get(r.name))
+            for r in report.objectives
+        ),
+    )
+    said = "Probe availability every 15 s · Control-plane readiness every 1 s"
+    head = render_terminal(judged).splitlines()[0]
+    assert f"; probed: {said}." in head
+    assert head.index("Period") < head.index("probed:")
+    html = render_html(judged)
+    assert f"<dt>Probed</dt><dd>{said} (the resolution" in html
+    assert html.index("<dt>Period</dt>") < html.index("<dt>Probed</dt>") < html.index("<h2>")
+    assert "<dt>Probed every</dt><dd>1 s (coarsest target)</dd>" in html
+    rows = json.loads(render_json(judged))["objectives"]
+    assert {r["name"]: r["probe_interval_seconds"] for r in rows} == intervals | {
+        r.name: None for r in report.objectives if r.name not in intervals
+    }
+    assert "probed:" not in render_terminal(report)  # nothing counted from probes: no claim

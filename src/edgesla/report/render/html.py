@@ -179,6 +179,7 @@ def render_html(report: Report) -> str:
         report=report,
         headline=fmt.headline(report),
         window=fmt.window_text(report),
+        resolution=fmt.resolution_text(report),
         confidence=fmt.objective_pct(report.confidence),
         counts={v: verdicts.count(v) for v in ("FAIL", "INCONCLUSIVE", "PASS")},
         deciders=_deciders(report),
