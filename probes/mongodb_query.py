@@ -46,7 +46,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -145,14 +145,7 @@ def sample(target: MongoQueryTarget, timeout: float) -> ProbeResult:
     within ``timeout`` seconds; never raises. Nothing to do for a ``find``/``aggregate``."""
     if target.find is not None or target.aggregate is not None:
         return ProbeResult.ok(None, "no id sample needed (the target has its own query)")
-    client = client_or_failure(target, timeout)
-    if isinstance(client, ProbeResult):
-        return client
-    try:
-        with pymongo.timeout(timeout):
-            return _renew(target, client)
-    except Exception as exc:  # a duty returns every failure as a result, never raises
-        return failure(exc)
+    return _within(target, timeout, _renew)
 
 
 def _forget_ids(target: MongoQueryTarget) -> None:
@@ -208,11 +201,21 @@ def _run(target: MongoQueryTarget, client: Client) -> ProbeResult:
 
 def probe(target: MongoQueryTarget, timeout: float) -> ProbeResult:
     """Run the target's query once within ``timeout`` seconds; never raises."""
+    return _within(target, timeout, _run)
+
+
+def _within(
+    target: MongoQueryTarget,
+    timeout: float,
+    work: Callable[[MongoQueryTarget, Client], ProbeResult],
+) -> ProbeResult:
+    """``work`` with the target's client, all of it within ``timeout``; every failure a
+    result (the probe and the duty never raise)."""
     client = client_or_failure(target, timeout)
     if isinstance(client, ProbeResult):
         return client
     try:
         with pymongo.timeout(timeout):
-            return _run(target, client)
-    except Exception as exc:  # a probe returns every failure as a result, never raises
+            return work(target, client)
+    except Exception as exc:  # returned as a result, never raised
         return failure(exc)

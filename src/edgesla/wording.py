@@ -21,21 +21,21 @@ THRESHOLD_CONVENTION = (
 
 def seconds(value: float) -> str:
     """A latency or lag threshold: ``0.01`` -> ``"10 ms"``, ``1.5`` -> ``"1.5 s"``."""
-    if math.isinf(value):
-        return "+Inf"
-    if value < 1:
-        return f"{value * 1000:g} ms"
-    return f"{value:g} s"
+    return _in_ms_or_s(value, "g")
 
 
 def measured_seconds(value: float) -> str:
     """A measured latency or lag, to three significant digits: ``2.39892`` -> ``"2.4 s"``,
     ``0.08093`` -> ``"80.9 ms"`` (a threshold keeps every digit: ``seconds``)."""
+    return _in_ms_or_s(value, ".3g")
+
+
+def _in_ms_or_s(value: float, spec: str) -> str:
     if math.isinf(value):
         return "+Inf"
     if value < 1:
-        return f"{value * 1000:.3g} ms"
-    return f"{value:.3g} s"
+        return f"{value * 1000:{spec}} ms"
+    return f"{value:{spec}} s"
 
 
 def span(seconds: float) -> str:
