@@ -1,4 +1,4 @@
-"""``edgesla scenario``: the seed's own warnings, exercised on a PoP (``conflict``)."""
+"""``edgesla scenario``: the seed's own warnings, exercised on a PoP (``conflict``, ``sync``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from edgesla import exitcodes
+from edgesla import exitcodes, wording
 from edgesla._errors import ConfigError
 from edgesla.atomic import write_atomic
 from edgesla.cli.render import err_console
@@ -25,6 +25,7 @@ def scenario() -> None:
 
     \b
       edgesla scenario conflict --config .edgesla/pop.yaml --out results/conflict-1
+      edgesla scenario sync --config .edgesla/pop.yaml --share 0.2 --out results/sync-1
     """
 
 
@@ -150,3 +151,124 @@ def conflict(
         f"{len(verdict.stale)} stale hot rows"
     )
     raise SystemExit(_EXIT[verdict.verdict])
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else wording.measured_seconds(seconds)
+
+
+@scenario.command()
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PoP config: its mongodb_query target is the subscriber store, its "
+    "postgres_replication target the masters (the first gets the master rows).",
+)
+@click.option(
+    "--share",
+    type=click.FloatRange(min=0, min_open=True, max=1),
+    default=0.2,
+    show_default=True,
+    help="Share of the subscribers the sync rewrites (0 < share <= 1).",
+)
+@click.option(
+    "--sync-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=2000.0,
+    show_default=True,
+    help="Documents (and master rows) per second.",
+)
+@click.option(
+    "--batch", type=click.IntRange(1, 100_000), default=500, show_default=True,
+    help="Documents per bulk upsert.",
+)  # fmt: skip
+@click.option(
+    "--lookup-rate",
+    type=click.FloatRange(min=0, min_open=True, max=5000),
+    default=50.0,
+    show_default=True,
+    help="Customer-care lookups per second, before, during and after the sync.",
+)
+@click.option("--before", default="5s", show_default=True, help="Lookups before the sync.")
+@click.option("--after", default="5s", show_default=True, help="Lookups after the sync.")
+@click.option(
+    "--threshold", default="200ms", show_default=True,
+    help="FAIL when the lookups' p99 during the sync is over this.",
+)  # fmt: skip
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+    help="Write sync.json (windows, counts, verdict) here.",
+)  # fmt: skip
+def sync(
+    config_path: Path, share: float, sync_rate: float, batch: int, lookup_rate: float,
+    before: str, after: str, threshold: str, out_dir: Path | None,
+) -> None:  # fmt: skip
+    """A core→edge batch sync while customer-care lookups go on.
+
+    Lookups (one subscriber document by its id, open model: latency from each lookup's
+    intended start) run for --before, through the sync (--share of the subscribers upserted
+    into MongoDB in batches, their master rows rewritten on the first PostgreSQL master, at
+    --sync-rate) and for --after. The answer is the lookups' latency before, during and
+    after the sync, side by side.
+
+    \b
+    Exit 0 PASS, 1 FAIL (p99 during the sync over --threshold), 3 INCONCLUSIVE (a lookup
+    failed or never started, a batch failed, a window empty), 2 bad input. It writes to the
+    PoP's data (a coreSync field on the documents): a drill for a test PoP or the local
+    stack, not for production.
+    """
+    from edgesla.loadtests.plan import endpoints_of
+    from edgesla.loadtests.sync import SyncSettings, run_sync
+    from edgesla.loadtests.sync_summary import WINDOWS, summarize
+
+    config = load_config(config_path)
+    ends = endpoints_of(config, str(config_path))
+    limit = _seconds("--threshold", threshold)
+    settings = SyncSettings(share, sync_rate, batch, lookup_rate,
+                            _seconds("--before", before), _seconds("--after", after))  # fmt: skip
+    err_console.print(
+        f"sync: {share:.0%} of the subscribers at {sync_rate:g} documents/s, "
+        f"{lookup_rate:g} lookups/s from {format_duration(settings.before)} before to "
+        f"{format_duration(settings.after)} after"
+    )
+    run = run_sync(ends.mongo_uri, ends.mongo_database, ends.mongo_collection,
+                   ends.pg_dsns[0], settings)  # fmt: skip
+    summary = summarize(run, lookup_rate, limit)
+    took = run.sync.end - run.sync.start
+    err_console.print(
+        f"synced {run.synced_documents:,} of {run.planned_documents:,} documents and "
+        f"{run.synced_rows:,} master rows in {took:.1f}s "
+        f"({run.synced_documents / took if took else 0:,.0f} documents/s); "
+        f"lookups {len(run.lookups):,} of {summary.planned_lookups:,} planned"
+    )
+    for name in WINDOWS:
+        w = summary.windows[name]
+        err_console.print(
+            f"  {name:<6} {w.lookups:>6,} lookups, {w.failed} failed: p50 {_ms(w.p50)}, "
+            f"p99 {_ms(w.p99)}, max {_ms(w.max)}"
+        )
+    for reason in summary.reasons:
+        err_console.print(f"  {reason}")
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        document = {
+            "scenario": "sync", "settings": vars(settings), "threshold_seconds": limit,
+            "verdict": summary.verdict,
+            "sync_window_seconds": [run.sync.start, run.sync.end],
+            "documents": {"planned": run.planned_documents, "synced": run.synced_documents},
+            "master_rows": run.synced_rows,
+            "lookups": {"planned": summary.planned_lookups, "made": len(run.lookups),
+                        "not_started": summary.not_started},
+            "windows": {n: vars(w) for n, w in summary.windows.items()},
+            "reasons": summary.reasons,
+        }  # fmt: skip
+        write_atomic(out_dir / "sync.json", json.dumps(document, indent=2) + "\n")
+        err_console.print(f"results: {out_dir / 'sync.json'}")
+    err_console.print(
+        f"{summary.verdict}: p99 during the sync {_ms(summary.windows['during'].p99)} "
+        f"(threshold {wording.seconds(limit)}; before {_ms(summary.windows['before'].p99)}, "
+        f"after {_ms(summary.windows['after'].p99)})"
+    )
+    raise SystemExit(_EXIT[summary.verdict])
