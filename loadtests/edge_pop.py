@@ -131,9 +131,19 @@ def _serve_metrics(run: LoadTestRun, listen: str) -> None:
     log.info("load generator metrics on http://%s:%d/metrics", host, port)
 
 
+class _WantedSpawnRate(logging.Filter):
+    """Every user is spawned at once, on purpose: during the lead, before the schedule's
+    clock starts (``edgesla.loadtests.timeline``). Locust's warning about a spawn rate over
+    100 is noise in every normal run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "spawn rate is very high" not in record.getMessage()
+
+
 def _on_init(environment: Environment, **_: Any) -> None:
     if not is_load_test(environment):
         return  # e.g. `locust --help`
+    logging.getLogger("locust.runners").addFilter(_WantedSpawnRate())
     try:
         run = create_run(environment)
     except (ValueError, EdgeslaError) as exc:

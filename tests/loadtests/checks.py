@@ -57,6 +57,7 @@ def people_output(stderr: str) -> None:
     assert "Error" not in stderr, stderr
     assert "# reqs" not in stderr  # Locust's stats table
     assert "Response time percentiles" not in stderr
+    assert "spawn rate is very high" not in stderr  # spawning at once is the plan (the lead)
     assert "\r" not in stderr  # not a terminal: plain lines
     lines = [line for line in stderr.splitlines() if line.startswith("load test ")]
     assert lines, stderr
