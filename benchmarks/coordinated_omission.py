@@ -33,7 +33,7 @@ from benchmarks._common import (
     private_stack,
     save,
 )
-from loadtests.results import read_results
+from edgesla.loadtests.results import read_results
 
 BASE_CARE_RATE = 0.504  # care_lookup req/s of the default 100,000-subscriber PoP at peak
 

@@ -55,7 +55,8 @@ def _pop(targets: int) -> str:
         for i in range(targets)
     )
     return ("version: 1\npop: bench-pop\nregion: bench\n"
-            f"defaults: {{interval: 1h, timeout: 1s, jitter: 0s}}\ntargets:\n{lines}")  # fmt: skip
+            "defaults: {interval: 1h, timeout: 1s, jitter: 0s, "
+            f"control_plane: {{interval: 1h, timeout: 1s}}}}\ntargets:\n{lines}")  # fmt: skip
 
 
 def _unpack(revision: str, into: Path) -> Path:

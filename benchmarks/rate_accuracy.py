@@ -21,7 +21,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import EDGESLA, HERE, LOCUST, env_with, locust_row, private_stack, save
-from loadtests.results import read_results
+from edgesla.loadtests.results import read_results
 
 #: Rates of the default 100,000-subscriber PoP at peak (docs/traffic-model.md).
 BASE = {"care_lookup": 0.504, "selfcare_http": 2.215}

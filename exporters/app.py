@@ -8,7 +8,7 @@
                   half that budget, else answers 503 (never an extra thread or connection)
 /-/healthy        the process is alive
 /-/ready          every target has been probed once
-/-/reload         POST: read the PoP config again (exporters.reload); 200, or 500 with the
+/-/reload         POST: read the PoP config again (edgesla.exporters.reload); 200, or 500 with the
                   reason the new config was refused (the old one keeps running); 405 for
                   any other method — as blackbox_exporter's
 
@@ -25,11 +25,11 @@ from urllib.parse import parse_qs
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-from exporters.exporter import Busy, Exporter
-from exporters.metrics import FrameworkMetrics
-from exporters.samples import SampleCollector
-from exporters.webconfig import WebConfig
-from exporters.webreload import WebConfigFile
+from edgesla.exporters.exporter import Busy, Exporter
+from edgesla.exporters.metrics import FrameworkMetrics
+from edgesla.exporters.samples import SampleCollector
+from edgesla.exporters.webconfig import WebConfig
+from edgesla.exporters.webreload import WebConfigFile
 
 __all__ = ["SCRAPE_TIMEOUT_OFFSET", "make_app"]
 

@@ -1,11 +1,13 @@
 """The exporter's core: run every target's probe on its own schedule, keep the results.
 
-Each target runs every ``interval`` (its own, or the config default) at a fixed random
-phase within ``jitter``, so a fleet of targets does not fire at once. Runs go through one
-``exporters.runs.Runner`` shared with ``/probe``: at most ``max_concurrency`` at once, each
-ended by its deadline (the target's timeout plus ``DEADLINE_GRACE_SECONDS``): a run past it
-is recorded as a ``timeout`` failure then, whatever its prober does later. So
-``edgesla_probe_up`` always reflects the last finished or timed-out run.
+Each target runs every ``interval`` (its own, or its kind's default: ``defaults.control_plane``
+for etcd and kube_apiserver targets, every second unless set; ``defaults`` for the others) at a
+fixed random phase within ``jitter``, so a fleet of targets does not fire at once. Runs go
+through one ``edgesla.exporters.runs.Runner`` shared with ``/probe``: at most
+``max_concurrency`` at once, each ended by its deadline (the target's timeout plus
+``DEADLINE_GRACE_SECONDS``): a run past it is recorded as a ``timeout`` failure then,
+whatever its prober does later. So ``edgesla_probe_up`` always reflects the last finished or
+timed-out run.
 
 A run due while the previous run of the same target is still going (waiting for a place,
 or within its deadline) is skipped and counted as an overrun. A run due while the previous
@@ -17,8 +19,10 @@ Probers get the target's timeout (always below its interval) and return a result
 exception from a prober is a bug, recorded as reason ``error``, and never stops the
 schedule.
 
-**Background duties.** ``postgres_replication`` targets also run a heartbeat writer
-(``beat``) every ``heartbeat_interval``, through the same runner. A duty's result is not
+**Background duties** (``edgesla.probes._duty``): ``postgres_replication`` targets also run a
+heartbeat writer (``beat``) every ``heartbeat_interval``, ``mongodb_query`` targets the
+renewal of their id sample (``id_sample``, with a budget of its own), through the same
+runner; a target's duties are scheduled before its first probe. A duty's result is not
 counted as a probe run; its samples are published beside the probe's (``SampleCollector``
 keeps one slot per target and duty), and its failures are logged as transitions (failing,
 recovered) with at most one reminder a minute.
@@ -42,7 +46,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from opentelemetry import trace
@@ -51,18 +55,24 @@ from prometheus_client.registry import Collector
 
 from edgesla._errors import ConfigError
 from edgesla.config import PopConfig, Target, interval_of, timeout_of
-from exporters.metrics import FrameworkMetrics
-from exporters.page import Page
-from exporters.runs import DEADLINE_GRACE_SECONDS, PROBE, Busy, Outcome, ProbeFn, Run, Runner
-from exporters.samples import SampleCollector
-from probes._result import ProbeResult, Reason
+from edgesla.exporters.metrics import FrameworkMetrics
+from edgesla.exporters.page import Page
+from edgesla.exporters.runs import (
+    DEADLINE_GRACE_SECONDS,
+    PROBE,
+    Busy,
+    Outcome,
+    ProbeFn,
+    Run,
+    Runner,
+)
+from edgesla.exporters.samples import SampleCollector
+from edgesla.probes._duty import Duty
+from edgesla.probes._result import ProbeResult, Reason
 
-__all__ = ["BEAT", "Busy", "DutyLog", "Exporter", "ProbeFn"]
+__all__ = ["Busy", "DutyLog", "Exporter", "ProbeFn"]
 
 log = logging.getLogger("edgesla.exporter")
-
-#: The duty name of the background heartbeat writer.
-BEAT = "beat"
 
 
 @dataclass(order=True)
@@ -118,7 +128,7 @@ class Exporter:
         self,
         config: PopConfig,
         probers: Mapping[str, ProbeFn],
-        beaters: Mapping[str, ProbeFn] | None = None,
+        duties: Mapping[str, Sequence[Duty]] | None = None,
         registry: CollectorRegistry | None = None,
         tracer: trace.Tracer | None = None,
         max_concurrency: int | None = None,
@@ -131,7 +141,7 @@ class Exporter:
         self.registry.register(self.samples)
         self.tracer = tracer or trace.NoOpTracer()
         self._probers = probers
-        self._beaters = beaters or {}
+        self._duty_table = duties or {}
         self._targets = {t.name: t for t in config.targets}
         places = max_concurrency or config.exporter.max_concurrency
         self.runner = Runner(places, places, self.tracer, config.pop, grace)
@@ -154,6 +164,7 @@ class Exporter:
         self._wake = threading.Event()  # the scheduler waits on it: stop, or a reload
         for target in config.targets:
             self.metrics.register(self.metrics.labels(target.name, target.prober))
+        self._export_intervals(config)
 
     @property
     def targets(self) -> Mapping[str, Target]:
@@ -185,6 +196,7 @@ class Exporter:
             for key in old_keys - new_keys:
                 self.metrics.unregister(key)
                 self.samples.forget(key)
+            self._export_intervals(config)
             for name in set(self._was_up) - set(new):
                 del self._was_up[name]
             for duty in [k for k in self._duty_logs if k[0] not in new]:
@@ -201,6 +213,11 @@ class Exporter:
         changed = sorted(n for n in set(new) & set(kept) if not self._same_job(old, config, n))
         return added, changed, removed
 
+    def _export_intervals(self, config: PopConfig) -> None:
+        for target in config.targets:
+            key = self.metrics.labels(target.name, target.prober)
+            self.metrics.interval.labels(*key).set(interval_of(config, target))
+
     @staticmethod
     def _same_job(old: PopConfig, new: PopConfig, name: str) -> bool:
         a = next(t for t in old.targets if t.name == name)
@@ -214,12 +231,15 @@ class Exporter:
         """Is ``target`` (as a run started with it) still the config's target of its name?"""
         return self._targets.get(target.name) == target
 
-    def _duties(self, target: Target) -> list[tuple[str, ProbeFn, float]]:
-        """(duty, function, interval) of the target's background duties."""
-        if target.prober not in self._beaters:
-            return []
-        every = float(getattr(target, "heartbeat_interval", interval_of(self.config, target)))
-        return [(BEAT, self._beaters[target.prober], every)]
+    def _duties(self, target: Target) -> list[tuple[str, ProbeFn, float, float]]:
+        """(duty, function, interval, timeout) of the target's background duties."""
+        interval, timeout = interval_of(self.config, target), timeout_of(self.config, target)
+        jobs = []
+        for duty in self._duty_table.get(target.prober, ()):
+            every = interval if duty.every is None else duty.every(target)
+            budget = min(timeout, every) if duty.budget is None else duty.budget
+            jobs.append((duty.name, duty.fn, every, budget))
+        return jobs
 
     def _jobs(self) -> list[_Job]:
         now, seq, jobs = time.monotonic(), itertools.count(), []
@@ -228,10 +248,10 @@ class Exporter:
             interval = interval_of(self.config, target)
             timeout = timeout_of(self.config, target)
             phase = random.uniform(0, min(jitter, interval))
+            for duty, fn, every, budget in self._duties(target):  # due before the probe
+                jobs.append(_Job(now, next(seq), target, duty, fn, every, budget))
             fn = self._probers[target.prober]
             jobs.append(_Job(now + phase, next(seq), target, PROBE, fn, interval, timeout))
-            for duty, beat, every in self._duties(target):
-                jobs.append(_Job(now, next(seq), target, duty, beat, every, min(timeout, every)))
         return jobs
 
     def start(self) -> None:
@@ -370,7 +390,7 @@ class Exporter:
         budget = own if timeout is None else min(own, timeout)
         duties = [
             self.runner.run_now(Run(target, duty, fn, own), wait=own).result
-            for duty, fn, _ in (self._duties(target) if duties_first else ())
+            for duty, fn, _, _ in (self._duties(target) if duties_first else ())
         ]
         not_after = time.monotonic() + budget
         run = Run(target, PROBE, self._probers[target.prober], own,

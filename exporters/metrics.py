@@ -12,10 +12,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from edgesla import conventions as conv
-from probes._result import ProbeResult, Reason
+from edgesla.probes._result import ProbeResult, Reason
 
 if TYPE_CHECKING:
-    from exporters.runs import Runner
+    from edgesla.exporters.runs import Runner
 
 __all__ = ["FrameworkMetrics", "TargetLabels"]
 
@@ -61,6 +61,12 @@ class FrameworkMetrics:
         self.last_run = Gauge(conv.PROBE_LAST_RUN_TIMESTAMP,
                               "Unix time the target's last probe finished.", labels,
                               registry=registry)  # fmt: skip
+        self.interval = Gauge(
+            conv.PROBE_INTERVAL_SECONDS,
+            "The target's probe interval as configured (its own, else its kind's default: "
+            "1 s for etcd and kube_apiserver): the resolution its counters are collected at.",
+            labels, registry=registry,
+        )  # fmt: skip
         self.run_duration = Gauge(
             conv.PROBE_RUN_DURATION_SECONDS,
             "Wall time of the target's last probe run, including connecting.",
@@ -102,6 +108,7 @@ class FrameworkMetrics:
         cached: list[Collector] = [
             self.up, self.results, self.failures, self.reason, self.latency, self.last_success,
             self.last_run, self.run_duration, self.overruns, self.deadline_exceeded,
+            self.interval,
         ]  # fmt: skip
         return cached, live
 
@@ -133,7 +140,7 @@ class FrameworkMetrics:
                 with contextlib.suppress(KeyError):
                     metric.remove(*key, value)
         for plain in (self.up, self.latency, self.last_success, self.last_run, self.run_duration,
-                      self.overruns, self.deadline_exceeded):  # fmt: skip
+                      self.overruns, self.deadline_exceeded, self.interval):  # fmt: skip
             with contextlib.suppress(KeyError):
                 plain.remove(*key)
 

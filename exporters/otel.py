@@ -18,11 +18,19 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from psycopg.conninfo import conninfo_to_dict
 
 from edgesla import __version__
-from probes._result import ProbeResult
+from edgesla.probes._result import ProbeResult
 
-__all__ = ["Tracing", "make_tracing", "server_address", "span_attributes", "span_outcome"]
+__all__ = [
+    "DB_SYSTEM",
+    "Tracing",
+    "make_tracing",
+    "server_address",
+    "span_attributes",
+    "span_outcome",
+]
 
-_DB_SYSTEM = {
+#: OpenTelemetry's db.system.name of each prober's server
+DB_SYSTEM = {
     "postgres_query": "postgresql",
     "postgres_replication": "postgresql",
     "postgres_convergence": "postgresql",
@@ -75,7 +83,7 @@ def make_tracing(
 def span_attributes(target: Any, pop: str) -> dict[str, str | int]:
     """Semantic-convention attributes of a probe span; never a credential."""
     attrs: dict[str, str | int] = {
-        "db.system.name": _DB_SYSTEM.get(target.prober, target.prober),
+        "db.system.name": DB_SYSTEM.get(target.prober, target.prober),
         "edgesla.pop": pop,
         "edgesla.target": target.name,
         "edgesla.prober": target.prober,

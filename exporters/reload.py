@@ -29,8 +29,8 @@ from prometheus_client.registry import Collector
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.config import PopConfig, load_config
+from edgesla.exporters.exporter import Exporter
 from edgesla.secrets import source_problems
-from exporters.exporter import Exporter
 
 __all__ = ["REASONS", "Reloader", "require_sources"]
 

@@ -10,7 +10,7 @@
 
 **The deadline belongs to the framework.** A run is settled exactly once: by its prober
 returning, or, if the prober has not returned ``DEADLINE_GRACE_SECONDS`` after the run's
-timeout, by the watchdog (``probes._deadline``), as a ``timeout`` failure at that moment —
+timeout, by the watchdog (``edgesla.probes._deadline``), as a ``timeout`` failure at that moment —
 whatever the prober does later. A result arriving after that is discarded (logged at debug).
 The probers' own client-side deadlines make them return by their timeout; the framework's
 is the guarantee for everything they cannot bound (a library blocking where no timeout
@@ -32,20 +32,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from opentelemetry import trace
 
 from edgesla.config import Target
-from exporters.otel import span_attributes, span_outcome
-from probes._deadline import Alarm, Watchdog
-from probes._result import ProbeResult, Reason
+from edgesla.exporters.otel import span_attributes, span_outcome
+from edgesla.probes._deadline import Alarm, Watchdog
+from edgesla.probes._duty import ProbeFn
+from edgesla.probes._result import ProbeResult, Reason
 
 __all__ = ["DEADLINE_GRACE_SECONDS", "PROBE", "Busy", "Outcome", "ProbeFn", "Run", "Runner"]
 
 log = logging.getLogger("edgesla.exporter")
 
-ProbeFn = Callable[[Any, float], ProbeResult]
 #: The duty of a target's prober; background duties (heartbeats) have their own names.
 PROBE = "probe"
 #: How long past its timeout a run may take before the framework records it as a timeout.

@@ -21,14 +21,14 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from edgesla.exporters.metrics import TargetLabels
 from edgesla.metric_help import help_for
-from exporters.metrics import TargetLabels
-from probes._result import ProbeResult
+from edgesla.probes._result import ProbeResult
 
 __all__ = ["PROBE_SLOT", "SampleCollector"]
 
 _COMMON = ("pop", "region", "target", "prober")
-#: The slot of the target's prober (``exporters.runs.PROBE``).
+#: The slot of the target's prober (``edgesla.exporters.runs.PROBE``).
 PROBE_SLOT = "probe"
 
 

@@ -19,7 +19,7 @@ trusted network, so this module configures and extends it:
 - ``idle_timeout``: a kept-alive connection without a request for this long is closed; at
   most ``max_idle_connections`` wait at once, the longest-idle one is closed to make room;
 - malformed requests get cheroot's 400 and a client's failure is one log line, never a
-  traceback; :class:`~exporters.webconfig.HashingBusy` from the app becomes 429.
+  traceback; :class:`~edgesla.exporters.webconfig.HashingBusy` from the app becomes 429.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from cheroot.server import HTTPConnection
 from cheroot.ssl import Adapter
 
 from edgesla._errors import ConfigError
-from exporters.basicauth import HashingBusy
+from edgesla.exporters.basicauth import HashingBusy
+from edgesla.hostport import parse_host_port
 
 __all__ = ["Limits", "Server", "parse_listen", "serve"]
 
@@ -66,10 +67,11 @@ class Limits:
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
-    host, _, port = listen.rpartition(":")
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"listen address {listen!r}: expected HOST:PORT, e.g. 0.0.0.0:9830")
-    return host.removeprefix("[").removesuffix("]") or "0.0.0.0", int(port)  # noqa: S104 - exporters listen on all interfaces
+    """The listen address (``:PORT``: every address); ConfigError when malformed."""
+    try:
+        return parse_host_port(listen, every_address=True)
+    except ValueError as exc:
+        raise ConfigError(f"listen address: {exc}") from exc
 
 
 class _TimedIO(socket.SocketIO):
@@ -296,7 +298,7 @@ class Server(wsgi.Server):
 
 
 def _with_busy_answer(app: WsgiApp) -> WsgiApp:
-    """The app, with :class:`HashingBusy` answered as 429 (see exporters.webconfig)."""
+    """The app, with :class:`HashingBusy` answered as 429 (see edgesla.exporters.webconfig)."""
 
     def guarded(environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
         try:

@@ -23,9 +23,9 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from edgesla._errors import ConfigError
+from edgesla.exporters.basicauth import BasicAuth, HashingBusy
 from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml
-from exporters.basicauth import BasicAuth, HashingBusy
 
 __all__ = ["HashingBusy", "WebConfig", "load_web_config"]
 

@@ -30,7 +30,7 @@ from prometheus_client.registry import Collector
 
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
-from exporters.webconfig import WebConfig, load_web_config
+from edgesla.exporters.webconfig import WebConfig, load_web_config
 
 __all__ = ["WebConfigFile"]
 

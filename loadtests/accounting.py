@@ -5,7 +5,7 @@ Per operation::
     planned = succeeded + failed + not started (late, stopped) + unaccounted
 
 ``planned`` is the master's own count: it regenerates every share of the schedule from the
-run's schedule seed (``loadtests.ledger.planned_requests``). The outcomes come from the
+run's schedule seed (``edgesla.loadtests.ledger.planned_requests``). The outcomes come from the
 workers' final reports. ``unaccounted`` is what no report explains (a worker that vanished
 took its requests with it); it is 0 in a complete run.
 
@@ -86,7 +86,7 @@ class WorkerAccount(Strict):
 class RunAccounting(Strict):
     complete: bool
     problems: list[str]
-    #: the seed every share's schedule derives from (``loadtests.ledger.share_seed``)
+    #: the seed every share's schedule derives from (``edgesla.loadtests.ledger.share_seed``)
     schedule_seed: int | None
     #: the master's plan: shares (users) per user class
     shares_planned: dict[str, NonNegativeInt]

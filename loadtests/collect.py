@@ -1,5 +1,5 @@
-"""The master's side of the final-report protocol (``loadtests.wire``): who is expected, who
-reported, and the run's accounting (``loadtests.accounting``) built from the final reports.
+"""The master's side of the final-report protocol (``edgesla.loadtests.wire``): who is expected, who
+reported, and the run's accounting (``edgesla.loadtests.accounting``) built from the final reports.
 
 A single-process run uses the same collector, with itself as its one worker ("local").
 """
@@ -14,19 +14,19 @@ from typing import Any, Literal, cast
 import gevent.event
 from pydantic import ValidationError
 
-from loadtests.accounting import (
+from edgesla.loadtests.accounting import (
     NotStartedReason,
     OperationAccount,
     RunAccounting,
     WorkerAccount,
 )
-from loadtests.histograms import Recorder, Totals
-from loadtests.ledger import STOPPED, ShareKey, planned_requests, share_seed, sum_counts
-from loadtests.openmodel import RateFn
-from loadtests.plan import USER_CLASSES
-from loadtests.results import GeneratorHost
-from loadtests.timeline import DRAIN_SECONDS, FINAL_REPORT_WAIT_SECONDS
-from loadtests.wire import FinalReport, LiveReport
+from edgesla.loadtests.histograms import Recorder, Totals
+from edgesla.loadtests.ledger import STOPPED, ShareKey, planned_requests, share_seed, sum_counts
+from edgesla.loadtests.openmodel import RateFn
+from edgesla.loadtests.plan import USER_CLASSES
+from edgesla.loadtests.results import GeneratorHost
+from edgesla.loadtests.timeline import DRAIN_SECONDS, FINAL_REPORT_WAIT_SECONDS
+from edgesla.loadtests.wire import FinalReport, LiveReport
 
 __all__ = ["Collector", "PlanView", "WorkerState"]
 

@@ -15,7 +15,7 @@ Works with ``--processes N`` and ``--master``/``--worker``: every worker sends l
 (its whole recorder) with Locust's stats and, when its schedule is over, one final report;
 the master waits for the final report of every worker it expects (``--expect-workers``) and
 writes the results, or names the missing worker and exits 3 (INCOMPLETE). The protocol and
-the state of the run: ``loadtests.run``; the end of the run: ``loadtests.outcome``.
+the state of the run: ``edgesla.loadtests.run``; the end of the run: ``edgesla.loadtests.outcome``.
 """
 
 from __future__ import annotations
@@ -32,12 +32,13 @@ from locust.runners import MasterRunner
 from prometheus_client import make_wsgi_app
 
 from edgesla import EdgeslaError
-from loadtests.metrics import GeneratorView, parse_listen, registry_for
-from loadtests.outcome import conclude
-from loadtests.profile import OPERATIONS, PROFILE_KINDS
-from loadtests.run import LoadTestRun, create_run, is_load_test, maybe_run, wait_for_run
-from loadtests.timeline import METRICS_LINGER_SECONDS
-from loadtests.users import BillingUser, CareUser, SelfCareWebUser
+from edgesla.hostport import parse_host_port
+from edgesla.loadtests.metrics import GeneratorView, registry_for
+from edgesla.loadtests.outcome import conclude
+from edgesla.loadtests.profile import OPERATIONS, PROFILE_KINDS
+from edgesla.loadtests.run import LoadTestRun, create_run, is_load_test, maybe_run, wait_for_run
+from edgesla.loadtests.timeline import METRICS_LINGER_SECONDS
+from edgesla.loadtests.users import BillingUser, CareUser, SelfCareWebUser
 
 __all__ = ["BillingUser", "CareUser", "SelfCareWebUser"]
 
@@ -124,15 +125,25 @@ def _serve_metrics(run: LoadTestRun, listen: str) -> None:
         cpu_percent=lambda: _cpu_percent(environment),
     )
     registry = registry_for(view, run.plan.pop or "", run.plan.region, run.options.load_profile)
-    host, port = parse_listen(listen)
+    host, port = parse_host_port(listen, every_address=True)
     server = WSGIServer((host, port), make_wsgi_app(registry), log=None)
     server.start()  # binds now: a taken port fails the run before it starts
     log.info("load generator metrics on http://%s:%d/metrics", host, port)
 
 
+class _WantedSpawnRate(logging.Filter):
+    """Every user is spawned at once, on purpose: during the lead, before the schedule's
+    clock starts (``edgesla.loadtests.timeline``). Locust's warning about a spawn rate over
+    100 is noise in every normal run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "spawn rate is very high" not in record.getMessage()
+
+
 def _on_init(environment: Environment, **_: Any) -> None:
     if not is_load_test(environment):
         return  # e.g. `locust --help`
+    logging.getLogger("locust.runners").addFilter(_WantedSpawnRate())
     try:
         run = create_run(environment)
     except (ValueError, EdgeslaError) as exc:

@@ -27,11 +27,11 @@ from pydantic import Field, ValidationError
 from edgesla import exitcodes
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration
+from edgesla.loadtests.histograms import OperationResult
+from edgesla.loadtests.results import GeneratorHealth
 from edgesla.slo.sli.loadtest import MAX_LATE_START_RATIO, generator_limit
 from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml
-from loadtests.histograms import OperationResult
-from loadtests.results import GeneratorHealth
 
 __all__ = ["Check", "GateSpec", "Verdict", "evaluate", "load_gate"]
 

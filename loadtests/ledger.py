@@ -1,6 +1,6 @@
 """Where every request of the schedule went: one ledger per user's share of the schedule.
 
-Each open-model user runs one **share** of the arrival schedule (``loadtests.openmodel``):
+Each open-model user runs one **share** of the arrival schedule (``edgesla.loadtests.openmodel``):
 1/U of its user class's rate, for the whole run. Every arrival a share's schedule issues
 ends in exactly one place:
 
@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from loadtests.openmodel import LATE_AFTER_SECONDS, Arrival, ArrivalSchedule, RateFn
+from edgesla.loadtests.openmodel import LATE_AFTER_SECONDS, Arrival, ArrivalSchedule, RateFn
 
 __all__ = [
     "LATE",
@@ -210,7 +210,7 @@ class Share:
         return self.stop_at < self.duration and not math.isinf(self.stop_at)
 
     def encode(self) -> dict[str, Any]:
-        """The wire form in a final report (``loadtests.finalreport.ShareReport``)."""
+        """The wire form in a final report (``edgesla.loadtests.wire.ShareReport``)."""
         return {
             "key": self.key.encode(),
             "seed": self.seed,

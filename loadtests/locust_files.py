@@ -19,7 +19,7 @@ from locust import html
 from locust.env import Environment
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
-from loadtests.results import LOCUST_FILES
+from edgesla.loadtests.results import LOCUST_FILES
 
 __all__ = ["write_locust_files"]
 

@@ -2,7 +2,7 @@
 
 Served by the Locust master (or the single process of a local run) from what it already has:
 the exact recorder the workers' histograms are merged into (``events.worker_report``, see
-loadtests.histograms), the plan's rate function, the runner's user count and the CPU of the
+edgesla.loadtests.histograms), the plan's rate function, the runner's user count and the CPU of the
 generator processes. Nothing is recorded twice; a scrape reads a snapshot
 (``Recorder.cumulative``, a few hundred microseconds, so it never stalls the users' greenlets).
 
@@ -30,21 +30,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from edgesla import conventions as conv
+from edgesla.loadtests.histograms import Recorder
 from edgesla.metric_help import help_for
-from loadtests.histograms import Recorder
 
-__all__ = ["GeneratorView", "LoadTestCollector", "monotonic_since", "parse_listen", "registry_for"]
+__all__ = ["GeneratorView", "LoadTestCollector", "monotonic_since", "registry_for"]
 
 _COMMON = (conv.LABEL_POP, conv.LABEL_REGION, conv.LABEL_PROFILE)
 _PER_OP = (*_COMMON, conv.LABEL_OPERATION)
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[v6]:PORT``, or ``:PORT`` for every address); ValueError otherwise."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{text!r} is not HOST:PORT, e.g. 127.0.0.1:9831 or 0.0.0.0:9831")
-    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104  (":PORT" means every address)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The end of a run on the master (or a local run): accounting, gate, results, exit code.
 
 Called from Locust's ``quitting`` event, once every final report is in (or the wait for them
-is over). The exit code is the gate's (``loadtests.gate``: 0 pass, 1 broken, 3 inconclusive),
-except that an INCOMPLETE run is always 3: a lost worker's failures must never let a bad
-rollout pass.
+is over). The exit code is the gate's (``edgesla.loadtests.gate``: 0 pass, 1 broken,
+3 inconclusive), except that an INCOMPLETE run is always 3: a lost worker's failures must
+never let a bad rollout pass.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import TextIO
 
 from edgesla import exitcodes
-from loadtests.accounting import RunAccounting
-from loadtests.collect import PlanView
-from loadtests.gate import evaluate, load_gate
-from loadtests.health import CpuMonitor
-from loadtests.histograms import OperationResult
-from loadtests.locust_files import write_locust_files
-from loadtests.profile import OPERATIONS
-from loadtests.progress import clock
-from loadtests.results import GeneratorHealth, GeneratorHost, RunMeta, write_results
-from loadtests.run import LoadTestRun
+from edgesla.loadtests.accounting import RunAccounting
+from edgesla.loadtests.collect import PlanView
+from edgesla.loadtests.gate import evaluate, load_gate
+from edgesla.loadtests.health import CpuMonitor
+from edgesla.loadtests.histograms import OperationResult
+from edgesla.loadtests.locust_files import write_locust_files
+from edgesla.loadtests.profile import OPERATIONS
+from edgesla.loadtests.progress import clock
+from edgesla.loadtests.results import GeneratorHealth, GeneratorHost, RunMeta, write_results
+from edgesla.loadtests.run import LoadTestRun
 
 __all__ = ["conclude"]
 

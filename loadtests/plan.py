@@ -2,7 +2,7 @@
 
 Built once per Locust process (master, workers and local runs alike) from the same command
 line (``plan_from_options``), so every process derives the same plan; it lives on the run
-object hung on the Locust environment (``loadtests.run.run_of``), where the users find it.
+object hung on the Locust environment (``edgesla.loadtests.run.run_of``), where the users find it.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import pymongo
 from edgesla._errors import ConfigError
 from edgesla.config import MongoQueryTarget, PopConfig, PostgresReplicationTarget, load_config
 from edgesla.durations import parse_duration
+from edgesla.loadtests.histograms import Recorder
+from edgesla.loadtests.openmodel import RateFn, peak_rates
+from edgesla.loadtests.profile import default_model, load_profile_file
+from edgesla.loadtests.rates import expected_counts, mean_rates, rate_fn
+from edgesla.loadtests.timeline import LEAD_SECONDS
 from edgesla.secrets import read_password
-from loadtests.histograms import Recorder
-from loadtests.openmodel import RateFn, peak_rates
-from loadtests.profile import default_model, load_profile_file
-from loadtests.rates import expected_counts, mean_rates, rate_fn
-from loadtests.timeline import LEAD_SECONDS
 
 __all__ = [
     "USER_CLASSES",
@@ -40,7 +40,7 @@ __all__ = [
     "users_needed",
 ]
 
-#: Which Locust user class runs which operations (names of classes in loadtests.users).
+#: Which Locust user class runs which operations (names of classes in edgesla.loadtests.users).
 USER_CLASSES: Mapping[str, tuple[str, ...]] = {
     "CareUser": ("care_lookup", "session_start", "session_stop", "device_change"),
     "BillingUser": ("billing_write",),

@@ -10,7 +10,7 @@ import requests
 from pymongo.errors import PyMongoError
 
 from edgesla._errors import ConfigError
-from loadtests.plan import Endpoints
+from edgesla.loadtests.plan import Endpoints
 
 __all__ = ["check_reachable", "said"]
 

@@ -20,7 +20,8 @@ Defaults are applied first, then the file, then dotted overrides from the comman
 names what differs. Everything is frozen and strict: an unknown key, a zero or negative
 rate, a share outside [0, 1] or a malformed curve is an ``edgesla.ConfigError`` naming
 the file, the key and the fix. Turning a profile into requests/second is
-``loadtests.rates``; the shapes of the day and of a reconnect storm are ``loadtests.shapes``.
+``edgesla.loadtests.rates``; the shapes of the day and of a reconnect storm are
+``edgesla.loadtests.shapes``.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from edgesla import ConfigError
 from edgesla.durations import Duration, format_duration
+from edgesla.loadtests import shapes
 from edgesla.locations import validate_model
 from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml, versioned
-from loadtests import shapes
 
 __all__ = [
     "DEFAULT_DIURNAL",

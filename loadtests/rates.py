@@ -1,7 +1,8 @@
 """Target arrival rates: a validated traffic profile as requests/second over a run.
 
 Pure functions of ``(PopProfile, LoadProfile, t, duration)``; the maths of the curve and of
-the reconnect storm is in ``loadtests.shapes``, the profile itself in ``loadtests.profile``.
+the reconnect storm is in ``edgesla.loadtests.shapes``, the profile itself in
+``edgesla.loadtests.profile``.
 
     daily[op] = subscribers * ((1 - business_share) * residential[op]
                                + business_share * business[op])        # requests/day
@@ -27,8 +28,8 @@ from collections.abc import Callable
 
 from edgesla import ConfigError
 from edgesla.durations import format_duration
-from loadtests import shapes
-from loadtests.profile import OPERATIONS, LoadProfile, PopProfile, SpikeSettings
+from edgesla.loadtests import shapes
+from edgesla.loadtests.profile import OPERATIONS, LoadProfile, PopProfile, SpikeSettings
 
 __all__ = [
     "RateFn",

@@ -8,7 +8,7 @@ Layout (``docs/loadtest-results.md`` is the reference)::
                              directory is complete
       accounting.json        every planned request per operation (succeeded, failed, not
                              started, unaccounted) and every expected worker's final report
-                             (loadtests.accounting); absent only for results built without a
+                             (edgesla.loadtests.accounting); absent only for results built without a
                              ledger (``complete: null``)
       operations/<op>.json   per operation: counts, failures by cause, late starts, and the
                              response-time and service-time HdrHistograms (exact, mergeable)
@@ -47,15 +47,15 @@ from pydantic import ValidationError
 
 import edgesla
 from edgesla import ConfigError
-from loadtests.accounting import RunAccounting
-from loadtests.histograms import (
+from edgesla.loadtests.accounting import RunAccounting
+from edgesla.loadtests.histograms import (
     OperationResult,
     OperationStats,
     Recorder,
     check_operation_name,
     decode_operation,
 )
-from loadtests.summary import FORMAT, format_summary, summarize, utc_text
+from edgesla.loadtests.summary import FORMAT, format_summary, summarize, utc_text
 
 __all__ = [
     "FORMAT",

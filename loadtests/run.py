@@ -1,13 +1,14 @@
 """One Locust process's share of a load test, hung on its Environment: ``run_of(environment)``.
 
 Every process (a local run, the master, each worker) has one ``LoadTestRun``: the plan, the
-exact recorder, the users' schedule shares and their ledgers (``loadtests.ledger``), and for
+exact recorder, the users' schedule shares and their ledgers (``edgesla.loadtests.ledger``), and for
 the master (or a local run) the ``Collector`` of final reports. The end of a run:
 
 1. **Processes running users** close their ledger when the schedule is over: no request
    starts after the schedule's end; those in flight get ``DRAIN_SECONDS`` to return
    (later: failed, ``unfinished``); every arrival not started is counted, with its reason.
-   Then each sends its **final report** (``loadtests.wire``): a worker over Locust's channel,
+   Then each sends its **final report** (``edgesla.loadtests.wire``): a worker over Locust's
+   channel,
    right after flushing Locust's own statistics; a local run to its own collector.
 2. **The master** (or local run) ends the run as soon as every expected final report is in,
    or ``DRAIN_SECONDS + FINAL_REPORT_WAIT_SECONDS`` after the schedule's end at the latest;
@@ -36,14 +37,14 @@ import gevent.event
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests.collect import Collector
-from loadtests.health import CpuMonitor
-from loadtests.ledger import UNFINISHED, Share, ShareKey, share_seed
-from loadtests.openmodel import LATE_AFTER_SECONDS
-from loadtests.plan import RunPlan, RunRates, plan_from_options, sample_subscriber_ids
-from loadtests.progress import SILENT_AFTER_SECONDS, Progress, ProgressPrinter
-from loadtests.timeline import DRAIN_SECONDS, FINAL_REPORT_WAIT_SECONDS, LEAD_SECONDS
-from loadtests.wire import FINAL_FORMAT, MSG_FINAL, MSG_FINISH
+from edgesla.loadtests.collect import Collector
+from edgesla.loadtests.health import CpuMonitor
+from edgesla.loadtests.ledger import UNFINISHED, Share, ShareKey, share_seed
+from edgesla.loadtests.openmodel import LATE_AFTER_SECONDS
+from edgesla.loadtests.plan import RunPlan, RunRates, plan_from_options, sample_subscriber_ids
+from edgesla.loadtests.progress import SILENT_AFTER_SECONDS, Progress, ProgressPrinter
+from edgesla.loadtests.timeline import DRAIN_SECONDS, FINAL_REPORT_WAIT_SECONDS, LEAD_SECONDS
+from edgesla.loadtests.wire import FINAL_FORMAT, MSG_FINAL, MSG_FINISH
 
 __all__ = ["LoadTestRun", "maybe_run", "run_of"]
 

@@ -10,14 +10,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from loadtests.accounting import RunAccounting
-from loadtests.histograms import LatencySummary, OperationResult
+from edgesla.loadtests.accounting import RunAccounting
+from edgesla.loadtests.histograms import LatencySummary, OperationResult
 
-#: the results format (``loadtests.results.FORMAT``): summary.json carries it too
+#: the results format (``edgesla.loadtests.results.FORMAT``): summary.json carries it too
 FORMAT = "edgesla-loadtest/2"
 
 if TYPE_CHECKING:
-    from loadtests.results import RunMeta
+    from edgesla.loadtests.results import RunMeta
 
 __all__ = ["format_summary", "summarize", "utc_text"]
 

@@ -1,6 +1,6 @@
 """Locust users of the edge PoP load test: abstract protocol users, open-model pacing.
 
-    OpenModelUser     paces requests by an ArrivalSchedule (see loadtests.openmodel)
+    OpenModelUser     paces requests by an ArrivalSchedule (see edgesla.loadtests.openmodel)
     ├── MongoUser     a pymongo client to the PoP's subscriber store
     │   └── CareUser          care_lookup, session_start, session_stop, device_change
     ├── PostgresUser  one connection to every PostgreSQL master
@@ -13,7 +13,7 @@ statistics (service time, so its UI and CSV stay meaningful) and to the exact re
 (latency from the intended start and service time, failures by cause, late starts).
 A pymongo cursor is lazy: lookups consume it inside the timed section.
 
-Each user runs one share of the schedule (``loadtests.ledger.Share``), which counts every
+Each user runs one share of the schedule (``edgesla.loadtests.ledger.Share``), which counts every
 arrival it issues, so none can vanish: a request that raises is a failure with the exception's
 name as its cause, and a user that cannot connect stops its share (its requests are counted
 as not started, and the run as INCOMPLETE).
@@ -35,10 +35,10 @@ from locust import User, task
 from locust.contrib.fasthttp import FastHttpSession
 from pymongo.errors import PyMongoError
 
-from loadtests.ledger import Share
-from loadtests.openmodel import LATE_AFTER_SECONDS
-from loadtests.plan import RunPlan
-from loadtests.run import LoadTestRun, run_of
+from edgesla.loadtests.ledger import Share
+from edgesla.loadtests.openmodel import LATE_AFTER_SECONDS
+from edgesla.loadtests.plan import RunPlan
+from edgesla.loadtests.run import LoadTestRun, run_of
 
 __all__ = ["BillingUser", "CareUser", "SelfCareWebUser"]
 
@@ -47,7 +47,7 @@ class OpenModelUser(User):
     """Runs the operations of ``OPERATIONS`` at the times its schedule says."""
 
     abstract = True
-    #: the operations this user class performs (a subset of loadtests.profile.OPERATIONS)
+    #: the operations this user class performs (a subset of edgesla.loadtests.profile.OPERATIONS)
     OPERATIONS: ClassVar[tuple[str, ...]] = ()
     #: Locust's request_type column for this protocol
     REQUEST_TYPE: ClassVar[str] = ""

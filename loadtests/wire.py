@@ -7,7 +7,7 @@ Both travel over Locust's own master/worker channel (ZeroMQ, in order per worker
   so a lost or late message loses nothing and the master simply keeps the newest. It feeds
   the progress line and ``/metrics``, and is what the master has of a worker that vanishes.
 * **final report** — one ``edgesla_final`` message (``runner.send_message``) when the worker
-  has closed its ledger (``loadtests.ledger``): its id, its complete recorder, every share's
+  has closed its ledger (``edgesla.loadtests.ledger``): its id, its complete recorder, every share's
   key, seed, planned and not-started counts, and its CPU samples. The master writes the
   results from final reports only, and waits for one from every worker it expects.
 
@@ -22,8 +22,8 @@ from typing import Any, Final, Literal
 
 from pydantic import Field, NonNegativeInt
 
+from edgesla.loadtests.ledger import ShareKey
 from edgesla.strict import Strict
-from loadtests.ledger import ShareKey
 
 __all__ = [
     "FINAL_FORMAT",

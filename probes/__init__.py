@@ -1,4 +1,4 @@
-"""Probers: one module per protocol, one contract (see probes._result).
+"""Probers: one module per protocol, one contract (see edgesla.probes._result).
 
     postgres_query        latency of a configurable SQL statement
     postgres_replication  heartbeat lag origin->peer, subscription/walsender/slot health
@@ -8,5 +8,5 @@
     etcd                  per-member health, leader, quorum, fsync p99
     kube_apiserver        /livez, /readyz?verbose per check, leader Lease freshness
 
-``probes.registry.PROBERS`` maps the config's ``prober:`` key to the function.
+``edgesla.probes.registry.PROBERS`` maps the config's ``prober:`` key to the function.
 """

@@ -19,9 +19,9 @@ from typing import Any
 import requests
 
 from edgesla._errors import ConfigError
+from edgesla.probes._deadline import Deadline
+from edgesla.probes._result import Reason
 from edgesla.secrets import require_readable
-from probes._deadline import Deadline
-from probes._result import Reason
 
 __all__ = [
     "Answer",

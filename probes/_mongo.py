@@ -41,8 +41,8 @@ from pymongo.errors import (
 
 from edgesla._errors import ConfigError
 from edgesla.config import MongoQueryTarget, MongoReplicationTarget
+from edgesla.probes._result import ProbeResult, Reason
 from edgesla.secrets import read_password, require_readable
-from probes._result import ProbeResult, Reason
 
 __all__ = [
     "Client",

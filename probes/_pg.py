@@ -7,7 +7,8 @@ Every PostgreSQL prober goes through two functions here:
                                            ``timeout`` seconds
     reason_for(exc)                        the probe ``Reason`` for whatever ``run`` raised
 
-**Connections** come from ``probes._pgpool``: at most two per server, idle ones reused, every
+**Connections** come from ``edgesla.probes._pgpool``: at most two per server, idle ones reused,
+every
 one made inside a run (so a refused port or a wrong password is named at once, not as a
 timeout later). Waiting for one is part of the run, and of the latency ``postgres_query``
 reports. A connection that hit a deadline, broke, or was left inside a transaction is closed,
@@ -22,7 +23,7 @@ postmaster never handles a cancel request. So, in ``run``:
 * a new connection is made only after the server answered a one-packet check within the
   deadline (see ``check_accepting``), so a server that accepts TCP and never answers costs
   the deadline, not libpq's ``connect_timeout`` (whole seconds, at least 2);
-* while ``work`` runs, the watchdog (``probes._deadline``) stands by: ``WATCHDOG_MARGIN``
+* while ``work`` runs, the watchdog (``edgesla.probes._deadline``) stands by: ``WATCHDOG_MARGIN``
   after the deadline it shuts the connection's socket down (``shutdown(SHUT_RDWR)`` on a
   duplicate of ``conn.pgconn.socket``), which wakes the blocked thread at once; the run ends
   with ``DeadlineExceeded`` and the connection is closed. A live server cancels a slow
@@ -60,11 +61,11 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from edgesla._errors import ConfigError
 from edgesla.config import PostgresNode
+from edgesla.probes import _pgpool
+from edgesla.probes._deadline import Deadline, watchdog
+from edgesla.probes._pgpool import ConnectionsBusy, Pooled
+from edgesla.probes._result import ProbeResult, Reason
 from edgesla.secrets import read_password, require_readable
-from probes import _pgpool
-from probes._deadline import Deadline, watchdog
-from probes._pgpool import ConnectionsBusy, Pooled
-from probes._result import ProbeResult, Reason
 
 __all__ = [
     "WATCHDOG_MARGIN",

@@ -1,5 +1,5 @@
 """The queries of postgres_convergence on one connection: a table's shape, its chunk
-checksums, the rows of some chunks (the arithmetic is in ``probes._pg_ranges``).
+checksums, the rows of some chunks (the arithmetic is in ``edgesla.probes._pg_ranges``).
 
 Every function here runs inside the caller's ``REPEATABLE READ READ ONLY`` transaction, after
 ``SESSION`` pinned what shapes a row's text. Names are quoted by psycopg (``sql.Identifier``),
@@ -15,8 +15,8 @@ from psycopg import sql
 
 from edgesla._errors import ConfigError
 from edgesla.config import PostgresConvergenceTarget
-from probes import _pg
-from probes._pg_ranges import Digest, Version, chunk_runs
+from edgesla.probes import _pg
+from edgesla.probes._pg_ranges import Digest, Version, chunk_runs
 
 __all__ = ["SESSION", "Rows", "Shape", "Sums", "checksums", "rows", "shape"]
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.rows import TupleRow
 
-from probes._deadline import Deadline
+from edgesla.probes._deadline import Deadline
 
 __all__ = [
     "IDLE_SECONDS",

@@ -4,7 +4,7 @@
 
 Each endpoint of ``target.endpoints`` is one member, checked on its own and all of them in
 parallel (one thread each, one deadline for all: every request, body included, ends by it —
-see ``probes._http.fetch``):
+see ``edgesla.probes._http.fetch``):
 
 1. ``GET /health``: healthy = HTTP 200 and ``{"health": "true"}`` (which needs a leader);
 2. ``POST /v3/maintenance/status``: the member's id and the leader id it sees;
@@ -49,8 +49,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.config import EtcdTarget
-from probes._deadline import Deadline
-from probes._http import (
+from edgesla.probes._deadline import Deadline
+from edgesla.probes._http import (
     Answer,
     check_files,
     describe_request_error,
@@ -59,7 +59,7 @@ from probes._http import (
     session_for,
     short,
 )
-from probes._result import ProbeResult, Reason, Sample
+from edgesla.probes._result import ProbeResult, Reason, Sample
 
 __all__ = [
     "MemberReport",

@@ -5,7 +5,7 @@
 blackbox_exporter can only say "``/readyz`` answered 200". An operator needs to know
 *which* check failed, whether the controllers behind the API are alive, and whether the
 API survives losing one server. Per endpoint (all in parallel, one deadline for all, bodies
-included — see ``probes._http.fetch``):
+included — see ``edgesla.probes._http.fetch``):
 
 * ``GET /livez`` → ``KUBE_LIVEZ_UP{endpoint}`` (1 on HTTP 200);
 * ``GET /readyz?verbose`` → ``KUBE_READYZ_UP{endpoint}`` (1 on HTTP 200) and, from the body,
@@ -52,8 +52,8 @@ from typing import Any
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.config import KubeApiserverTarget
-from probes._deadline import Deadline
-from probes._http import (
+from edgesla.probes._deadline import Deadline
+from edgesla.probes._http import (
     Answer,
     check_files,
     describe_request_error,
@@ -61,7 +61,7 @@ from probes._http import (
     reason_for_request_error,
     session_for,
 )
-from probes._result import ProbeResult, Reason, Sample
+from edgesla.probes._result import ProbeResult, Reason, Sample
 
 __all__ = ["LeaseReport", "lease_freshness", "parse_readyz", "probe"]
 

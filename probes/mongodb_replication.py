@@ -3,7 +3,7 @@
     probe(target: MongoReplicationTarget, timeout) -> ProbeResult
     evaluate(status_doc) -> ProbeResult          # pure: recorded documents test it
 
-``probe`` runs the command (through the pooled clients of ``probes.mongodb_query``, with
+``probe`` runs the command (through the pooled clients of ``edgesla.probes.mongodb_query``, with
 read preference ``primaryPreferred`` so a set *without* a primary still answers) and
 hands the document to ``evaluate``, which turns it into samples:
 
@@ -41,8 +41,8 @@ from pymongo.errors import OperationFailure
 
 from edgesla import conventions as conv
 from edgesla.config import MongoReplicationTarget
-from probes._mongo import client_or_failure, failure
-from probes._result import ProbeResult, Reason, Sample
+from edgesla.probes._mongo import client_or_failure, failure
+from edgesla.probes._result import ProbeResult, Reason, Sample
 
 __all__ = ["evaluate", "lag_seconds", "probe"]
 

@@ -17,7 +17,8 @@ prober compares the tables themselves:
         - {name: pg-a, dsn: host=10.0.0.5 dbname=edgesla user=edgesla_reader, password_env: PGPW}
         - {name: pg-b, dsn: host=10.0.0.6 dbname=edgesla user=edgesla_reader, password_env: PGPW}
 
-**How** (``probes._pg_chunks`` asks the queries, ``probes._pg_ranges`` holds the arithmetic
+**How** (``edgesla.probes._pg_chunks`` asks the queries, ``edgesla.probes._pg_ranges`` holds the
+arithmetic
 and its cases), per table:
 
 1. *shape*, on the first node that answers: the single-column primary key, the columns in
@@ -68,13 +69,13 @@ import psycopg
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.config import PostgresConvergenceTarget, PostgresNode
-from probes import _pg
-from probes import _pg_chunks as chunks_sql
-from probes._deadline import Deadline
-from probes._pg_chunks import Rows, Shape, Sums
-from probes._pg_ranges import Divergence, Version, compare_rows
-from probes._pg_ranges import differing_chunks as _differing
-from probes._result import ProbeResult, Reason, Sample
+from edgesla.probes import _pg
+from edgesla.probes import _pg_chunks as chunks_sql
+from edgesla.probes._deadline import Deadline
+from edgesla.probes._pg_chunks import Rows, Shape, Sums
+from edgesla.probes._pg_ranges import Divergence, Version, compare_rows
+from edgesla.probes._pg_ranges import differing_chunks as _differing
+from edgesla.probes._result import ProbeResult, Reason, Sample
 
 __all__ = ["probe"]
 

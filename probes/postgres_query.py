@@ -15,7 +15,7 @@ The latency is ``time.perf_counter()`` from asking for a connection to the last 
 waiting for a pooled connection (or making one) is part of what a client waits for, and
 execute *and* fetching every row are inside (a cursor is lazy: timing only the call would
 measure nothing, see STYLE.md on Locust's MongoDB example). Everything ends by the timeout
-(``probes._pg``: the server's ``statement_timeout`` for a live server, the watchdog for a
+(``edgesla.probes._pg``: the server's ``statement_timeout`` for a live server, the watchdog for a
 frozen one), which reports ``timeout``; the run then also checks that the server takes new
 connections (a frozen postmaster alone still serves pooled sessions).
 """
@@ -25,8 +25,8 @@ from __future__ import annotations
 import time
 
 from edgesla.config import PostgresQueryTarget
-from probes import _pg
-from probes._result import ProbeResult
+from edgesla.probes import _pg
+from edgesla.probes._result import ProbeResult
 
 __all__ = ["probe"]
 

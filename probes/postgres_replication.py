@@ -20,7 +20,7 @@ another writer (the other exporter of an HA pair) is known by the origin's clock
 by this exporter's next write; one older than anything this exporter knows (it restarted
 during a stall) is bounded by the age of the newest beat the peer applied, from the peer's
 copy of the row's ``beat_at`` corrected by the origin's measured clock offset, and the detail
-says so. ``probes._pg_lag`` holds the full definition and its cases.
+says so. ``edgesla.probes._pg_lag`` holds the full definition and its cases.
 ``edgesla_pg_replication_lag_error_seconds`` is the half-width of the lag's error bar: half
 the polling window and round trips, plus the origin's offset error where the origin's clock is
 read (+Inf for the lower bound given when the peer has no row of the origin yet).
@@ -75,8 +75,8 @@ from psycopg import sql
 
 from edgesla import conventions as conv
 from edgesla.config import PostgresNode, PostgresReplicationTarget
-from probes import _pg
-from probes._pg_lag import (
+from edgesla.probes import _pg
+from edgesla.probes._pg_lag import (
     Beat,
     Lag,
     Ledger,
@@ -86,7 +86,7 @@ from probes._pg_lag import (
     estimate,
     poll_step,
 )
-from probes._result import ProbeResult, Reason, Sample
+from edgesla.probes._result import ProbeResult, Reason, Sample
 
 __all__ = ["Heartbeat", "beat", "probe"]
 

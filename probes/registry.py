@@ -5,11 +5,11 @@ The config loader accepts exactly these keys (a test keeps the two in step).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import Final
 
-from probes import _pg as pg_pools
-from probes import (
+from edgesla.probes import _pg as pg_pools
+from edgesla.probes import (
     etcd,
     kube_apiserver,
     mongodb_query,
@@ -18,11 +18,9 @@ from probes import (
     postgres_query,
     postgres_replication,
 )
-from probes._result import ProbeResult
+from edgesla.probes._duty import Duty, ProbeFn
 
-__all__ = ["BEATERS", "PROBERS", "close_all"]
-
-ProbeFn = Callable[[Any, float], ProbeResult]
+__all__ = ["DUTIES", "PROBERS", "close_all"]
 
 PROBERS: Final[Mapping[str, ProbeFn]] = {
     "postgres_query": postgres_query.probe,
@@ -34,9 +32,19 @@ PROBERS: Final[Mapping[str, ProbeFn]] = {
     "kube_apiserver": kube_apiserver.probe,
 }
 
-#: Background duties run by the exporter beside a prober, at the target's heartbeat_interval.
-BEATERS: Final[Mapping[str, ProbeFn]] = {
-    "postgres_replication": postgres_replication.beat,
+#: Background duties the exporter runs beside a prober (edgesla.probes._duty).
+DUTIES: Final[Mapping[str, tuple[Duty, ...]]] = {
+    "postgres_replication": (
+        Duty("beat", postgres_replication.beat, every=lambda t: float(t.heartbeat_interval)),
+    ),
+    "mongodb_query": (
+        Duty(
+            "id_sample",
+            mongodb_query.sample,
+            every=lambda _t: mongodb_query.ID_SAMPLE_CHECK_EVERY,
+            budget=mongodb_query.ID_SAMPLE_TIMEOUT,
+        ),
+    ),
 }
 
 

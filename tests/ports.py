@@ -12,8 +12,8 @@ and the 13 ports above it (offset 13: its Alertmanager); one started with
     340..355  the control-plane private stack (340..353), a standalone MongoDB (355)
     397..399  the load test's master, the exporter under test (tests/loadtests, tests/exporters)
     420..440  benchmark stacks (benchmarks/)
-    470..479  report inputs' Prometheus (tests/report_inputs)
-    480..489  the month of data behind the report CLI tests (tests/report_cli)
+    470..479  report inputs' Prometheus (tests/report/inputs)
+    480..489  the month of data behind the report CLI tests (tests/report/cli)
     500..513  the quorum-alert stack (tests/rules)
     680..699  the recorded-contract Grafana (tests/dashboards)
     700..760  the scrape-config stack and its Prometheus, load-test metrics and master
@@ -35,10 +35,12 @@ and the 13 ports above it (offset 13: its Alertmanager); one started with
     938..952  VictoriaMetrics: the block of a stack refused for a missing binary (nothing binds;
               tests/stack/test_victoriametrics.py); on 952 the one holding a copy of the
               report inputs' Prometheus, on 951 one with its default lookback
-              (tests/report_inputs/test_victoriametrics.py); the store benchmark's Prometheus
+              (tests/report/inputs/test_victoriametrics.py); the store benchmark's Prometheus
               (950) and VictoriaMetrics (952) (benchmarks/report_store.py)
     960..962  the exporter-conventions benchmark (benchmarks/exporter_conventions.py): baseline,
               branch, branch with --web.config.file
+    970..985  the control-plane cost benchmark (benchmarks/control_plane_cost.py): its stack
+              970..983, the exporters probing at 15 s (984) and at 1 s (985)
 """
 
 from __future__ import annotations

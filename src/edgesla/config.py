@@ -8,7 +8,7 @@ the password from (``password_file`` / ``password_env``).
     version: 1
     pop: lab-pop-01
     region: lab
-    defaults: {interval: 15s, timeout: 5s}
+    defaults: {interval: 15s, timeout: 5s, control_plane: {interval: 1s, timeout: 500ms}}
     targets:
       - name: subscribers-lookup
         prober: mongodb_query
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import Field, field_validator, model_validator
@@ -28,12 +28,16 @@ from pydantic import Field, field_validator, model_validator
 from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, format_duration
+from edgesla.hostport import parse_host_port
 from edgesla.locations import validate_model
 from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = [
     "CONFIG_VERSION",
+    "CONTROL_PLANE_PROBERS",
+    "PROBER_NAMES",
+    "ControlPlaneDefaults",
     "Defaults",
     "EtcdTarget",
     "ExporterSettings",
@@ -55,19 +59,36 @@ __all__ = [
 ]
 
 CONFIG_VERSION = 1
-_PROBERS = frozenset({"postgres_query", "postgres_replication", "postgres_convergence",
-                      "mongodb_query", "mongodb_replication", "etcd",
-                      "kube_apiserver"})  # fmt: skip
 _NAME = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
 _MIN_HEARTBEAT_SECONDS = 0.05
 
 
+#: Probers of the control plane: their targets follow ``defaults.control_plane``.
+CONTROL_PLANE_PROBERS = frozenset(conv.CONTROL_PLANE_PROBERS)
+
+
+class ControlPlaneDefaults(Strict):
+    """Schedule of the etcd and kube_apiserver targets that do not set their own.
+
+    Every second by default: five nines allow 25.9 s of downtime in 30 days
+    (``conv.DOWNTIME_BUDGET_30D_SECONDS``), less than two 15-s intervals, so at 15 s one
+    missed outage or one interval of doubt spends the month's budget. 500 ms leaves the
+    framework's deadline (timeout + 0.25 s grace) inside the second: a hung member is a
+    counted timeout every interval, never a skipped run.
+    """
+
+    interval: Duration = Field(default=1.0, gt=0)
+    timeout: Duration = Field(default=0.5, gt=0)
+
+
 class Defaults(Strict):
-    """Schedule applied to every target that does not set its own."""
+    """Schedule applied to every target that does not set its own: ``interval`` and
+    ``timeout`` for the data plane, ``control_plane`` for etcd and kube_apiserver targets."""
 
     interval: Duration = Field(default=15.0, gt=0)
     timeout: Duration = Field(default=5.0, gt=0)
     jitter: Duration = Field(default=1.0, ge=0)
+    control_plane: ControlPlaneDefaults = ControlPlaneDefaults()
 
 
 class _TargetBase(Strict):
@@ -124,7 +145,8 @@ class PostgresReplicationTarget(_TargetBase):
     @classmethod
     def _resolves_the_lag_threshold(cls, value: float) -> float:
         """The lag is measured once a beat: twice per threshold at least, so a reading that is
-        an upper bound (probes._pg_lag) overstates a healthy lag by under half the threshold;
+        an upper bound (edgesla.probes._pg_lag) overstates a healthy lag by under half the
+        threshold;
         and long enough for a beat to write and read every node."""
         limit = conv.REPLICATION_LAG_THRESHOLD_SECONDS / 2
         if value > limit:
@@ -234,12 +256,30 @@ Target = Annotated[
     Field(discriminator="prober"),
 ]
 
+#: The ``prober:`` keys, from the target models' discriminators (edgesla.probes.registry maps each
+#: to its function; a test keeps the two in step).
+PROBER_NAMES: frozenset[str] = frozenset(
+    get_args(model.model_fields["prober"].annotation)[0] for model in get_args(get_args(Target)[0])
+)
+
+
+def _host_port(value: str | None, every_address: bool) -> str | None:
+    if value is not None:
+        parse_host_port(value, every_address=every_address)  # ValueError names the fix
+    return value
+
 
 class ExporterSettings(Strict):
     """How ``edgesla exporter`` serves this PoP (``--listen`` and friends override)."""
 
-    listen: str = Field(default="0.0.0.0:9830", pattern=r"^[^\s:]*:\d{1,5}$")
+    #: HOST:PORT, [v6]:PORT, or :PORT for every address
+    listen: str = "0.0.0.0:9830"
     max_concurrency: int = Field(default=8, ge=1, le=256)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_is_host_port(cls, value: str) -> str | None:
+        return _host_port(value, every_address=True)
 
 
 class LoadTestSettings(Strict):
@@ -249,7 +289,12 @@ class LoadTestSettings(Strict):
     selfcare_url: str | None = Field(default=None, pattern=r"^https?://")
     #: HOST:PORT where the load generator serves its own /metrics (``--metrics-listen``);
     #: None: off unless given on the command line
-    metrics_listen: str | None = Field(default=None, pattern=r"^[^\s:]*:\d{1,5}$")
+    metrics_listen: str | None = None
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _metrics_listen_is_host_port(cls, value: str | None) -> str | None:
+        return _host_port(value, every_address=True)
 
 
 class PopConfig(Strict):
@@ -272,8 +317,9 @@ class PopConfig(Strict):
             timeout = timeout_of(self, target)
             if timeout >= interval:
                 raise ValueError(
-                    f"target {target.name!r}: timeout {timeout:g}s must be below its "
-                    f"interval {interval:g}s, or probes would overlap"
+                    f"target {target.name!r}: timeout {timeout:g}s{_origin(target, 'timeout')} "
+                    f"must be below its interval {interval:g}s{_origin(target, 'interval')}, "
+                    "or probes would overlap"
                 )
         return self
 
@@ -297,7 +343,7 @@ def parse_config(data: object, source: str = "<config>") -> PopConfig:
             "pop.yaml that `edgesla stack up` writes)"
         )
     data = versioned(data, CONFIG_VERSION, source)
-    return validate_model(PopConfig, data, source, "PoP config", _message, _PROBERS)
+    return validate_model(PopConfig, data, source, "PoP config", _message, PROBER_NAMES)
 
 
 def load_config(path: Path) -> PopConfig:
@@ -308,12 +354,29 @@ def load_config(path: Path) -> PopConfig:
 _DURATION_KEYS = frozenset({"interval", "timeout", "jitter", "heartbeat_interval", "settle_time"})
 
 
+def _schedule(config: PopConfig, target: Target) -> ControlPlaneDefaults | Defaults:
+    """Where a target's unset interval and timeout come from."""
+    if target.prober in CONTROL_PLANE_PROBERS:
+        return config.defaults.control_plane
+    return config.defaults
+
+
+def _origin(target: Target, key: str) -> str:
+    """`` (defaults.control_plane.interval)`` when the value is not the target's own."""
+    if getattr(target, key) is not None:
+        return ""
+    where = "defaults.control_plane" if target.prober in CONTROL_PLANE_PROBERS else "defaults"
+    return f" (from {where}.{key})"
+
+
 def interval_of(config: PopConfig, target: Target) -> float:
-    return target.interval or config.defaults.interval
+    """The target's ``interval``, else its kind's default (control plane: 1 s; else 15 s)."""
+    return target.interval or _schedule(config, target).interval
 
 
 def timeout_of(config: PopConfig, target: Target) -> float:
-    return target.timeout or config.defaults.timeout
+    """The target's ``timeout``, else its kind's default (control plane: 500 ms; else 5 s)."""
+    return target.timeout or _schedule(config, target).timeout
 
 
 def _spelled(key: str, value: Any) -> Any:
@@ -325,7 +388,12 @@ def dump_config(config: PopConfig) -> str:
     data = config.model_dump(mode="json", exclude_defaults=True)
     data["version"] = config.version
     data = {"version": data.pop("version"), **data}
-    data["defaults"] = {k: _spelled(k, v) for k, v in data.get("defaults", {}).items()}
+    defaults = data.get("defaults", {})
+    data["defaults"] = {k: _spelled(k, v) for k, v in defaults.items() if k != "control_plane"}
+    if "control_plane" in defaults:
+        data["defaults"]["control_plane"] = {
+            k: _spelled(k, v) for k, v in defaults["control_plane"].items()
+        }
     data["targets"] = [
         {"name": raw.pop("name"), "prober": target.prober}
         | {k: _spelled(k, v) for k, v in raw.items() if k != "prober"}

@@ -26,6 +26,10 @@ LATENCY_BUCKETS_SECONDS: Final = (
     0.001, 0.0025, 0.005, 0.010, 0.025, 0.050, 0.100, 0.200, 0.500, 1.0, 2.5,
 )  # fmt: skip
 
+#: Probers of the control plane: probed every second by default (config.py), counted by the
+#: controlplane_ready SLI, and judged against the resolution their budget needs (report).
+CONTROL_PLANE_PROBERS: Final = ("etcd", "kube_apiserver")
+
 # --- label keys present on every exporter series ---
 LABEL_POP: Final = "pop"
 LABEL_REGION: Final = "region"
@@ -41,7 +45,7 @@ METRIC_PREFIX: Final = "edgesla"
 PROBE_UP: Final = "edgesla_probe_up"
 #: Counter of probe runs by result ("success" | "failure"): availability is an exact ratio.
 PROBE_RESULTS_TOTAL: Final = "edgesla_probe_results_total"
-#: Counter of failed runs by reason (closed set: probes._result.Reason).
+#: Counter of failed runs by reason (closed set: edgesla.probes._result.Reason).
 PROBE_FAILURES_TOTAL: Final = "edgesla_probe_failures_total"
 #: 1 for the reason of the current failure, 0 for every other reason (all while up).
 PROBE_FAILURE_REASON: Final = "edgesla_probe_failure_reason"
@@ -49,6 +53,9 @@ PROBE_FAILURE_REASON: Final = "edgesla_probe_failure_reason"
 PROBE_LATENCY_SECONDS: Final = "edgesla_probe_latency_seconds"
 PROBE_LAST_SUCCESS_TIMESTAMP: Final = "edgesla_probe_last_success_timestamp_seconds"
 PROBE_LAST_RUN_TIMESTAMP: Final = "edgesla_probe_last_run_timestamp_seconds"
+#: The target's probe interval as configured (its own, else its kind's default): the
+#: resolution its counters are collected at.
+PROBE_INTERVAL_SECONDS: Final = "edgesla_probe_interval_seconds"
 #: Self-metrics of the exporter.
 PROBE_RUN_DURATION_SECONDS: Final = "edgesla_probe_run_duration_seconds"
 PROBE_OVERRUNS_TOTAL: Final = "edgesla_probe_overruns_total"

@@ -31,9 +31,9 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from edgesla import conventions as conv
+from edgesla.exporters.runs import DEADLINE_GRACE_SECONDS
+from edgesla.probes._pgpool import MAX_CONNECTIONS_PER_SERVER
 from edgesla.stack.layout import Layout
-from exporters.runs import DEADLINE_GRACE_SECONDS
-from probes._pgpool import MAX_CONNECTIONS_PER_SERVER
 from tests.chaos.faults import (
     Blackhole,
     dropped,

@@ -24,8 +24,8 @@ from edgesla import conventions as conv
 from edgesla.cli.loadtest import loadtest
 from edgesla.config import parse_config
 from edgesla.durations import parse_duration
-from loadtests.gate import load_gate
-from loadtests.profile import OPERATIONS, parse_profile
+from edgesla.loadtests.gate import load_gate
+from edgesla.loadtests.profile import OPERATIONS, parse_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "deploy" / "kubernetes"

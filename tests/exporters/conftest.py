@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from edgesla.config import PopConfig, parse_config
-from probes._result import ProbeResult, Reason, Sample
+from edgesla.probes._result import ProbeResult, Reason, Sample
+
+
+def _both_planes(defaults: dict[str, Any]) -> dict[str, Any]:
+    """The same schedule for the control-plane targets (the tests' etcd and kube_apiserver
+    targets stand for any target: they would default to 1 s / 500 ms)."""
+    plane = {k: defaults[k] for k in ("interval", "timeout") if k in defaults}
+    return defaults | {"control_plane": plane}
 
 
 def pop_config(**defaults: Any) -> PopConfig:
@@ -19,7 +26,9 @@ def pop_config(**defaults: Any) -> PopConfig:
             "version": 1,
             "pop": "test-pop",
             "region": "test",
-            "defaults": {"interval": "200ms", "timeout": "100ms", "jitter": "0s", **defaults},
+            "defaults": _both_planes(
+                {"interval": "200ms", "timeout": "100ms", "jitter": "0s"} | defaults
+            ),
             "targets": [
                 {"name": "good", "prober": "etcd", "endpoints": ["http://127.0.0.1:1"]},
                 {"name": "bad", "prober": "kube_apiserver", "endpoints": ["https://127.0.0.1:1"]},

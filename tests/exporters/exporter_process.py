@@ -26,7 +26,7 @@ POP = """\
 version: 1
 pop: http-pop
 region: test
-defaults: {interval: 1h, timeout: 1s, jitter: 0s}
+defaults: {interval: 1h, timeout: 1s, jitter: 0s, control_plane: {interval: 1h, timeout: 1s}}
 targets:
   - {name: etcd, prober: etcd, endpoints: ["http://127.0.0.1:1"]}
 """

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from exporters.exporter import Exporter
-from probes._result import ProbeResult, Sample
+from edgesla.exporters.exporter import Exporter
+from edgesla.probes._duty import Duty
+from edgesla.probes._result import ProbeResult, Sample
 from tests.exporters.conftest import FakeProbers, pop_config
 
 
@@ -21,7 +22,8 @@ def beat(target: Any, timeout: float) -> ProbeResult:
 def test_probe_once_with_duties_first_answers_with_the_duties_samples_and_words(
     fakes: FakeProbers,
 ) -> None:
-    core = Exporter(pop_config(interval="1h", timeout="1s"), fakes.map, {"etcd": beat})
+    duties = {"etcd": (Duty("beat", beat),)}
+    core = Exporter(pop_config(interval="1h", timeout="1s"), fakes.map, duties)
     try:
         result, _ = core.probe_once("good", duties_first=True)
         assert {s.name for s in result.samples} == {

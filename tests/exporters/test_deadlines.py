@@ -16,21 +16,27 @@ from prometheus_client import generate_latest
 
 from edgesla import conventions as conv
 from edgesla.config import PopConfig, parse_config
-from exporters.app import make_app
-from exporters.exporter import Busy, DutyLog, Exporter
-from exporters.runs import DEADLINE_GRACE_SECONDS
-from probes._result import ProbeResult, Reason, Sample
+from edgesla.exporters.app import make_app
+from edgesla.exporters.exporter import Busy, DutyLog, Exporter
+from edgesla.exporters.runs import DEADLINE_GRACE_SECONDS
+from edgesla.probes._duty import Duty, ProbeFn
+from edgesla.probes._result import ProbeResult, Reason, Sample
 from tests.helpers import eventually
 
 LABELS = {"pop": "test-pop", "region": "test", "prober": "etcd"}
-ProbeFn = Callable[[Any, float], ProbeResult]
+
+
+def _heartbeat(fn: ProbeFn) -> dict[str, tuple[Duty, ...]]:
+    """A heartbeat duty as the registry declares it: every target's heartbeat_interval."""
+    return {"postgres_replication": (Duty("beat", fn, every=lambda t: t.heartbeat_interval),)}
 
 
 def config(*names: str, interval: str = "1s", timeout: str = "200ms", **extra: Any) -> PopConfig:
     return parse_config(
         {
             "version": 1, "pop": "test-pop", "region": "test",
-            "defaults": {"interval": interval, "timeout": timeout, "jitter": "0s"},
+            "defaults": {"interval": interval, "timeout": timeout, "jitter": "0s",
+                         "control_plane": {"interval": interval, "timeout": timeout}},
             "targets": [
                 {"name": name, "prober": "etcd", "endpoints": ["http://127.0.0.1:1"]}
                 for name in names
@@ -228,7 +234,7 @@ def test_a_duty_publishes_its_samples_beside_the_probes(
             }],
         }
     )  # fmt: skip
-    core = running(Exporter(cfg, {"postgres_replication": probe}, {"postgres_replication": beat}))
+    core = running(Exporter(cfg, {"postgres_replication": probe}, _heartbeat(beat)))
     labels = {"pop": "test-pop", "region": "test", "prober": "postgres_replication"}
 
     def both() -> bool:
@@ -289,7 +295,7 @@ def test_a_failing_duty_warns_once_not_every_run(
     )  # fmt: skip
     ok: ProbeFn = lambda t, s: ProbeResult.ok(0.001)  # noqa: E731
     with caplog.at_level(logging.WARNING, logger="edgesla.exporter"):
-        running(Exporter(cfg, {"postgres_replication": ok}, {"postgres_replication": beat}))
+        running(Exporter(cfg, {"postgres_replication": ok}, _heartbeat(beat)))
         eventually(lambda: len(calls) >= 10, timeout=10)
     said = [r.getMessage() for r in caplog.records if "background beat" in r.getMessage()]
     assert said == ["target mm: background beat: failing, reason=refused: pg-b: connection refused"]

@@ -15,9 +15,9 @@ from prometheus_client import generate_latest
 
 from edgesla import conventions as conv
 from edgesla.config import MongoQueryTarget, PostgresQueryTarget
-from exporters.exporter import Exporter
-from exporters.otel import make_tracing, span_attributes
-from probes._result import ProbeResult
+from edgesla.exporters.exporter import Exporter
+from edgesla.exporters.otel import make_tracing, span_attributes
+from edgesla.probes._result import ProbeResult
 from tests.exporters.conftest import FakeProbers, pop_config
 from tests.helpers import eventually
 

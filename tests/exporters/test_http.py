@@ -13,10 +13,10 @@ import pytest
 import requests
 
 from edgesla import ConfigError
-from exporters.app import make_app
-from exporters.exporter import Exporter
-from exporters.server import Limits, serve
-from exporters.webconfig import load_web_config
+from edgesla.exporters.app import make_app
+from edgesla.exporters.exporter import Exporter
+from edgesla.exporters.server import Limits, serve
+from edgesla.exporters.webconfig import load_web_config
 from tests.exporters.conftest import FakeProbers, pop_config
 from tests.exporters.exporter_process import closed_by_server, http_get, read_response
 from tests.helpers import eventually, free_port

@@ -10,9 +10,9 @@ from prometheus_client.openmetrics.exposition import (
 from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
 
 from edgesla import conventions as conv
-from exporters.app import make_app
-from exporters.exporter import Exporter
-from probes._result import ProbeResult
+from edgesla.exporters.app import make_app
+from edgesla.exporters.exporter import Exporter
+from edgesla.probes._result import ProbeResult
 from tests.exporters.conftest import FakeProbers, pop_config
 
 

@@ -12,9 +12,9 @@ from prometheus_client import CollectorRegistry
 from edgesla import ConfigError
 from edgesla import conventions as conv
 from edgesla.config import PopConfig, parse_config
-from exporters.app import make_app
-from exporters.exporter import Exporter
-from exporters.reload import Reloader
+from edgesla.exporters.app import make_app
+from edgesla.exporters.exporter import Exporter
+from edgesla.exporters.reload import Reloader
 from tests.exporters.conftest import FakeProbers
 from tests.helpers import eventually
 
@@ -29,14 +29,16 @@ KUBE = {"prober": "kube_apiserver", "endpoints": ["https://127.0.0.1:1"]}
 def _config(*targets: dict[str, Any], pop: str = "test-pop") -> PopConfig:
     return parse_config({
         "version": 1, "pop": pop, "region": "test",
-        "defaults": {"interval": "1h", "timeout": "1s", "jitter": "0s"},
+        "defaults": {"interval": "1h", "timeout": "1s", "jitter": "0s",
+                     "control_plane": {"interval": "1h", "timeout": "1s"}},
         "targets": list(targets),
     })  # fmt: skip
 
 
 def _yaml(*targets: str) -> str:
     lines = "\n".join(f"  - {t}" for t in targets)
-    defaults = "defaults: {interval: 1h, timeout: 1s, jitter: 0s}"
+    defaults = ("defaults: {interval: 1h, timeout: 1s, jitter: 0s, "
+                "control_plane: {interval: 1h, timeout: 1s}}")  # fmt: skip
     return f"version: 1\npop: test-pop\nregion: test\n{defaults}\ntargets:\n{lines}\n"
 
 
@@ -153,3 +155,17 @@ def test_reload_endpoint_takes_post_only(fakes: FakeProbers) -> None:
     assert status == "500 Internal Server Error"
     assert body == b"failed to reload config: pop.yaml: no such file\n"
     assert _call(make_app(core), "POST", "/-/reload")[0] == "404 Not Found"
+
+
+def test_the_interval_gauge_follows_the_config_and_its_kinds_default(fakes: FakeProbers) -> None:
+    """``edgesla_probe_interval_seconds``: a target's own interval, else its kind's default
+    (1 s for the control plane when ``defaults.control_plane`` is left out), after a reload too."""
+    plain = parse_config({
+        "version": 1, "pop": "test-pop", "region": "test", "defaults": {"interval": "1h"},
+        "targets": [{"name": "good", **ETCD}, {"name": "bad", **KUBE, "interval": "30s"}],
+    })  # fmt: skip
+    core = Exporter(plain, fakes.map)
+    interval = lambda labels: core.registry.get_sample_value(conv.PROBE_INTERVAL_SECONDS, labels)  # noqa: E731
+    assert (interval(GOOD), interval(BAD)) == (1.0, 30.0)
+    core.reload(_config({"name": "good", **ETCD}))
+    assert (interval(GOOD), interval(BAD)) == (3600.0, None)

@@ -9,7 +9,7 @@ import time
 from prometheus_client import CollectorRegistry
 
 from edgesla import __version__
-from exporters.selfinfo import build_info, runtime_collectors
+from edgesla.exporters.selfinfo import build_info, runtime_collectors
 
 
 def test_build_info_is_one_with_the_version_in_labels() -> None:

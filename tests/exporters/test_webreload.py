@@ -1,4 +1,4 @@
-"""--web.config.file read again when it or its certificates change (exporters.webreload)."""
+"""--web.config.file read again when it or its certificates change (edgesla.exporters.webreload)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import bcrypt
 import requests
 
-from exporters.webreload import WebConfigFile
+from edgesla.exporters.webreload import WebConfigFile
 from tests.exporters.exporter_process import exporter
 from tests.helpers import eventually
 

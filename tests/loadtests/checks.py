@@ -12,7 +12,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from edgesla import conventions as conv
-from loadtests.results import LoadTestResults
+from edgesla.loadtests.results import LoadTestResults
 from tests.helpers import eventually
 
 __all__ = [
@@ -57,6 +57,7 @@ def people_output(stderr: str) -> None:
     assert "Error" not in stderr, stderr
     assert "# reqs" not in stderr  # Locust's stats table
     assert "Response time percentiles" not in stderr
+    assert "spawn rate is very high" not in stderr  # spawning at once is the plan (the lead)
     assert "\r" not in stderr  # not a terminal: plain lines
     lines = [line for line in stderr.splitlines() if line.startswith("load test ")]
     assert lines, stderr

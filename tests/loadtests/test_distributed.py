@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from edgesla import ConfigError
+from edgesla.loadtests.results import read_results
 from edgesla.stack.layout import Layout
-from loadtests.results import read_results
 from tests.helpers import EDGESLA, edgesla, eventually
 from tests.loadtests.checks import (
     locust_child,

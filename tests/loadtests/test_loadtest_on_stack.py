@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from edgesla.loadtests.profile import OPERATIONS
+from edgesla.loadtests.results import LOCUST_FILES, read_results
 from edgesla.stack.layout import Layout
-from loadtests.profile import OPERATIONS
-from loadtests.results import LOCUST_FILES, read_results
 from tests.helpers import edgesla
 from tests.loadtests.checks import locust_counts, people_output, reconciled
 from tests.ports import port

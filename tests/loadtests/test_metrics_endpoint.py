@@ -16,11 +16,11 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from edgesla import conventions as conv
+from edgesla.loadtests.histograms import Recorder
+from edgesla.loadtests.metrics import GeneratorView, registry_for
+from edgesla.loadtests.results import read_results
 from edgesla.stack.layout import Layout
 from edgesla.stack.popconfig import LOCAL_POP, LOCAL_REGION
-from loadtests.histograms import Recorder
-from loadtests.metrics import GeneratorView, parse_listen, registry_for
-from loadtests.results import read_results
 from tests.helpers import EDGESLA, edgesla
 from tests.ports import port
 
@@ -279,21 +279,3 @@ def test_the_collector_renders_the_recorder_on_a_fresh_registry() -> None:
     assert value(conv.LOADTEST_TARGET_RATE, {**common, "operation": "billing_write"}) == 0.5
     assert value(conv.LOADTEST_USERS, common) == 3
     assert value(conv.LOADTEST_GENERATOR_CPU_RATIO, common) == 0.45
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("127.0.0.1:9831", ("127.0.0.1", 9831)),
-        (":9831", ("0.0.0.0", 9831)),  # noqa: S104
-        ("[::1]:9831", ("::1", 9831)),
-    ],
-)
-def test_parse_listen(text: str, expected: tuple[str, int]) -> None:
-    assert parse_listen(text) == expected
-
-
-@pytest.mark.parametrize("text", ["9831", "host:", "host:99999", "host:http"])
-def test_parse_listen_rejects(text: str) -> None:
-    with pytest.raises(ValueError, match="is not HOST:PORT"):
-        parse_listen(text)

@@ -14,8 +14,8 @@ from edgesla.config import (
     MongoReplicationTarget,
     PostgresQueryTarget,
 )
-from probes._result import Reason
-from probes.registry import PROBERS
+from edgesla.probes._result import Reason
+from edgesla.probes.registry import PROBERS
 
 
 def _targets(missing: Path) -> list[tuple[object, str]]:

@@ -17,9 +17,9 @@ from edgesla.config import (
     MongoReplicationTarget,
     PostgresQueryTarget,
 )
-from probes import mongodb_query
-from probes._result import Reason
-from probes.registry import PROBERS
+from edgesla.probes import mongodb_query
+from edgesla.probes._result import Reason
+from edgesla.probes.registry import PROBERS
 from tests.chaos.faults import Blackhole
 
 TIMEOUT = 0.5

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,9 +32,9 @@ from edgesla.report.model import (
     LatencyEvidence,
     ObjectiveResult,
 )
+from tests.golden import matches_golden
 
 GOLDEN = Path(__file__).parent.parent / "testdata" / "report" / "golden"
-UPDATE = os.environ.get("EDGESLA_UPDATE_GOLDEN") == "1"
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -98,14 +97,7 @@ def test_golden(case_file: Path) -> None:
     assert fleet == case.get("expect_fleet", {})
 
     out = GOLDEN / case_file.name.replace("in-", "out-", 1).replace(".yaml", ".json")
-    got = serialise(results)
-    if UPDATE:
-        out.write_text(got, encoding="utf-8")
-    assert out.exists(), f"{out.name} is missing: run with EDGESLA_UPDATE_GOLDEN=1 and review it"
-    assert got == out.read_text(encoding="utf-8"), (
-        f"{out.name} differs: if the change is intended, rerun with EDGESLA_UPDATE_GOLDEN=1 "
-        "and review the diff"
-    )
+    matches_golden(out, serialise(results))
 
 
 def test_every_golden_output_has_an_input() -> None:

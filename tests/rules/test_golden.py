@@ -6,28 +6,19 @@ Regenerate after an intended change with
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.golden import matches_golden
 from tests.rules.conftest import CASES, GOLDEN, run_rules
-
-UPDATE = os.environ.get("EDGESLA_UPDATE_GOLDEN") == "1"
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_output_matches_golden_file(name: str, tmp_path: Path) -> None:
     text = run_rules(name, tmp_path)
-    golden = GOLDEN / f"out-{name}.yml"
-    if UPDATE:
-        golden.write_text(text, encoding="utf-8")
-    assert golden.exists(), f"{golden} missing: run with EDGESLA_UPDATE_GOLDEN=1"
-    assert text == golden.read_text(encoding="utf-8"), (
-        f"generated rules differ from {golden.name}; if intended, regenerate with "
-        "EDGESLA_UPDATE_GOLDEN=1 and review the diff"
-    )
+    matches_golden(GOLDEN / f"out-{name}.yml", text)
 
 
 @pytest.mark.parametrize("name", CASES)

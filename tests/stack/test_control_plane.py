@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import requests
@@ -67,3 +68,23 @@ def test_prometheus_has_the_exporter_job_ready(stack: Layout) -> None:
     targets = requests.get(f"{base}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
     exporter = [t for t in targets if t["labels"]["job"] == "edgesla-exporter"]
     assert [t["scrapeUrl"] for t in exporter] == [f"http://127.0.0.1:{stack.exporter_port}/metrics"]
+
+
+def _etcd_runs(stack: Layout) -> float:
+    """Probe runs of the stack's etcd target so far, successes and failures."""
+    text = requests.get(f"http://127.0.0.1:{stack.exporter_port}/metrics", timeout=5).text
+    found = re.findall(
+        r'^edgesla_probe_results_total\{[^}]*target="etcd"[^}]*\} (\S+)$', text, re.MULTILINE
+    )
+    assert len(found) == 2, "no result counters of target etcd on the exporter"
+    return sum(float(v) for v in found)
+
+
+def test_the_exporter_probes_etcd_every_second_by_default(stack: Layout) -> None:
+    """The stack's pop.yaml sets no interval for etcd: the control-plane default (1 s) holds,
+    beside the 5-s data-plane targets. Counted from the exporter's own run counter."""
+    assert "control_plane" not in stack.pop_config.read_text(encoding="utf-8")
+    start, before = time.monotonic(), _etcd_runs(stack)
+    eventually(lambda: _etcd_runs(stack) - before >= 4, timeout=15, interval=0.25)
+    runs, seconds = _etcd_runs(stack) - before, time.monotonic() - start
+    assert 0.6 <= runs / seconds <= 1.5, f"{runs:g} etcd runs in {seconds:.1f} s"

@@ -4,7 +4,7 @@ it for it is refused (the shared stack); without the flag the stack's ports and 
 config are as before. (Running in a stack — listed by ``status`` with its
 URL, fed by remote_write, stopped, started, and stopped by ``down`` — on the stack-operations
 stack: tests/stack/test_operations.py; the report reading the same verdicts from it:
-tests/report_inputs/test_victoriametrics.py.)"""
+tests/report/inputs/test_victoriametrics.py.)"""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from edgesla import ConfigError
-from edgesla.config import dump_config, load_config, parse_config
+from edgesla.config import dump_config, interval_of, load_config, parse_config, timeout_of
 from edgesla.durations import format_duration, parse_duration
 from tests.helpers import edgesla
 
@@ -20,7 +20,10 @@ INVALID = {
     "invalid-unknown-key.yaml": "  targets[0] (name: subscribers-lookup).colection: unknown key "
     "(check its spelling; see the config reference in the README)",
     "invalid-timeout-not-below-interval.yaml": "  (top level): target 'etcd': timeout 5s must "
-    "be below its interval 5s, or probes would overlap",
+    "be below its interval 1s (from defaults.control_plane.interval), or probes would overlap",
+    "invalid-control-plane-timeout-not-below-interval.yaml": "  (top level): target "
+    "'apiserver': timeout 0.5s (from defaults.control_plane.timeout) must be below its interval "
+    "0.5s (from defaults.control_plane.interval), or probes would overlap",
     "invalid-bad-duration.yaml": "  defaults.interval: invalid duration '15 seconds': use a "
     "number with a unit, e.g. 250ms, 15s, 5m, 1h30m, 30d",
     "invalid-no-version.yaml": "version: expected 1, got None; add 'version: 1' at the top",
@@ -169,3 +172,62 @@ targets:
     )
     assert f"target 'kube': token_file {tmp_path / 'token'}: No such file" in result.stderr
     assert "pg-b" not in result.stderr  # its file is there
+
+
+def _schedules(defaults: dict[str, object], **etcd: object) -> dict[str, tuple[float, float]]:
+    config = parse_config({
+        "version": 1, "pop": "p", "region": "r", "defaults": defaults,
+        "targets": [
+            {"name": "etcd", "prober": "etcd", "endpoints": ["http://127.0.0.1:2379"], **etcd},
+            {"name": "api", "prober": "kube_apiserver", "endpoints": ["https://127.0.0.1:6443"]},
+            {"name": "pg", "prober": "postgres_query", "dsn": "host=127.0.0.1"},
+        ],
+    })  # fmt: skip
+    return {t.name: (interval_of(config, t), timeout_of(config, t)) for t in config.targets}
+
+
+def test_control_plane_targets_default_to_one_second() -> None:
+    """Five nines allow 25.9 s a month: etcd and the apiserver are probed every second unless
+    told otherwise; ``defaults.interval`` is the data plane's."""
+    assert _schedules({}) == {"etcd": (1.0, 0.5), "api": (1.0, 0.5), "pg": (15.0, 5.0)}
+    assert _schedules({"interval": "30s", "timeout": "10s"})["etcd"] == (1.0, 0.5)
+    plane = {"control_plane": {"interval": "2s", "timeout": "1s"}}
+    assert _schedules(plane) == {"etcd": (2.0, 1.0), "api": (2.0, 1.0), "pg": (15.0, 5.0)}
+
+
+def test_a_targets_own_interval_wins_over_its_kinds_default() -> None:
+    assert _schedules({}, interval="15s")["etcd"] == (15.0, 0.5)
+    assert _schedules({}, interval="15s", timeout="5s")["etcd"] == (15.0, 5.0)
+    with pytest.raises(ConfigError, match=r"timeout 2s must be below its interval 1s \(from "):
+        _schedules({}, timeout="2s")
+
+
+def test_control_plane_defaults_read_back_unchanged() -> None:
+    import yaml
+
+    config = parse_config({
+        "version": 1, "pop": "p", "region": "r",
+        "defaults": {"control_plane": {"interval": "5s"}},
+        "targets": [{"name": "etcd", "prober": "etcd", "endpoints": ["http://127.0.0.1:2379"]}],
+    })  # fmt: skip
+    text = dump_config(config)
+    assert "control_plane:\n    interval: 5s" in text
+    assert parse_config(yaml.safe_load(text)) == config
+
+
+ETCD = {"name": "e", "prober": "etcd", "endpoints": ["http://127.0.0.1:2379"]}
+
+
+@pytest.mark.parametrize("listen", ["[::1]:9830", ":9830", "exporter.pop.example.net:9830"])
+def test_listen_addresses_take_every_host_port_form(listen: str) -> None:
+    data = {"version": 1, "pop": "p", "region": "r", "exporter": {"listen": listen},
+            "loadtest": {"metrics_listen": listen}, "targets": [ETCD]}  # fmt: skip
+    config = parse_config(data)
+    assert (config.exporter.listen, config.loadtest.metrics_listen) == (listen, listen)
+
+
+def test_a_bare_ipv6_listen_address_is_refused_with_the_fix() -> None:
+    data = {"version": 1, "pop": "p", "region": "r", "exporter": {"listen": "::1:9830"},
+            "targets": [ETCD]}  # fmt: skip
+    with pytest.raises(ConfigError, match=r"exporter\.listen.*\[::1\]:9830"):
+        parse_config(data)

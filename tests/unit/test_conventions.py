@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import get_args
 
 from edgesla import conventions as conv
-from edgesla.config import Target
+from edgesla.config import PROBER_NAMES, Target
+from edgesla.exporters.otel import DB_SYSTEM
 from edgesla.metric_help import HELP
-from probes.registry import PROBERS
+from edgesla.probes.registry import DUTIES, PROBERS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 METRICS = {v for k, v in vars(conv).items() if k.isupper() and isinstance(v, str)
@@ -37,5 +38,7 @@ def test_the_slo_thresholds_are_histogram_bucket_bounds() -> None:
 
 def test_registry_and_config_agree_on_prober_names() -> None:
     union = get_args(get_args(Target)[0])
-    names = {get_args(t.model_fields["prober"].annotation)[0] for t in union}
-    assert names == set(PROBERS)
+    assert len(union) == len(PROBER_NAMES)  # one model per prober
+    assert set(PROBERS) == PROBER_NAMES
+    assert set(DUTIES) <= PROBER_NAMES
+    assert set(DB_SYSTEM) == PROBER_NAMES

@@ -15,7 +15,9 @@ from edgesla.cli.exporter import exporter, probe
 from edgesla.cli.loadtest import loadtest
 from edgesla.cli.report import report
 from edgesla.cli.rules import rules
+from edgesla.cli.scenario import scenario
 from edgesla.cli.scrape_config import scrape_config
+from edgesla.cli.slo import slo
 from edgesla.cli.stack import stack
 
 __all__ = ["cli", "main"]
@@ -56,8 +58,10 @@ def cli() -> None:
       edgesla probe --config .edgesla/pop.yaml      run every probe once and show the results
       edgesla exporter --config .edgesla/pop.yaml   serve /metrics for Prometheus
       edgesla loadtest --config .edgesla/pop.yaml --profile peak --duration 5m --out DIR
+      edgesla scenario conflict --config .edgesla/pop.yaml   both masters write the same rows
       edgesla report --prometheus URL --fleet FLEET --month 2026-11 --out DIR   SLA report
       edgesla rules --slo examples/slo.yaml --out rules/   Prometheus rules and alerts
+      edgesla slo import examples/openslo.yaml -o slo.yaml   an SLO spec from OpenSLO v1
       edgesla dashboards generate | push --grafana URL --token-file FILE   Grafana dashboards
       edgesla scrape-config --fleet examples/fleet.yaml --out DIR   file-SD scrape config
       edgesla demo           the whole job on the local stack (what `make demo` runs)
@@ -74,6 +78,8 @@ cli.add_command(report)
 cli.add_command(rules)
 cli.add_command(dashboards)
 cli.add_command(scrape_config)
+cli.add_command(slo)
+cli.add_command(scenario)
 
 
 def main() -> None:

@@ -119,20 +119,20 @@ def exporter(
     Refuses to start (exit 2) when a file or variable a target names (password, token, TLS
     file) cannot be read.
     """
-    from exporters.app import make_app
-    from exporters.exporter import Exporter
-    from exporters.otel import make_tracing
-    from exporters.reload import Reloader
-    from exporters.selfinfo import build_info, runtime_collectors
-    from exporters.server import Limits, serve
-    from exporters.webreload import WebConfigFile
-    from probes.registry import BEATERS, PROBERS, close_all
+    from edgesla.exporters.app import make_app
+    from edgesla.exporters.exporter import Exporter
+    from edgesla.exporters.otel import make_tracing
+    from edgesla.exporters.reload import Reloader
+    from edgesla.exporters.selfinfo import build_info, runtime_collectors
+    from edgesla.exporters.server import Limits, serve
+    from edgesla.exporters.webreload import WebConfigFile
+    from edgesla.probes.registry import DUTIES, PROBERS, close_all
 
     configure_logging(log_level, log_format)
     config = _load_checked(config_path)
     web = WebConfigFile(web_config) if web_config else None
     tracing = make_tracing(config.pop, otlp_endpoint)
-    core = Exporter(config, PROBERS, BEATERS, tracer=tracing.tracer,
+    core = Exporter(config, PROBERS, DUTIES, tracer=tracing.tracer,
                     max_concurrency=max_concurrency)  # fmt: skip
     if web is not None:
         core.add(web.collector(config.pop, config.region), live=True)
@@ -201,8 +201,8 @@ def probe(config_path: Path, names: tuple[str, ...], as_json: bool) -> None:
 
 def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = False) -> int:
     """Run the selected targets' probes once, print them; the exit code of `edgesla probe`."""
-    from exporters.exporter import Exporter
-    from probes.registry import BEATERS, PROBERS, close_all
+    from edgesla.exporters.exporter import Exporter
+    from edgesla.probes.registry import DUTIES, PROBERS, close_all
 
     config = _load_checked(config_path)
     unknown = [n for n in names if n not in {t.name for t in config.targets}]
@@ -210,7 +210,7 @@ def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = F
         known = ", ".join(t.name for t in config.targets)
         asked = ", ".join(printable(n) for n in unknown)
         raise ConfigError(f"{config_path}: no target named {asked}; known: {known}")
-    core = Exporter(config, PROBERS, BEATERS)
+    core = Exporter(config, PROBERS, DUTIES)
     selected = [t.name for t in config.targets if not names or t.name in names]
     try:
         with ThreadPoolExecutor(max_workers=config.exporter.max_concurrency) as pool:
@@ -232,7 +232,7 @@ def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = F
 
 def _load_checked(config_path: Path) -> PopConfig:
     """The config, once every file and variable its targets name can be read (exit 2 else)."""
-    from exporters.reload import require_sources
+    from edgesla.exporters.reload import require_sources
 
     return require_sources(load_config(config_path), config_path)
 

@@ -15,6 +15,7 @@ from edgesla._errors import ConfigError
 from edgesla.cli.render import err_console
 from edgesla.config import load_config
 from edgesla.durations import format_duration, parse_duration
+from edgesla.hostport import parse_host_port
 
 __all__ = ["loadtest"]
 
@@ -23,7 +24,7 @@ PROFILES = ("peak", "diurnal", "spike", "soak")
 
 def _locustfile() -> Path:
     """loadtests/edge_pop.py, found without importing it (importing Locust patches gevent)."""
-    spec = importlib.util.find_spec("loadtests")
+    spec = importlib.util.find_spec("edgesla.loadtests")
     assert spec is not None
     assert spec.submodule_search_locations
     return Path(next(iter(spec.submodule_search_locations))) / "edge_pop.py"
@@ -43,10 +44,8 @@ def _metrics_listen(listen: str | None) -> str | None:
     """The --metrics-listen address, checked free now (nothing has started yet); None: off."""
     if listen is None or listen == "off":
         return None
-    from loadtests.metrics import parse_listen
-
     try:
-        host, port = parse_listen(listen)
+        host, port = parse_host_port(listen, every_address=True)
     except ValueError as exc:
         raise ConfigError(f"--metrics-listen: {exc}") from exc
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -224,12 +223,12 @@ def loadtest(
             "--processes: not with --master (the master runs no users); start workers with "
             "--worker --processes N instead"
         )
-    from loadtests.plan import endpoints_of, users_needed
-    from loadtests.preflight import check_reachable
-    from loadtests.profile import OPERATIONS, default_model, load_profile_file
-    from loadtests.rates import check_run, rate_fn
-    from loadtests.results import check_out_dir
-    from loadtests.timeline import LEAD_SECONDS, run_time_bound
+    from edgesla.loadtests.plan import endpoints_of, users_needed
+    from edgesla.loadtests.preflight import check_reachable
+    from edgesla.loadtests.profile import OPERATIONS, default_model, load_profile_file
+    from edgesla.loadtests.rates import check_run, rate_fn
+    from edgesla.loadtests.results import check_out_dir
+    from edgesla.loadtests.timeline import LEAD_SECONDS, run_time_bound
 
     seconds = _duration(duration)
     config = load_config(config_path)
@@ -241,7 +240,7 @@ def loadtest(
     if out_dir is not None:
         check_out_dir(out_dir)
     if slo is not None:
-        from loadtests.gate import load_gate
+        from edgesla.loadtests.gate import load_gate
 
         load_gate(slo, OPERATIONS)
     wanted = [o.strip() for o in (operations or ",".join(OPERATIONS)).split(",") if o.strip()]

@@ -21,7 +21,7 @@ base_port_option = click.option(
     default=DEFAULT_BASE_PORT,
     envvar="EDGESLA_BASE_PORT",
     show_default=True,
-    help="First of the 13 consecutive ports on 127.0.0.1 the stack uses.",
+    help="First of the 14 consecutive ports on 127.0.0.1 the stack uses (base to base+13).",
 )
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print a machine-readable JSON document instead."

@@ -21,6 +21,7 @@ from edgesla.dashboards._panels import (
     timeseries_panel,
 )
 from edgesla.dashboards._variables import datasource, label_variable
+from edgesla.rules.burnrate import BURN_WINDOWS, decimal_text
 from edgesla.slo.spec import DEFAULT_LAG_THRESHOLD_SECONDS
 
 __all__ = ["TITLE", "UID", "build"]
@@ -32,7 +33,24 @@ _UP: Final = {"1": ("up", "green"), "0": ("down", "red")}
 _YES: Final = {"1": ("yes", "green"), "0": ("no", "red")}
 #: Burn-rate factors of the multi-window alerts (SRE Workbook): 2 %, 5 %, 10 % of a 30-day
 #: budget in 1 h, 6 h and 3 d; 1 = spending exactly the budget.
-_BURN_FACTORS: Final = ((1.0, "yellow"), (3.0, "orange"), (6.0, "red"), (14.4, "dark-red"))
+#: The alerts' burn factors over the default 30-day window (rules.burnrate), in the colours
+#: of their severity: 1 (ticket, 3 d), 3 (ticket, 1 d), 6 (page, 6 h), 14.4 (page, 1 h).
+_BURN_COLOURS: Final = ("yellow", "orange", "red", "dark-red")
+_BURN_FACTORS: Final = tuple(
+    zip(
+        sorted(float(w.factor(conv.WINDOW_SECONDS_30D)) for w in BURN_WINDOWS),
+        _BURN_COLOURS,
+        strict=True,
+    )
+)
+
+
+def _fires_at() -> str:
+    """ "14.4 (1 h), 6 (6 h) and 3 (1 d)": the page and the first ticket alert's factors."""
+    pairs = [(w.factor(conv.WINDOW_SECONDS_30D), w.long.replace("h", " h").replace("d", " d"))
+             for w in BURN_WINDOWS[:3]]  # fmt: skip
+    said = [f"{decimal_text(f)} ({window})" for f, window in pairs]
+    return ", ".join(said[:-1]) + " and " + said[-1]
 
 
 def _probes() -> list[Item]:
@@ -322,8 +340,7 @@ def _slo() -> list[Item]:
             timeseries_panel(
                 f"Burn rate over {window}",
                 f"Error ratio over {window} divided by the error budget (1 - objective): 1 "
-                "spends the budget exactly over the SLO window; the alerts fire at 14.4 "
-                "(1 h), 6 (6 h) and 3 (1 d).",
+                f"spends the budget exactly over the SLO window; the alerts fire at {_fires_at()}.",
                 series(
                     f"max by (slo) ("
                     f"{q.selector(conv.RULE_POP_ERROR_RATIO.format(window=window), *pop)} "

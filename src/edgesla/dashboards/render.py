@@ -15,6 +15,7 @@ from typing import Any, Final
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
+from edgesla.atomic import write_atomic
 from edgesla.dashboards import fleet, loadtest, pop_detail
 
 __all__ = ["DASHBOARDS", "DEFAULT_DIR", "dashboard_json", "generate", "render", "stale"]
@@ -48,7 +49,7 @@ def generate(out_dir: Path) -> list[Path]:
     written = []
     for uid in DASHBOARDS:
         path = out_dir / f"{uid}.json"
-        path.write_text(render(uid), encoding="utf-8")
+        write_atomic(path, render(uid))
         written.append(path)
     return written
 

@@ -24,7 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from edgesla.report import stats
+from edgesla import wording
+from edgesla.report import resolution, stats
 from edgesla.report.model import (
     AvailabilityEvidence,
     DataIssue,
@@ -81,14 +82,7 @@ def _upper(result: ObjectiveResult, digits: int) -> str:
     return _pct(result.upper_bound, digits, math.ceil)
 
 
-def _duration(seconds: float) -> str:
-    """0.2 -> "200 ms"; 25.9 -> "25.9 s"; 7200 -> "2 h"; 2592000 -> "30 days"."""
-    for unit, size in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
-        if seconds >= 2 * size:
-            return f"{seconds / size:.3g} {unit}"
-    if seconds >= 1 or seconds == 0:
-        return f"{seconds:.3g} s"
-    return f"{seconds * 1000:.3g} ms"
+_duration = wording.span
 
 
 def _blocking(issues: Sequence[DataIssue]) -> DataIssue | None:
@@ -302,9 +296,13 @@ def availability(
     bracket, notes = _bracket(
         downtime, evidence.outages, evidence.resolution_seconds, (1 - objective) * window
     )
+    coarse = resolution.resolution_issue(evidence.probe_intervals, (1 - objective) * window, window)
+    if coarse is not None and resolution.is_control_plane(evidence.sli):
+        notes += (coarse,)
     result = dataclasses.replace(
         result, downtime_seconds=downtime, downtime_bracket=bracket, evidence=evidence,
         issues=result.issues + notes,
+        probe_interval_seconds=resolution.coarsest(evidence.probe_intervals),
     )  # fmt: skip
     summary = _availability_summary(result, noun or _noun(evidence.sli, "availability"))
     return dataclasses.replace(result, summary=summary)
@@ -406,9 +404,11 @@ def roll_up(
             confidence, issues,
         )  # fmt: skip
         thresholds = {r.threshold_seconds for r in group}
+        intervals = [r.probe_interval_seconds for r in group if r.probe_interval_seconds]
         pooled = dataclasses.replace(
-            pooled, threshold_seconds=thresholds.pop() if len(thresholds) == 1 else None
-        )
+            pooled, threshold_seconds=thresholds.pop() if len(thresholds) == 1 else None,
+            probe_interval_seconds=max(intervals, default=None),
+        )  # fmt: skip
         if kind == "replication_lag":
             lags = [lag for r in group if isinstance(r.evidence, LagEvidence)
                     for _, lag in r.evidence.samples]  # fmt: skip

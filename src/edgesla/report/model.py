@@ -79,6 +79,9 @@ class AvailabilityEvidence:
     resolution_seconds: float | None = None
     #: the PromQL queries the counts came from (provenance)
     queries: tuple[str, ...] = ()
+    #: (target, seconds between its runs): runs counted over the time observed (the
+    #: resolution the events were collected at; report.resolution)
+    probe_intervals: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,9 @@ class ObjectiveResult:
     summary: str = ""  # one sentence a manager can read
     issues: tuple[DataIssue, ...] = ()
     evidence: AvailabilityEvidence | LatencyEvidence | LagEvidence | None = None
+    #: the resolution judged at: the coarsest probe interval of the objective's targets
+    #: (availability from probes; None when unknown or not probe-counted)
+    probe_interval_seconds: float | None = None
 
 
 @dataclass(frozen=True)

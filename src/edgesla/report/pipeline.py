@@ -27,6 +27,7 @@ from pathlib import Path
 from edgesla import __version__
 from edgesla._errors import ConfigError
 from edgesla.fleet import Fleet
+from edgesla.loadtests.results import LoadTestResults, read_results
 from edgesla.report import evaluate
 from edgesla.report.inputs import loadtest as lt_in
 from edgesla.report.inputs import prometheus as prom_in
@@ -53,7 +54,6 @@ from edgesla.slo.spec import (
     LatencyObjective,
     SloSpec,
 )
-from loadtests.results import LoadTestResults, read_results
 
 __all__ = ["NO_DATA", "Inputs", "Request", "build", "resolve_period"]
 

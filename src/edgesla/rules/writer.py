@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 import yaml
 
 from edgesla._errors import ConfigError
+from edgesla.atomic import write_atomic
 from edgesla.conventions import REPLICATION_LAG_THRESHOLD_SECONDS as REPLICATION_LAG_DEFAULT
 from edgesla.report.inputs import rollups
 from edgesla.rules.alertmanager import ALERTMANAGER_FILE, render_alertmanager
@@ -115,22 +114,15 @@ def write_alertmanager_example(out_dir: Path, command: str) -> Path:
 
 
 def _write_atomically(out_dir: Path, name: str, text: str) -> Path:
-    target = out_dir / name
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".edgesla-rules-", dir=out_dir))
     except OSError as exc:
         raise ConfigError(
             f"--out {out_dir}: cannot write there ({exc.strerror or exc}); choose a directory "
             f"you can write to, or create it first"
         ) from exc
     try:
-        staged = tmp / name
-        staged.write_text(text, encoding="utf-8")
-        staged.chmod(0o644)
-        staged.replace(target)
-    except OSError as exc:
-        raise ConfigError(f"--out {out_dir}: writing {name} failed: {exc}") from exc
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+        write_atomic(out_dir / name, text)
+    except ConfigError as exc:
+        raise ConfigError(f"--out {out_dir}: {exc}") from exc
+    return out_dir / name

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from edgesla.selfcare.control import parse_listen
+from edgesla.hostport import parse_host_port
 from edgesla.selfcare.settings import (
     DEFAULT_POOL_SIZE,
     DEFAULT_TIMEOUT_SECONDS,
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)
     try:
-        host, port = parse_listen(args.listen)
+        host, port = parse_host_port(args.listen)
         if args.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {args.workers}")
         settings = Settings(args.mongo_uri, tuple(args.pg_dsns), args.timeout, args.pg_pool_size)

@@ -11,18 +11,10 @@ from collections.abc import Sequence
 
 import requests
 
+from edgesla.hostport import parse_host_port
 from edgesla.selfcare.settings import DEFAULT_TIMEOUT_SECONDS
 
-__all__ = ["build_argv", "check", "parse_listen"]
-
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) -> (host, port); ValueError when malformed."""
-    host, sep, port = listen.rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"expected HOST:PORT such as 127.0.0.1:8080, got {listen!r}")
-    return host, int(port)
+__all__ = ["build_argv", "check"]
 
 
 def build_argv(
@@ -34,7 +26,7 @@ def build_argv(
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> list[str]:
     """The command line that starts the service with this interpreter."""
-    parse_listen(listen)
+    parse_host_port(listen)
     if not pg_dsns:
         raise ValueError("at least one PostgreSQL DSN is needed")
     argv = [sys.executable, "-m", "edgesla.selfcare", "--listen", listen, "--mongo-uri", mongo_uri]

@@ -13,6 +13,7 @@ import os
 import requests
 import yaml
 
+from edgesla.atomic import write_atomic
 from edgesla.rules.alertmanager import RECEIVERS, config
 from edgesla.stack.binaries import Binaries
 from edgesla.stack.http import get_json
@@ -37,7 +38,7 @@ def render_config(webhook: str | None) -> str:
 
 def start(layout: Layout, binaries: Binaries) -> ProcessRecord:
     path = layout.state_dir / "alertmanager.yml"
-    path.write_text(render_config(os.environ.get(WEBHOOK_ENV) or None), encoding="utf-8")
+    write_atomic(path, render_config(os.environ.get(WEBHOOK_ENV) or None))
     return spawn(
         [
             str(binaries.alertmanager),

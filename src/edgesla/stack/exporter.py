@@ -6,7 +6,9 @@ from __future__ import annotations
 import sys
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
+from edgesla import conventions as conv
 from edgesla.stack.layout import HOST, Layout
 from edgesla.stack.processes import ProcessRecord, spawn
 
@@ -32,9 +34,26 @@ def check(layout: Layout) -> tuple[bool, str]:
         body = requests.get(f"{url(layout)}/metrics", timeout=5).text
     except requests.RequestException as exc:
         return False, f"no answer: {type(exc).__name__}"
-    ups = [ln for ln in body.splitlines() if ln.startswith("edgesla_probe_up{")]
-    up = sum(ln.endswith(" 1.0") for ln in ups)
-    return up == len(ups), f"{up}/{len(ups)} targets up"
+    up, down = _up_and_down(body)
+    detail = f"{len(up)}/{len(up) + len(down)} targets up"
+    if down:
+        detail += "; down: " + ", ".join(f"{name} ({why})" for name, why in sorted(down.items()))
+    return not down, detail
+
+
+def _up_and_down(body: str) -> tuple[set[str], dict[str, str]]:
+    """The targets up, and those down with the reason of their current failure."""
+    up: set[str] = set()
+    down: set[str] = set()
+    reasons: dict[str, str] = {}
+    for family in text_string_to_metric_families(body):
+        for s in family.samples:
+            target = s.labels.get("target", "?")
+            if s.name == conv.PROBE_UP:
+                (up if s.value == 1 else down).add(target)
+            elif s.name == conv.PROBE_FAILURE_REASON and s.value == 1:
+                reasons[target] = s.labels.get("reason", "?")
+    return up, {name: reasons.get(name, "?") for name in down}
 
 
 def ready(layout: Layout) -> tuple[bool, str]:

@@ -18,6 +18,7 @@ from functools import partial
 import psutil
 
 from edgesla._errors import EdgeslaError, PreflightError, StartupError
+from edgesla.atomic import write_atomic
 from edgesla.config import dump_config
 from edgesla.stack import (
     alertmanager,
@@ -220,7 +221,7 @@ def _start_all(
     wait_ready(state.components[-1], partial(selfcare.check, layout), 60)
     say("Prometheus: waiting for the first scrape of every etcd member")
     wait_ready(by_name["prometheus"], partial(prometheus.scraping_etcd, layout), 60)
-    layout.pop_config.write_text(dump_config(stack_pop_config(layout)), encoding="utf-8")
+    write_atomic(layout.pop_config, dump_config(stack_pop_config(layout)))
     say("starting the PoP's edgesla exporter (scraped by Prometheus)")
     launch("exporter", KIND_EXPORTER, exporter.start(layout))
     wait_ready(state.components[-1], partial(exporter.check, layout), 60)

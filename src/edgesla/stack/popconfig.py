@@ -83,6 +83,7 @@ def stack_pop_config(layout: Layout) -> PopConfig:
                 timeout=10.0,
                 settle_time=30.0,
             ),
+            # probed every second (defaults.control_plane): what a user's etcd target gets
             EtcdTarget(
                 name="etcd",
                 prober="etcd",

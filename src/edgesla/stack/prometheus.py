@@ -11,6 +11,7 @@ import requests
 import yaml
 
 from edgesla import conventions as conv
+from edgesla.atomic import write_atomic
 from edgesla.rules import write_default_rules
 from edgesla.stack import etcd
 from edgesla.stack.binaries import Binaries
@@ -100,7 +101,7 @@ def start(
     # The default spec's rules (a few milliseconds), in place before Prometheus reads them.
     write_default_rules(rules_dir(layout), "edgesla stack up (default SLO spec)")
     config = layout.state_dir / "prometheus.yml"
-    config.write_text(render_config(layout, pop, region, remote_write), encoding="utf-8")
+    write_atomic(config, render_config(layout, pop, region, remote_write))
     return spawn(
         [
             str(binaries.prometheus),

@@ -10,13 +10,12 @@ data dir.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from edgesla._errors import StackError
+from edgesla.atomic import write_atomic
 from edgesla.stack.processes import ProcessRecord
 
 __all__ = ["Component", "StackState", "read_state", "replace_component", "write_state"]
@@ -67,11 +66,7 @@ def replace_component(state: StackState, updated: Component) -> None:
 
 def write_state(path: Path, state: StackState) -> None:
     """Replace ``path`` atomically: readers see the old or the new file, never half of one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".stack-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(state.as_json(), out, indent=2)
-        out.write("\n")
-    Path(tmp).replace(path)
+    write_atomic(path, json.dumps(state.as_json(), indent=2) + "\n")
 
 
 def read_state(path: Path) -> StackState | None:

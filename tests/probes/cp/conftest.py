@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from edgesla.probes import mongodb_query
 from edgesla.stack.layout import Layout
-from probes import mongodb_query
 from tests.helpers import edgesla, make_state_dir, teardown_stack
 from tests.ports import port
 from tests.probes.cp.kube_fake import FakeApiserver, Pki, make_pki

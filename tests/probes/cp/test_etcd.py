@@ -17,9 +17,9 @@ import pytest
 
 from edgesla import conventions as conv
 from edgesla.config import EtcdTarget
+from edgesla.probes import etcd
+from edgesla.probes._result import ProbeResult, Reason
 from edgesla.stack.layout import ETCD_MEMBERS, Layout
-from probes import etcd
-from probes._result import ProbeResult, Reason
 from tests.helpers import eventually, stack_json
 from tests.probes.cp.conftest import free_port
 from tests.probes.cp.kube_fake import FakeApiserver, Pki

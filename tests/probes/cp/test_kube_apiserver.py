@@ -17,8 +17,8 @@ import pytest
 
 from edgesla import conventions as conv
 from edgesla.config import KubeApiserverTarget
-from probes import kube_apiserver
-from probes._result import ProbeResult, Reason
+from edgesla.probes import kube_apiserver
+from edgesla.probes._result import ProbeResult, Reason
 from tests.probes.cp.conftest import free_port
 from tests.probes.cp.kube_fake import DATA, FakeApiserver, Pki
 

@@ -12,9 +12,10 @@ import pymongo
 import pytest
 
 from edgesla.config import MongoQueryTarget
+from edgesla.probes import _mongo, mongodb_query
+from edgesla.probes._result import Reason
+from edgesla.probes.registry import DUTIES
 from edgesla.stack.layout import Layout
-from probes import _mongo, mongodb_query
-from probes._result import Reason
 from tests.probes.cp.conftest import free_port
 
 pytestmark = pytest.mark.stack
@@ -50,6 +51,7 @@ def _found_id(detail: str) -> str:
 
 def test_default_lookup_finds_random_existing_subscribers(uri: str) -> None:
     target = _target(uri)
+    assert mongodb_query.sample(target, 5.0).success  # the exporter's id_sample duty
     results = [mongodb_query.probe(target, 2.0) for _ in range(20)]
     assert all(r.success for r in results), [r.detail for r in results if not r.success]
     assert all(r.reason is None for r in results)
@@ -74,6 +76,35 @@ def test_clients_are_pooled_per_target_and_closed_by_close_all(
     assert _mongo.client_for(secret, 2.0) is not before  # password rotated: a new client
     mongodb_query.close_all()
     assert mongodb_query.probe(target, 2.0).success  # a fresh client after close_all
+
+
+def test_before_the_first_id_sample_the_lookup_still_asks_the_server(uri: str) -> None:
+    mongodb_query.close_all()  # forgets every sample
+    result = mongodb_query.probe(_target(uri), 2.0)
+    assert result.success, result.detail
+    assert result.detail == "id sample not in yet: looked up an id that need not exist"
+    assert result.latency_seconds is not None
+    closed = mongodb_query.probe(_target(f"mongodb://127.0.0.1:{free_port()}/"), 1.0)
+    assert (closed.success, closed.reason) == (False, Reason.REFUSED)  # not a free pass
+
+
+def test_the_id_sample_duty_renews_only_a_stale_sample(uri: str) -> None:
+    mongodb_query.close_all()
+    target = _target(uri)
+    first = mongodb_query.sample(target, 5.0)
+    assert first.success, first.detail
+    assert re.fullmatch(r"id sample renewed: 1000 ids in \d+\.\ds", first.detail)
+    again = mongodb_query.sample(target, 5.0)
+    assert again.detail == "id sample of 1000 ids is current"
+    own = mongodb_query.sample(_target(uri, find={"subscriber.id": "2000005"}), 5.0)
+    assert own.detail == "no id sample needed (the target has its own query)"
+
+
+def test_the_registry_gives_the_id_sample_a_budget_beyond_a_probe_deadline() -> None:
+    (duty,) = DUTIES["mongodb_query"]
+    assert (duty.name, duty.fn, duty.budget) == ("id_sample", mongodb_query.sample, 60.0)
+    assert duty.every is not None
+    assert duty.every(None) == mongodb_query.ID_SAMPLE_CHECK_EVERY
 
 
 def test_find_filter_runs_and_is_consumed(uri: str) -> None:
@@ -106,6 +137,8 @@ def test_aggregate_with_empty_result_is_still_success(uri: str) -> None:
 
 def test_default_lookup_on_an_empty_collection_is_not_found(uri: str) -> None:
     target = _target(uri, database=SCRATCH_DB, collection="nothing-here")
+    sampled = mongodb_query.sample(target, 2.0)
+    assert (sampled.success, sampled.reason) == (False, Reason.NOT_FOUND)
     result = mongodb_query.probe(target, 2.0)
     assert (result.success, result.reason) == (False, Reason.NOT_FOUND)
     assert "has no document with subscriber.id" in result.detail
@@ -116,7 +149,8 @@ def test_default_lookup_of_a_subscriber_that_went_away_is_not_found(
 ) -> None:
     scratch.insert_one({"subscriber": {"id": "4200000"}})
     target = _target(uri, database=SCRATCH_DB)
-    assert mongodb_query.probe(target, 2.0).success  # samples the one existing id
+    assert mongodb_query.sample(target, 2.0).success  # samples the one existing id
+    assert mongodb_query.probe(target, 2.0).success
     scratch.delete_many({})
     result = mongodb_query.probe(target, 2.0)
     assert (result.success, result.reason) == (False, Reason.NOT_FOUND)

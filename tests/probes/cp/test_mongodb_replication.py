@@ -17,9 +17,9 @@ from bson import json_util
 
 from edgesla import conventions as conv
 from edgesla.config import MongoReplicationTarget
+from edgesla.probes import mongodb_replication
+from edgesla.probes._result import ProbeResult, Reason
 from edgesla.stack.layout import Layout
-from probes import mongodb_replication
-from probes._result import ProbeResult, Reason
 from tests.probes.cp.conftest import free_port
 
 DATA = Path(__file__).parents[2] / "testdata" / "mongodb"

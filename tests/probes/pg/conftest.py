@@ -1,4 +1,4 @@
-"""Pools are module state of probes._pg: close them after each test module."""
+"""Pools are module state of edgesla.probes._pg: close them after each test module."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from probes import _pg
+from edgesla.probes import _pg
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -9,9 +9,9 @@ import psycopg
 
 from edgesla import conventions as conv
 from edgesla.config import PostgresNode, PostgresQueryTarget, PostgresReplicationTarget
+from edgesla.probes import _pg
+from edgesla.probes._result import ProbeResult, Sample
 from edgesla.stack.layout import HOST, PG_NODES, Layout
-from probes import _pg
-from probes._result import ProbeResult, Sample
 
 SUB_ON_A = "sub_pg_a_from_pg_b"  # applies pg-b's changes on pg-a
 SUB_ON_B = "sub_pg_b_from_pg_a"  # applies pg-a's changes on pg-b

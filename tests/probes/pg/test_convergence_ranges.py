@@ -1,11 +1,11 @@
-"""The key-range comparison's arithmetic (probes._pg_ranges): which chunks are read, which
+"""The key-range comparison's arithmetic (edgesla.probes._pg_ranges): which chunks are read, which
 keys count as divergent, which are left out as settling. Pure: no server."""
 
 from __future__ import annotations
 
 import pytest
 
-from probes._pg_ranges import (
+from edgesla.probes._pg_ranges import (
     Digest,
     Divergence,
     Version,

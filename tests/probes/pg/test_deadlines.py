@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from edgesla.probes import _pg, _pgpool, postgres_query, postgres_replication
+from edgesla.probes._result import Reason
 from edgesla.stack.layout import HOST, Layout
-from probes import _pg, _pgpool, postgres_query, postgres_replication
-from probes._result import Reason
 from tests.chaos.faults import Blackhole, frozen, postgres_pids, require_root
 from tests.conftest import pg
 from tests.helpers import eventually

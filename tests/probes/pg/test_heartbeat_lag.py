@@ -16,9 +16,9 @@ import psycopg
 import pytest
 
 from edgesla.config import PostgresReplicationTarget
+from edgesla.probes._result import ProbeResult, Reason
+from edgesla.probes.postgres_replication import Heartbeat, beat, probe
 from edgesla.stack.layout import Layout
-from probes._result import ProbeResult, Reason
-from probes.postgres_replication import Heartbeat, beat, probe
 from tests.helpers import eventually
 from tests.probes.pg.targets import (
     SUB_ON_B,

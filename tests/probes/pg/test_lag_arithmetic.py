@@ -1,4 +1,4 @@
-"""The lag arithmetic of probes._pg_lag on synthetic timings: every case of the definition.
+"""The lag arithmetic of edgesla.probes._pg_lag on synthetic timings: every case of the definition.
 
 Pure functions: the timings here are the ones a beat cycle would measure (monotonic seconds,
 wall-clock seconds, round trips); the real-stack tests beside this file check the same cases
@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from probes._pg_lag import (
+from edgesla.probes._pg_lag import (
     POLL_MAX,
     POLL_MIN,
     Beat,

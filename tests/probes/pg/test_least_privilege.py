@@ -15,10 +15,10 @@ import psycopg
 import pytest
 
 from edgesla import conventions as conv
+from edgesla.probes import postgres_query, postgres_replication
+from edgesla.probes._result import ProbeResult, Reason
+from edgesla.probes.postgres_replication import Heartbeat
 from edgesla.stack.layout import PG_NODES, Layout
-from probes import postgres_query, postgres_replication
-from probes._result import ProbeResult, Reason
-from probes.postgres_replication import Heartbeat
 from tests.conftest import pg
 from tests.helpers import eventually
 from tests.probes.pg.targets import dsn, query_target, replication_target, role_on_every_master

@@ -21,9 +21,9 @@ import pytest
 
 from edgesla import conventions as conv
 from edgesla.config import PostgresConvergenceTarget
+from edgesla.probes import postgres_convergence
+from edgesla.probes._result import ProbeResult, Reason
 from edgesla.stack.layout import HOST, PG_NODES, Layout
-from probes import postgres_convergence
-from probes._result import ProbeResult, Reason
 from tests.conftest import pg
 from tests.helpers import eventually
 from tests.ports import port

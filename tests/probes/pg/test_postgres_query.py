@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from edgesla.probes import postgres_query
+from edgesla.probes._result import Reason
 from edgesla.stack.layout import HOST, Layout
-from probes import postgres_query
-from probes._result import Reason
 from tests.conftest import pg
 from tests.helpers import free_port
 from tests.probes.pg.targets import dsn, query_target

@@ -18,10 +18,10 @@ import pytest
 
 from edgesla import conventions as conv
 from edgesla.config import PostgresReplicationTarget
+from edgesla.probes import postgres_replication
+from edgesla.probes._result import ProbeResult, Reason
+from edgesla.probes.postgres_replication import Heartbeat
 from edgesla.stack.layout import HOST, Layout
-from probes import postgres_replication
-from probes._result import ProbeResult, Reason
-from probes.postgres_replication import Heartbeat
 from tests.helpers import eventually, exporter_paused
 from tests.probes.pg.targets import (
     SUB_ON_A,

@@ -18,6 +18,7 @@ from edgesla import wording
 from edgesla.report.inputs._common import excluded_issues, to_datetime
 from edgesla.report.inputs._counters import Gap, merge_spans
 from edgesla.report.model import AvailabilityEvidence, DataIssue, LatencyEvidence
+from edgesla.report.resolution import probe_intervals
 from edgesla.slo.period import Period
 
 __all__ = [
@@ -73,10 +74,11 @@ class Parts:
         return out
 
 
-def unobserved_seconds(parts: Parts, clipped: Clipped) -> float:
-    """Time in which some target measured nothing, maintenance windows left out."""
+def unobserved_seconds(parts: Parts, clipped: Clipped, target: str | None = None) -> float:
+    """Time in which some target (or ``target``) measured nothing, maintenance left out."""
     total = 0.0
-    for lo, hi in merge_spans((g.start, g.end) for _, g in parts.gaps if not g.probed):
+    gaps = [g for t, g in parts.gaps if not g.probed and target in (None, t)]
+    for lo, hi in merge_spans((g.start, g.end) for g in gaps):
         total += hi - lo
         for m_lo, m_hi, _ in clipped:
             total -= max(0.0, min(hi, m_hi) - max(lo, m_lo))
@@ -156,8 +158,18 @@ def availability_evidence(
         bad_over_time=parts.chart, downtime_seconds=parts.downtime, issues=tuple(issues),
         source=source, unobserved_seconds=unobserved_seconds(parts, clipped),
         outages=parts.outages, resolution_seconds=parts.interval if parts.outages else None,
-        queries=tuple(parts.queries),
+        queries=tuple(parts.queries), probe_intervals=_probe_intervals(parts, period, clipped),
     )  # fmt: skip
+
+
+def _probe_intervals(
+    parts: Parts, period: Period, clipped: Clipped
+) -> tuple[tuple[str, float], ...]:
+    """Each target's runs counted over the time it was observed (report.resolution)."""
+    runs = parts.groups(conv.LABEL_TARGET)
+    open_time = period.seconds - sum(hi - lo for lo, hi in merge_spans(s[:2] for s in clipped))
+    observed = {t: open_time - unobserved_seconds(parts, clipped, t) for t in runs}
+    return probe_intervals(runs, observed)
 
 
 def _bound(le: str) -> float:

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from edgesla import ConfigError
+from edgesla.loadtests.histograms import OperationResult
+from edgesla.loadtests.results import LoadTestResults
 from edgesla.report.model import AvailabilityEvidence, DataIssue, LatencyEvidence
 from edgesla.slo.sli.loadtest import LOADTEST_LATENCY, LOADTEST_SUCCESS, generator_limit
-from loadtests.histograms import OperationResult
-from loadtests.results import LoadTestResults
 
 __all__ = ["availability", "latency", "pool_by_pop"]
 

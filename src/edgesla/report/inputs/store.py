@@ -2,7 +2,7 @@
 the replication-lag SLI depends on.
 
 The report's counters and scans ask for explicit ranges and read the same on both (tested on
-the same samples: tests/report_inputs/test_victoriametrics.py). The replication lag is read on
+the same samples: tests/report/inputs/test_victoriametrics.py). The replication lag is read on
 a 15-s grid through each server's own lookback: Prometheus holds a series' last sample for
 5 minutes; VictoriaMetrics, unless started with ``-search.minStalenessInterval`` of at least
 that, for about two scrape intervals. Where a lag series has a gap without a staleness marker

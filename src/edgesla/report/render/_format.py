@@ -135,6 +135,17 @@ def window_text(report: Report) -> str:
     return f"{report.period}: {bounds}" if report.period else bounds
 
 
+def resolution_text(report: Report) -> str:
+    """The resolution judged at, per probe-counted objective (its coarsest target, PoPs
+    included): ``controlplane-availability every 1 s · probe-availability every 5 s``; ""
+    when no objective was counted from edgesla.probes."""
+    coarsest: dict[str, float] = {}
+    for r in report.objectives:
+        if r.probe_interval_seconds:
+            coarsest[r.name] = max(coarsest.get(r.name, 0.0), r.probe_interval_seconds)
+    return " · ".join(f"{name} every {wording.seconds(s)}" for name, s in coarsest.items())
+
+
 def label(result: ObjectiveResult) -> str:
     """``Edge NoSQL query latency @ pop-fra1``."""
     return f"{result.name} @ {result.pop}"

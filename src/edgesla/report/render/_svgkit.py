@@ -4,7 +4,7 @@ Layout decisions (does a label fit? where does a line wrap?) need the width of a
 before any browser has drawn it. :func:`text_width` estimates it from DejaVu Sans advance
 widths (the font the report asks for, and the widest of its fallbacks: Arial and Helvetica
 are narrower), so an estimate that fits also fits when the page is drawn. The in-browser
-tests (tests/report_render/test_charts_in_browser.py) check that claim on real layout.
+tests (tests/report/render/test_charts_in_browser.py) check that claim on real layout.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from edgesla import wording
 from edgesla.report.model import AvailabilityEvidence, LagEvidence, ObjectiveResult
 from edgesla.report.render import _axes
 from edgesla.report.render import _format as fmt
@@ -111,7 +112,7 @@ def budget_burn_chart(evidence: AvailabilityEvidence, result: ObjectiveResult) -
 
 def _lag_text(seconds: float) -> str:
     """A lag in words: 80 ms, 1.48 s, 24 min 45 s."""
-    return fmt.seconds_text(round(seconds, 6)) if seconds < 60 else fmt.duration(seconds)
+    return wording.measured_seconds(seconds) if seconds < 60 else fmt.duration(seconds)
 
 
 def _lag_label(seconds: float) -> str:

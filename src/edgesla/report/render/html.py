@@ -14,6 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from edgesla import __version__, wording
+from edgesla.atomic import write_atomic
 from edgesla.report.model import (
     LagEvidence,
     LatencyEvidence,
@@ -92,7 +93,7 @@ def _detail(result: ObjectiveResult) -> str:
     if judged and any(math.isfinite(v) for v in known):
         worst = max(v for v in known if math.isfinite(v))
         steps = evidence.counted[1] if evidence.counted is not None else len(known)
-        return f"worst lag {fmt.seconds_text(worst)} over {fmt.count(steps)} samples"
+        return f"worst lag {wording.measured_seconds(worst)} over {fmt.count(steps)} samples"
     return ""
 
 
@@ -178,6 +179,7 @@ def render_html(report: Report) -> str:
         report=report,
         headline=fmt.headline(report),
         window=fmt.window_text(report),
+        resolution=fmt.resolution_text(report),
         confidence=fmt.objective_pct(report.confidence),
         counts={v: verdicts.count(v) for v in ("FAIL", "INCONCLUSIVE", "PASS")},
         deciders=_deciders(report),
@@ -196,5 +198,5 @@ def render_html(report: Report) -> str:
 
 def write_html(report: Report, path: Path) -> Path:
     """Write :func:`render_html` to ``path`` (UTF-8) and return it."""
-    path.write_text(render_html(report), encoding="utf-8")
+    write_atomic(path, render_html(report))
     return path

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from edgesla import wording
 from edgesla._errors import ConfigError
+from edgesla.atomic import write_atomic
 from edgesla.report.model import (
     AvailabilityEvidence,
     LagEvidence,
@@ -90,5 +91,5 @@ def load_json(text: str) -> dict[str, Any]:
 
 def write_json(report: Report, path: Path) -> Path:
     """Write :func:`render_json` to ``path`` and return it."""
-    path.write_text(render_json(report), encoding="utf-8")
+    write_atomic(path, render_json(report))
     return path

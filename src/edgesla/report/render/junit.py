@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from edgesla import wording
+from edgesla.atomic import write_atomic
 from edgesla.report.model import ObjectiveResult, Report
 from edgesla.report.render import _format as fmt
 
@@ -84,5 +85,5 @@ def render_junit(report: Report) -> str:
 
 def write_junit(report: Report, path: Path) -> Path:
     """Write :func:`render_junit` to ``path`` (UTF-8) and return it."""
-    path.write_text(render_junit(report), encoding="utf-8")
+    write_atomic(path, render_junit(report))
     return path

@@ -40,11 +40,12 @@ def _objective_line(result: ObjectiveResult, seconds: float) -> str:
 def summary_lines(report: Report) -> list[tuple[Verdict, str]]:
     """(verdict, text) pairs: the overall verdict first, then each objective, worst first."""
     seconds = fmt.window_seconds(report)
+    probed = fmt.resolution_text(report)
     lines: list[tuple[Verdict, str]] = [
         (
             report.verdict,
-            f"{fmt.headline(report)} Period {fmt.window_text(report)}. "
-            f"{wording.THRESHOLD_CONVENTION}",
+            f"{fmt.headline(report)} Period {fmt.window_text(report)}"
+            f"{f'; probed: {probed}' if probed else ''}. {wording.THRESHOLD_CONVENTION}",
         )
     ]
     shown = fmt.worst_first(report.objectives)

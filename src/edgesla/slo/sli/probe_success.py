@@ -45,5 +45,5 @@ CONTROLPLANE_READY = ProbeOutcomes(
     words=Words(noun="control-plane probes", bounded="the true availability"),
     metric=conv.PROBE_RESULTS_TOTAL,
     group_label=conv.LABEL_RESULT,
-    probers=("etcd", "kube_apiserver"),
+    probers=conv.CONTROL_PLANE_PROBERS,
 )

@@ -1,0 +1,121 @@
+"""Every arrival of a share's schedule ends in exactly one place (edgesla.loadtests.ledger)."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgesla.loadtests.ledger import (
+    LATE,
+    STOPPED,
+    Share,
+    ShareKey,
+    planned_requests,
+    share_seed,
+)
+from edgesla.loadtests.openmodel import LATE_AFTER_SECONDS
+
+RATES = {"care_lookup": 40.0, "session_start": 10.0}
+OPS = tuple(RATES)
+
+
+def _rates(t: float) -> dict[str, float]:
+    return dict(RATES)
+
+
+def _share(seed: int = 1, duration: float = 10.0, users: int = 4) -> Share:
+    return Share(ShareKey("CareUser", 0, 0), seed, _rates, OPS, users, duration, "poisson")
+
+
+def _run_until(share: Share, until: float) -> dict[str, int]:
+    """Start (and at once end) every arrival due before ``until``; the started ones."""
+    started: dict[str, int] = {}
+    while (arrival := share.next()) is not None and arrival.at < until:
+        assert share.begin(arrival.at, actual=arrival.at)
+        assert share.end()
+        started[arrival.operation] = started.get(arrival.operation, 0) + 1
+    return started
+
+
+def _not_started(share: Share, reason: str) -> int:
+    return sum(r.get(reason, 0) for r in share.not_started.values())
+
+
+def test_a_share_run_to_its_end_has_planned_what_its_seed_regenerates() -> None:
+    share = _share(seed=42)
+    started = _run_until(share, until=1e9)
+    assert share.close(10.0 + LATE_AFTER_SECONDS, "unused") is None
+    regenerated = planned_requests(_rates, OPS, 4, 10.0, "poisson", 42)
+    assert share.planned == regenerated == started
+    assert share.not_started == {}
+    assert share.note is None
+    # 1/4 of 50 requests/s for 10 s: 125 ± 45 (4 sigma)
+    assert abs(sum(regenerated.values()) - 125) < 45
+
+
+def test_slots_the_generator_did_not_reach_are_late() -> None:
+    share = _share()
+    started = _run_until(share, until=6.0)  # the generator fell behind at 6 s ...
+    share.close(10.0 + LATE_AFTER_SECONDS, "unused")  # ... and never caught up
+    for op in OPS:
+        assert share.planned[op] == started.get(op, 0) + share.not_started[op][LATE]
+    assert _not_started(share, STOPPED) == 0
+    assert share.note is None  # it ran to the schedule's end: nothing stopped it
+
+
+def test_a_start_past_the_schedules_end_is_refused_and_counted_late() -> None:
+    share = _share(duration=10.0)
+    arrival = share.next()
+    assert arrival is not None
+    assert not share.begin(10.0 + 2 * LATE_AFTER_SECONDS, actual=0.0)
+    assert share.not_started[arrival.operation] == {LATE: 1}
+    assert share.in_flight is None
+
+
+def test_a_share_stopped_early_counts_later_slots_as_stopped() -> None:
+    share = _share()
+    started = _run_until(share, until=4.0)  # behind from 4 s, stopped at 5 s
+    share.stop(5.0, "the master stopped the run before the schedule's end")
+    share.close(5.5, "unused: the first note stays")
+    assert share.note == "the master stopped the run before the schedule's end"
+    assert share.stopped_early
+    total = sum(share.planned.values())
+    assert total == sum(started.values()) + _not_started(share, LATE) + _not_started(share, STOPPED)
+    # slots due before the stop but not reached are late; those after it, stopped
+    assert _not_started(share, LATE) > 0
+    assert _not_started(share, STOPPED) > 0
+
+
+def test_a_request_in_flight_at_close_is_handed_back_and_never_recorded_twice() -> None:
+    share = _share()
+    arrival = share.next()
+    assert arrival is not None
+    assert share.begin(arrival.at, actual=123.0)
+    assert share.close(10.0 + LATE_AFTER_SECONDS, "unused") == (arrival, 123.0)
+    assert not share.end()  # returned after the close: already counted (unfinished)
+    assert share.next() is None
+    assert share.close(11.0, "x") is None  # closing twice changes nothing
+
+
+def test_a_user_waiting_for_its_slot_when_the_ledger_closes_starts_nothing() -> None:
+    share = _share()
+    arrival = share.next()
+    assert arrival is not None
+    share.close(-1.0, "the process was shut down before the schedule's end")
+    assert not share.begin(arrival.at, actual=0.0)
+    assert _not_started(share, STOPPED) == sum(share.planned.values())
+
+
+def test_share_seeds_are_the_same_everywhere_and_differ_per_share() -> None:
+    keys = [ShareKey("CareUser", w, o) for w in range(3) for o in range(3)]
+    seeds = [share_seed(7, k) for k in keys]
+    assert seeds == [share_seed(7, k) for k in keys]
+    assert len(set(seeds)) == len(seeds)
+    assert share_seed(8, keys[0]) != seeds[0]
+    assert str(keys[5]) == "CareUser/1/2"
+
+
+@pytest.mark.parametrize("kind", ["poisson", "uniform"])
+def test_regeneration_is_deterministic(kind: str) -> None:
+    counts = [planned_requests(_rates, OPS, 3, 20.0, kind, 99) for _ in range(2)]  # type: ignore[arg-type]
+    assert counts[0] == counts[1]
+    assert sum(counts[0].values()) > 0
