@@ -26,15 +26,32 @@ def private_stack(base_port: int, subscribers: int = 2000) -> Iterator[dict[str,
     state = Path(tempfile.mkdtemp(prefix="edgesla-bench-", dir="/tmp"))
     state.chmod(0o755)
     try:
-        subprocess.run([EDGESLA, "stack", "up", "--state-dir", str(state), "--base-port",
-                        str(base_port), "--subscribers", str(subscribers)],
-                       check=True, capture_output=True)  # fmt: skip
-        status = subprocess.run([EDGESLA, "stack", "status", "--state-dir", str(state), "--json"],
-                                check=True, capture_output=True, text=True)  # fmt: skip
+        subprocess.run(
+            [
+                EDGESLA,
+                "stack",
+                "up",
+                "--state-dir",
+                str(state),
+                "--base-port",
+                str(base_port),
+                "--subscribers",
+                str(subscribers),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        status = subprocess.run(
+            [EDGESLA, "stack", "status", "--state-dir", str(state), "--json"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         yield json.loads(status.stdout)
     finally:
-        subprocess.run([EDGESLA, "stack", "down", "--state-dir", str(state)], check=False,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [EDGESLA, "stack", "down", "--state-dir", str(state)], check=False, capture_output=True
+        )
         shutil.rmtree(state, ignore_errors=True)
 
 

@@ -75,10 +75,17 @@ def _first_page(rules: Path, scenario: dict[str, Any], workdir: Path) -> int | N
     }
     groups = [g["name"] for g in yaml.safe_load(rules.read_text(encoding="utf-8"))["groups"]]
     suite = workdir / "suite.yml"
-    suite.write_text(yaml.safe_dump({
-        "rule_files": [str(rules)], "evaluation_interval": f"{STEP}s",
-        "group_eval_order": groups, "tests": [test],
-    }), encoding="utf-8")  # fmt: skip
+    suite.write_text(
+        yaml.safe_dump(
+            {
+                "rule_files": [str(rules)],
+                "evaluation_interval": f"{STEP}s",
+                "group_eval_order": groups,
+                "tests": [test],
+            }
+        ),
+        encoding="utf-8",
+    )
     done = subprocess.run(
         ["promtool", "test", "rules", str(suite)], capture_output=True, text=True, check=False
     )
@@ -95,8 +102,12 @@ def main() -> None:
         files = {}
         guarded = ["--slo", "tests/rules/golden/in-guarded.yaml"]
         for name, args in (("unguarded", []), ("guarded", guarded)):
-            subprocess.run([EDGESLA, "rules", *args, "--out", str(work / name)], cwd=root,
-                           check=True, capture_output=True)  # fmt: skip
+            subprocess.run(
+                [EDGESLA, "rules", *args, "--out", str(work / name)],
+                cwd=root,
+                check=True,
+                capture_output=True,
+            )
             files[name] = work / name / RULES_FILE
         for name, scenario in SCENARIOS.items():
             row = {k: _first_page(f, scenario, work) for k, f in files.items()}

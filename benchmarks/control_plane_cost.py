@@ -93,17 +93,20 @@ def pop_yaml(label: str, endpoints: list[str], targets: int) -> str:
         f"  - {{name: etcd-{i}, prober: etcd, endpoints: [{', '.join(endpoints)}]}}\n"
         for i in range(targets)
     )
-    return (f"version: 1\npop: bench-{label}\nregion: bench\n"
-            f"defaults: {{control_plane: {{interval: {interval}, timeout: {timeout}}}}}\n"
-            f"targets:\n{items}")  # fmt: skip
+    return (
+        f"version: 1\npop: bench-{label}\nregion: bench\n"
+        f"defaults: {{control_plane: {{interval: {interval}, timeout: {timeout}}}}}\n"
+        f"targets:\n{items}"
+    )
 
 
 @contextmanager
 def exporter(config: Path, listen_port: int) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         [EDGESLA, "exporter", "--config", str(config), "--listen", f"{HOST}:{listen_port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -141,8 +144,11 @@ def measure(seconds: float, idle: float, targets: int) -> dict[str, Any]:
     with private_stack(port(STACK)) as status:
         layout = Layout(Path(status["state_dir"]), port(STACK))
         for name in ("exporter", "prometheus"):
-            subprocess.run([EDGESLA, "stack", "stop", name, "--state-dir", str(layout.state_dir)],
-                           check=True, capture_output=True)  # fmt: skip
+            subprocess.run(
+                [EDGESLA, "stack", "stop", name, "--state-dir", str(layout.state_dir)],
+                check=True,
+                capture_output=True,
+            )
         endpoints = [f"http://{HOST}:{layout.etcd_client_port(m)}" for m in ETCD_MEMBERS]
         before = etcd_requests(endpoints)
         time.sleep(idle)  # the measurement is of a span of time: nothing to poll for
@@ -229,10 +235,12 @@ def main() -> None:
     }
     path = save(args.name, result)
     for label, row in result["exporters"].items():
-        print(f"{label:>4}: {row['cpu_seconds_per_second']:.4f} CPU s/s, peak RSS "
-              f"{row['peak_rss_mib']} MiB, {row['runs_per_second']} runs/s, etcd "
-              f"{row['etcd_requests_per_second_total']} req/s, {row['failures']} failed, "
-              f"{row['overruns']} overruns")  # fmt: skip
+        print(
+            f"{label:>4}: {row['cpu_seconds_per_second']:.4f} CPU s/s, peak RSS "
+            f"{row['peak_rss_mib']} MiB, {row['runs_per_second']} runs/s, etcd "
+            f"{row['etcd_requests_per_second_total']} req/s, {row['failures']} failed, "
+            f"{row['overruns']} overruns"
+        )
     print(f"wrote {path}")
 
 

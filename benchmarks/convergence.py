@@ -62,13 +62,22 @@ def _run(argv: list[str], stdout: int | Any = subprocess.PIPE) -> tuple[float, i
 
 
 def _probe(config: Path) -> dict[str, Any]:
-    wall, rss, out = _run([EDGESLA, "probe", "--config", str(config), "--target",
-                           "pg-convergence", "--json"])  # fmt: skip
+    wall, rss, out = _run(
+        [EDGESLA, "probe", "--config", str(config), "--target", "pg-convergence", "--json"]
+    )
     (result,) = json.loads(out)
-    divergent = sum(s["value"] for s in result["samples"]
-                    if s["name"] == "edgesla_pg_convergence_divergent_rows")  # fmt: skip
-    return {"wall_s": wall, "peak_rss_kib": rss, "latency_s": result["latency_seconds"],
-            "success": result["success"], "divergent_rows": divergent}  # fmt: skip
+    divergent = sum(
+        s["value"]
+        for s in result["samples"]
+        if s["name"] == "edgesla_pg_convergence_divergent_rows"
+    )
+    return {
+        "wall_s": wall,
+        "peak_rss_kib": rss,
+        "latency_s": result["latency_seconds"],
+        "success": result["success"],
+        "divergent_rows": divergent,
+    }
 
 
 def _grow(dsns: dict[str, str], total: int) -> None:
@@ -82,13 +91,15 @@ def _grow(dsns: dict[str, str], total: int) -> None:
                 "full_name, email) SELECT 'bench' || lpad(i::text, 8, '0'), "
                 "CASE WHEN i %% 10 = 0 THEN 'business' ELSE 'residential' END, 'gold', "
                 "'Bench Subscriber ' || i, 'bench' || i || '@example.net' "
-                "FROM generate_series(1, %s) AS i", (extra,),
-            )  # fmt: skip
+                "FROM generate_series(1, %s) AS i",
+                (extra,),
+            )
             conn.execute(
                 "INSERT INTO public.billing_account (subscriber_id, plan, monthly_fee_cents, "
                 "billing_cycle_day) SELECT 'bench' || lpad(i::text, 8, '0'), 'fiber-100', "
-                "3990, 1 + i %% 28 FROM generate_series(1, %s) AS i", (extra,),
-            )  # fmt: skip
+                "3990, 1 + i %% 28 FROM generate_series(1, %s) AS i",
+                (extra,),
+            )
     with psycopg.connect(dsns["pg-b"], autocommit=True) as conn:
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
@@ -126,8 +137,10 @@ def _diverge(dsn: str, count: int) -> list[tuple[str, str]]:
         pick = "SELECT subscriber_id, email FROM public.subscriber ORDER BY md5(subscriber_id) "
         rows = conn.execute(pick + "LIMIT %s", (count,)).fetchall()
         for sid, _ in rows:
-            conn.execute("UPDATE public.subscriber SET email = 'bench@example.net' "
-                         "WHERE subscriber_id = %s", (sid,))  # fmt: skip
+            conn.execute(
+                "UPDATE public.subscriber SET email = 'bench@example.net' WHERE subscriber_id = %s",
+                (sid,),
+            )
     return [(str(sid), str(email)) for sid, email in rows]
 
 
@@ -135,13 +148,16 @@ def _restore(dsn: str, rows: list[tuple[str, str]]) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         _unreplicated(conn)
         for sid, email in rows:
-            conn.execute("UPDATE public.subscriber SET email = %s WHERE subscriber_id = %s",
-                         (email, sid))  # fmt: skip
+            conn.execute(
+                "UPDATE public.subscriber SET email = %s WHERE subscriber_id = %s", (email, sid)
+            )
 
 
 def _unreplicated(conn: psycopg.Connection) -> None:
-    create = ("SELECT pg_replication_origin_create(%s) WHERE NOT EXISTS "
-              "(SELECT FROM pg_replication_origin WHERE roname = %s)")  # fmt: skip
+    create = (
+        "SELECT pg_replication_origin_create(%s) WHERE NOT EXISTS "
+        "(SELECT FROM pg_replication_origin WHERE roname = %s)"
+    )
     conn.execute(create, (ORIGIN, ORIGIN))
     conn.execute("SELECT pg_replication_origin_session_setup(%s)", (ORIGIN,))
     conn.execute("SET session_replication_role = replica")
@@ -159,24 +175,39 @@ def main() -> None:
     args = parser.parse_args()
     base = port(910)
     print(f"stack on ports {base}..{base + 12} ...")
-    with private_stack(base) as status, \
-            tempfile.TemporaryDirectory(prefix="edgesla-conv-") as tmp:  # fmt: skip
-        pg_ports = {c["name"]: int(c["address"].rsplit(":", 1)[1])
-                    for c in status["components"] if c["name"] in ("pg-a", "pg-b")}  # fmt: skip
+    with private_stack(base) as status, tempfile.TemporaryDirectory(prefix="edgesla-conv-") as tmp:
+        pg_ports = {
+            c["name"]: int(c["address"].rsplit(":", 1)[1])
+            for c in status["components"]
+            if c["name"] in ("pg-a", "pg-b")
+        }
         dsns = {
             n: f"host={HOST} port={p} dbname=edgesla user=postgres" for n, p in pg_ports.items()
         }
         print(f"growing the tables to {args.subscribers} rows on pg-a (replicated) ...")
         _grow(dsns, args.subscribers)
         config = Path(tmp) / "pop.yaml"
-        config.write_text(yaml.safe_dump({
-            "version": 1, "pop": "bench", "region": "lab",
-            "defaults": {"interval": "5m", "timeout": "4m"},
-            "targets": [{"name": "pg-convergence", "prober": "postgres_convergence",
-                         "settle_time": "1s", "tables": list(TABLES),
-                         "nodes": [{"name": n, "dsn": d, "sslmode": "disable"}
-                                   for n, d in dsns.items()]}],
-        }))  # fmt: skip
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "version": 1,
+                    "pop": "bench",
+                    "region": "lab",
+                    "defaults": {"interval": "5m", "timeout": "4m"},
+                    "targets": [
+                        {
+                            "name": "pg-convergence",
+                            "prober": "postgres_convergence",
+                            "settle_time": "1s",
+                            "tables": list(TABLES),
+                            "nodes": [
+                                {"name": n, "dsn": d, "sslmode": "disable"} for n, d in dsns.items()
+                            ],
+                        }
+                    ],
+                }
+            )
+        )
         time.sleep(2)  # past the settle time
         results: dict[str, Any] = {"subscribers": args.subscribers, "tables": list(TABLES),
                                    "rows_per_table": args.subscribers, "repeat": args.repeat,

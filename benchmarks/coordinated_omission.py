@@ -54,18 +54,49 @@ def main() -> None:
         mongo = component(status, "mongo")
         pop_config = status["pop_config"]
         users = args.stock_users or max(2, int(args.rate // 10))
-        ours = subprocess.Popen([
-            EDGESLA, "loadtest", "--config", pop_config, "--operations", "care_lookup",
-            "--rate-scale", f"{args.rate / BASE_CARE_RATE:.6f}", "--arrivals", "uniform",
-            "--duration", f"{args.duration:g}s", "--out", f"{tmp}/ours",
-        ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        stock = subprocess.Popen([
-            *LOCUST, "-f", str(HERE / "stock_locust.py"), "StockMongoUser", "--headless",
-            "-u", str(users), "-r", str(users), "-t", f"{args.duration + 1:g}s",
-            "--csv", f"{tmp}/stock", "--only-summary",
-        ], env=env_with(EDGESLA_BENCH_MONGO=mongo["url"],
-                        EDGESLA_BENCH_USER_RATE=str(args.rate / users)),
-           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        ours = subprocess.Popen(
+            [
+                EDGESLA,
+                "loadtest",
+                "--config",
+                pop_config,
+                "--operations",
+                "care_lookup",
+                "--rate-scale",
+                f"{args.rate / BASE_CARE_RATE:.6f}",
+                "--arrivals",
+                "uniform",
+                "--duration",
+                f"{args.duration:g}s",
+                "--out",
+                f"{tmp}/ours",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        stock = subprocess.Popen(
+            [
+                *LOCUST,
+                "-f",
+                str(HERE / "stock_locust.py"),
+                "StockMongoUser",
+                "--headless",
+                "-u",
+                str(users),
+                "-r",
+                str(users),
+                "-t",
+                f"{args.duration + 1:g}s",
+                "--csv",
+                f"{tmp}/stock",
+                "--only-summary",
+            ],
+            env=env_with(
+                EDGESLA_BENCH_MONGO=mongo["url"], EDGESLA_BENCH_USER_RATE=str(args.rate / users)
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
         def freeze() -> None:
             time.sleep(1 + args.duration / 2)

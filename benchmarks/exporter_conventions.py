@@ -54,14 +54,17 @@ def _pop(targets: int) -> str:
         f'  - {{name: etcd-{i:02d}, prober: etcd, endpoints: ["http://127.0.0.1:1"]}}\n'
         for i in range(targets)
     )
-    return ("version: 1\npop: bench-pop\nregion: bench\n"
-            "defaults: {interval: 1h, timeout: 1s, jitter: 0s, "
-            f"control_plane: {{interval: 1h, timeout: 1s}}}}\ntargets:\n{lines}")  # fmt: skip
+    return (
+        "version: 1\npop: bench-pop\nregion: bench\n"
+        "defaults: {interval: 1h, timeout: 1s, jitter: 0s, "
+        f"control_plane: {{interval: 1h, timeout: 1s}}}}\ntargets:\n{lines}"
+    )
 
 
 def _unpack(revision: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "archive", revision], cwd=ROOT, check=True,
-                             capture_output=True).stdout  # fmt: skip
+    archive = subprocess.run(
+        ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
+    ).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
     return into
@@ -98,8 +101,12 @@ def _scrapes(port: int, n: int, pid: int, auth: str | None) -> dict[str, float]:
             size = len(reply.content)
         cpu = sum(process.cpu_times()[:2]) - cpu0
     times.sort()
-    return {"p50_ms": times[len(times) // 2] * 1e3, "p99_ms": times[int(len(times) * 0.99)] * 1e3,
-            "cpu_s_per_1000": cpu / n * 1000, "page_bytes": size}  # fmt: skip
+    return {
+        "p50_ms": times[len(times) // 2] * 1e3,
+        "p99_ms": times[int(len(times) * 0.99)] * 1e3,
+        "cpu_s_per_1000": cpu / n * 1000,
+        "page_bytes": size,
+    }
 
 
 def _hwm(pid: int) -> int:
@@ -135,8 +142,10 @@ def main() -> None:
                             "--web.config.file", str(d / "web.yml")], BASE + 2,
                            dict(os.environ), auth),
         }  # fmt: skip
-        procs = {name: _start(argv, port, d / f"{name}.log", env)
-                 for name, (argv, port, env, _) in runs.items()}  # fmt: skip
+        procs = {
+            name: _start(argv, port, d / f"{name}.log", env)
+            for name, (argv, port, env, _) in runs.items()
+        }
         try:
             rounds: dict[str, list[dict[str, float]]] = {name: [] for name in runs}
             for _ in range(args.rounds):
@@ -170,10 +179,12 @@ def main() -> None:
     }  # fmt: skip
     med = result["median_of_rounds"]
     result["ratios_to_baseline"] = {
-        name: {k: round(med[name][k] / med["baseline"][k], 3) for k in ("p50_ms", "p99_ms",
-                                                                         "cpu_s_per_1000")}
+        name: {
+            k: round(med[name][k] / med["baseline"][k], 3)
+            for k in ("p50_ms", "p99_ms", "cpu_s_per_1000")
+        }
         for name in ("branch", "branch_web")
-    }  # fmt: skip
+    }
     print(save("exporter_conventions", result))
     shown = ("median_of_rounds", "ratios_to_baseline", "peak_rss_bytes", "reload_ms")
     print(json.dumps({k: result[k] for k in shown}, indent=1))

@@ -66,8 +66,13 @@ _UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 def process(argv: list[str], log: Path, ready_url: str, **env: str) -> Iterator[psutil.Process]:
     """Start a server, wait for ``ready_url`` to answer (any status), SIGTERM it after."""
     with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, **env}, start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env},
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -103,20 +108,26 @@ def wrk(url: str, connections: int, duration: float, auth: str | None) -> dict[s
         raise SystemExit(f"cannot read wrk's output:\n{out}")
     latency = re.search(r"^\s*Latency\s+(\S+)\s+(\S+)\s+(\S+)", out, re.M)
     assert latency, out
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), "
-                              r"timeout (\d+)", out)  # fmt: skip
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), "
+        r"timeout (\d+)",
+        out,
+    )
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
-        "p50_ms": _ms(pct["50"]), "p99_ms": _ms(pct["99"]), "max_ms": _ms(latency.group(3)),
+        "p50_ms": _ms(pct["50"]),
+        "p99_ms": _ms(pct["99"]),
+        "max_ms": _ms(latency.group(3)),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
         "req_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
         "errors": (sum(map(int, socket_errors.groups())) if socket_errors else 0)
         + (int(non2xx.group(1)) if non2xx else 0),
-    }  # fmt: skip
+    }
 
 
-def paced(url: str, scrapers: int, interval: float, duration: float, auth: str | None,
-          aligned: bool) -> dict[str, Any]:  # fmt: skip
+def paced(
+    url: str, scrapers: int, interval: float, duration: float, auth: str | None, aligned: bool
+) -> dict[str, Any]:
     """``scrapers`` Python clients with kept-alive connections, each scraping every ``interval``
     (as Prometheus does, at a random phase, or all at the same instant when ``aligned``);
     latency from the intended start, so a late start counts (no coordinated omission)."""
@@ -151,8 +162,10 @@ def paced(url: str, scrapers: int, interval: float, duration: float, auth: str |
     return {
         "p50_ms": latencies[len(latencies) // 2],
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
-        "max_ms": latencies[-1], "requests": len(latencies), "errors": errors[0],
-    }  # fmt: skip
+        "max_ms": latencies[-1],
+        "requests": len(latencies),
+        "errors": errors[0],
+    }
 
 
 def held_idle(port: int, count: int, path: str) -> list[socket.socket]:
@@ -185,8 +198,9 @@ def resources(proc: psutil.Process) -> dict[str, float]:
     return {"threads": proc.num_threads(), "rss_mib": proc.memory_info().rss / 2**20}
 
 
-def scrape_runs(name: str, proc: psutil.Process, port: int, args: Any, auth: str | None,
-                idle_path: str) -> dict[str, Any]:  # fmt: skip
+def scrape_runs(
+    name: str, proc: psutil.Process, port: int, args: Any, auth: str | None, idle_path: str
+) -> dict[str, Any]:
     url = f"http://127.0.0.1:{port}/metrics"
     print(f"  {name}: {args.connections} scrapers for {args.duration:g} s ...", flush=True)
     before = resources(proc)
@@ -204,12 +218,18 @@ def scrape_runs(name: str, proc: psutil.Process, port: int, args: Any, auth: str
     for sock in held:
         sock.close()
     return {
-        "load": load, "paced": spread, "aligned": aligned,
-        "idle_load": idle_load, "idle_open_at_end": open_at_end,
-        "threads_before": before["threads"], "threads_after_load": after["threads"],
-        "threads_with_idle": with_idle["threads"], "threads_after_idle_load": idle_after["threads"],
-        "rss_mib_before": before["rss_mib"], "rss_mib_after": idle_after["rss_mib"],
-    }  # fmt: skip
+        "load": load,
+        "paced": spread,
+        "aligned": aligned,
+        "idle_load": idle_load,
+        "idle_open_at_end": open_at_end,
+        "threads_before": before["threads"],
+        "threads_after_load": after["threads"],
+        "threads_with_idle": with_idle["threads"],
+        "threads_after_idle_load": idle_after["threads"],
+        "rss_mib_before": before["rss_mib"],
+        "rss_mib_after": idle_after["rss_mib"],
+    }
 
 
 def _basic(user: str, password: str) -> str:
@@ -258,12 +278,15 @@ def auth_abuse(port: int) -> dict[str, Any]:
         thread.join(timeout=60)
     times = sorted(t for t, _ in good)
     return {
-        "wrong_password_ms": wrong, "unknown_user_ms": unknown,
-        "flood_good_p50_ms": statistics.median(times), "flood_good_max_ms": times[-1],
+        "wrong_password_ms": wrong,
+        "unknown_user_ms": unknown,
+        "flood_good_p50_ms": statistics.median(times),
+        "flood_good_max_ms": times[-1],
         "flood_good_failed": sum(s != 200 for _, s in good),
-        "flood_401": statuses["401"], "flood_429": statuses["429"],
+        "flood_401": statuses["401"],
+        "flood_429": statuses["429"],
         "flood_other": statuses["other"],
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -301,8 +324,9 @@ def main() -> None:
             with process(argv, log, f"http://127.0.0.1:{port}/", **env) as proc:
                 time.sleep(2)  # first probe round / first connections settle
                 if credentials:  # the first authenticated scrape pays the bcrypt check
-                    requests.get(f"http://127.0.0.1:{port}/metrics",
-                                 auth=(USER, PASSWORD), timeout=30)  # fmt: skip
+                    requests.get(
+                        f"http://127.0.0.1:{port}/metrics", auth=(USER, PASSWORD), timeout=30
+                    )
                 results[name] = scrape_runs(name, proc, port, args, credentials, "/")
                 if credentials:
                     print(f"  {name}: auth abuse ...", flush=True)
@@ -312,10 +336,15 @@ def main() -> None:
 
 
 def _print(results: dict[str, Any]) -> None:
-    names = [n for n in ("edgesla", "edgesla_auth", "postgres_exporter",
-                         "postgres_exporter_auth") if n in results]  # fmt: skip
-    print(f"\n{results['connections']} concurrent scrapers, {results['duration_s']:g} s per run, "
-          f"{results['cpus']} CPUs shared with the clients")  # fmt: skip
+    names = [
+        n
+        for n in ("edgesla", "edgesla_auth", "postgres_exporter", "postgres_exporter_auth")
+        if n in results
+    ]
+    print(
+        f"\n{results['connections']} concurrent scrapers, {results['duration_s']:g} s per run, "
+        f"{results['cpus']} CPUs shared with the clients"
+    )
     header = f"{'':26}" + "".join(f"{n:>24}" for n in names)
     print(header)
 
@@ -345,13 +374,15 @@ def _print(results: dict[str, Any]) -> None:
     if abusers:
         print("\nbasic auth abuse (bcrypt cost 12)")
         print(f"{'':34}" + "".join(f"{n:>24}" for n in abusers))
-        for key, label in (("wrong_password_ms", "refuse wrong password, ms"),
-                           ("unknown_user_ms", "refuse unknown user, ms"),
-                           ("flood_good_p50_ms", "cached scrape in flood p50 ms"),
-                           ("flood_good_max_ms", "cached scrape in flood max ms"),
-                           ("flood_good_failed", "cached scrapes failed (of 50)"),
-                           ("flood_401", "flood answered 401"),
-                           ("flood_429", "flood answered 429")):  # fmt: skip
+        for key, label in (
+            ("wrong_password_ms", "refuse wrong password, ms"),
+            ("unknown_user_ms", "refuse unknown user, ms"),
+            ("flood_good_p50_ms", "cached scrape in flood p50 ms"),
+            ("flood_good_max_ms", "cached scrape in flood max ms"),
+            ("flood_good_failed", "cached scrapes failed (of 50)"),
+            ("flood_401", "flood answered 401"),
+            ("flood_429", "flood answered 429"),
+        ):
             print(f"{label:34}" + "".join(f"{results[n]['abuse'][key]:>24.1f}" for n in abusers))
 
 

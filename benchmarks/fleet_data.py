@@ -98,8 +98,10 @@ class Fleet:
         if pop not in self.troubled:
             return None, range(0), range(0), range(0)
         span = self.days * 86400
-        at = [self.start + round(span * f / self.step) * self.step
-              for f in (_RESET, _GAP, _DOWN, _STALL)]  # fmt: skip
+        at = [
+            self.start + round(span * f / self.step) * self.step
+            for f in (_RESET, _GAP, _DOWN, _STALL)
+        ]
         reset = self.k(at[0])
         gap = range(self.k(at[1]), self.k(at[1]) + _GAP_SCRAPES)
         down = range(self.k(at[2]), self.k(at[2] + _DOWN_SECONDS))
@@ -166,8 +168,10 @@ class Fleet:
                     lines.append(f'{name}{{{probe},result="failure"}} {failures} {t}\n')
                 else:
                     name = "edgesla_probe_latency_seconds_bucket"
-                    lines += [f'{name}{{{probe},le="{b}"}} {n} {t}\n'
-                              for b, n in zip(BOUNDS, buckets, strict=True)]  # fmt: skip
+                    lines += [
+                        f'{name}{{{probe},le="{b}"}} {n} {t}\n'
+                        for b, n in zip(BOUNDS, buckets, strict=True)
+                    ]
         return "".join(lines)
 
 
@@ -198,12 +202,23 @@ def backfill(fleet: Fleet, tsdb: Path, work: Path, progress: bool = True) -> dic
             if index + 1 < len(starts):
                 pending = pool.submit(write, index + 1, starts[index + 1])
             subprocess.run(
-                ["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", str(path),
-                 str(tsdb)],
-                check=True, capture_output=True,
-            )  # fmt: skip
+                [
+                    "promtool",
+                    "tsdb",
+                    "create-blocks-from",
+                    "openmetrics",
+                    "-q",
+                    str(path),
+                    str(tsdb),
+                ],
+                check=True,
+                capture_output=True,
+            )
             samples += lines
             if progress and index % max(1, len(starts) // 25) == 0:
-                print(f"  backfill {index + 1}/{len(starts)} 2-hour blocks, {samples:,} samples, "
-                      f"{time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
+                print(
+                    f"  backfill {index + 1}/{len(starts)} 2-hour blocks, {samples:,} samples, "
+                    f"{time.perf_counter() - t0:.0f} s",
+                    flush=True,
+                )
     return {"samples": samples, "seconds": round(time.perf_counter() - t0, 1)}

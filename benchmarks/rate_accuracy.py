@@ -30,19 +30,36 @@ STOCK_CLASS = {"care_lookup": "StockMongoUser", "selfcare_http": "StockHttpUser"
 
 def ours(pop_config: str, op: str, rate: float, duration: float, tmp: str) -> dict[str, Any]:
     out = Path(tmp) / f"ours-{op}-{rate:g}"
-    subprocess.run([
-        EDGESLA, "loadtest", "--config", pop_config, "--operations", op, "--arrivals", "uniform",
-        "--rate-scale", f"{rate / BASE[op]:.6f}", "--duration", f"{duration:g}s",
-        "--out", str(out),
-    ], check=False, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            EDGESLA,
+            "loadtest",
+            "--config",
+            pop_config,
+            "--operations",
+            op,
+            "--arrivals",
+            "uniform",
+            "--rate-scale",
+            f"{rate / BASE[op]:.6f}",
+            "--duration",
+            f"{duration:g}s",
+            "--out",
+            str(out),
+        ],
+        check=False,
+        capture_output=True,
+    )
     results = read_results(out)
     result = results.operations[op]
     achieved = results.achieved_rate(op)
     return {
-        "achieved": achieved, "error_pct": (achieved - rate) / rate * 100,
+        "achieved": achieved,
+        "error_pct": (achieved - rate) / rate * 100,
         "late_pct": result.late_starts / max(1, result.requests) * 100,
-        "failed": result.failed, "cpu_max": results.meta.health.max_cpu_percent,
-    }  # fmt: skip
+        "failed": result.failed,
+        "cpu_max": results.meta.health.max_cpu_percent,
+    }
 
 
 def stock(status: dict[str, Any], op: str, rate: float, duration: float, tmp: str) -> float:
@@ -50,13 +67,31 @@ def stock(status: dict[str, Any], op: str, rate: float, duration: float, tmp: st
     prefix = Path(tmp) / f"stock-{op}-{rate:g}"
     mongo = next(c for c in status["components"] if c["name"] == "mongo")
     selfcare = next(c for c in status["components"] if c["name"] == "selfcare")
-    subprocess.run([
-        *LOCUST, "-f", str(HERE / "stock_locust.py"), STOCK_CLASS[op], "--headless",
-        "-u", str(users), "-r", str(users), "-t", f"{duration:g}s", "--csv", str(prefix),
-        "--only-summary",
-    ], env=env_with(EDGESLA_BENCH_MONGO=mongo["url"], EDGESLA_BENCH_HTTP=selfcare["url"],
-                    EDGESLA_BENCH_USER_RATE=str(rate / users)),
-       check=False, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            *LOCUST,
+            "-f",
+            str(HERE / "stock_locust.py"),
+            STOCK_CLASS[op],
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{duration:g}s",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+        ],
+        env=env_with(
+            EDGESLA_BENCH_MONGO=mongo["url"],
+            EDGESLA_BENCH_HTTP=selfcare["url"],
+            EDGESLA_BENCH_USER_RATE=str(rate / users),
+        ),
+        check=False,
+        capture_output=True,
+    )
     return float(locust_row(prefix, op)["Requests/s"])
 
 
@@ -76,10 +111,13 @@ def main() -> None:
                 row["stock_achieved"] = stock(status, op, rate, args.duration, tmp)
                 row["stock_error_pct"] = (row["stock_achieved"] - rate) / rate * 100
                 table[op].append(row)
-                print(f"{op:14} target {rate:6.0f}/s  ours {row['achieved']:8.1f}/s "
-                      f"({row['error_pct']:+5.1f}%, late {row['late_pct']:4.1f}%, "
-                      f"cpu {row['cpu_max'] or 0:3.0f}%)  stock {row['stock_achieved']:8.1f}/s "
-                      f"({row['stock_error_pct']:+5.1f}%)", flush=True)  # fmt: skip
+                print(
+                    f"{op:14} target {rate:6.0f}/s  ours {row['achieved']:8.1f}/s "
+                    f"({row['error_pct']:+5.1f}%, late {row['late_pct']:4.1f}%, "
+                    f"cpu {row['cpu_max'] or 0:3.0f}%)  stock {row['stock_achieved']:8.1f}/s "
+                    f"({row['stock_error_pct']:+5.1f}%)",
+                    flush=True,
+                )
                 if abs(row["error_pct"]) <= 2 and row["late_pct"] < 1 and not row["failed"]:
                     ceiling[op] = rate
                 else:

@@ -68,12 +68,19 @@ def serve(root: Path, port: int = PORT) -> subprocess.Popen[bytes]:
     (root / "prometheus.yml").write_text("global:\n  scrape_interval: 15s\n")
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        ["prometheus", f"--config.file={root / 'prometheus.yml'}",
-         f"--storage.tsdb.path={root / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}",
-         "--storage.tsdb.retention.time=100y", "--storage.tsdb.min-block-duration=2h",
-         "--storage.tsdb.max-block-duration=2h", "--query.timeout=60m"],
-        stdout=(root / "prometheus.log").open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            "prometheus",
+            f"--config.file={root / 'prometheus.yml'}",
+            f"--storage.tsdb.path={root / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--storage.tsdb.retention.time=100y",
+            "--storage.tsdb.min-block-duration=2h",
+            "--storage.tsdb.max-block-duration=2h",
+            "--query.timeout=60m",
+        ],
+        stdout=(root / "prometheus.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         try:
@@ -109,11 +116,21 @@ def record_rollups(root: Path, fleet: Fleet, port: int = PORT) -> float:
     proc = serve(root, port)
     try:
         done = subprocess.run(
-            ["promtool", "tsdb", "create-blocks-from", "rules", f"--start={fleet.first}",
-             f"--end={fleet.last}", f"--url=http://127.0.0.1:{port}", f"--output-dir={out}",
-             str(rules)],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                "promtool",
+                "tsdb",
+                "create-blocks-from",
+                "rules",
+                f"--start={fleet.first}",
+                f"--end={fleet.last}",
+                f"--url=http://127.0.0.1:{port}",
+                f"--output-dir={out}",
+                str(rules),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     finally:
         stop(proc)
     if "error" in (done.stdout + done.stderr).lower():
@@ -169,8 +186,10 @@ def report(
     print(f"  {' '.join(argv[1:])}", flush=True)
     figures = timed(argv, root / f"report-{name}.log")
     if figures["exit_code"] not in (0, 1, 3):
-        raise RuntimeError(f"{name}: exit {figures['exit_code']}:\n"
-                           + (root / f"report-{name}.log").read_text()[:3000])  # fmt: skip
+        raise RuntimeError(
+            f"{name}: exit {figures['exit_code']}:\n"
+            + (root / f"report-{name}.log").read_text()[:3000]
+        )
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
     figures["html_mib"] = round((out / "report.html").stat().st_size / 2**20, 1)
     figures["json_mib"] = round((out / "report.json").stat().st_size / 2**20, 1)

@@ -68,8 +68,9 @@ def import_raw(fleet: Fleet, vm: str) -> int:
             body = pending.result()
             if index + 1 < len(starts):
                 pending = pool.submit(text, starts[index + 1])
-            requests.post(f"{vm}/api/v1/import/prometheus", data=body.encode(), timeout=600
-                          ).raise_for_status()  # fmt: skip
+            requests.post(
+                f"{vm}/api/v1/import/prometheus", data=body.encode(), timeout=600
+            ).raise_for_status()
             samples += body.count("\n")
     return samples
 
@@ -80,18 +81,21 @@ def copy_rollups(fleet: Fleet, vm: str) -> int:
     for hi in range(fleet.first + _DAY, fleet.last + _DAY, _DAY):
         result = requests.post(
             f"{PROMETHEUS}/api/v1/query",
-            data={"query": '{__name__=~"pop:.+"}[1d]', "time": str(hi)}, timeout=600,
-        ).json()["data"]["result"]  # fmt: skip
+            data={"query": '{__name__=~"pop:.+"}[1d]', "time": str(hi)},
+            timeout=600,
+        ).json()["data"]["result"]
         lines = [
-            json.dumps({
-                "metric": s["metric"], "values": [float(v) for _, v in s["values"]],
-                "timestamps": [round(float(t) * 1000) for t, _ in s["values"]],
-            })
+            json.dumps(
+                {
+                    "metric": s["metric"],
+                    "values": [float(v) for _, v in s["values"]],
+                    "timestamps": [round(float(t) * 1000) for t, _ in s["values"]],
+                }
+            )
             for s in result
-        ]  # fmt: skip
+        ]
         samples += sum(len(s["values"]) for s in result)
-        requests.post(f"{vm}/api/v1/import", data="\n".join(lines), timeout=600
-                      ).raise_for_status()  # fmt: skip
+        requests.post(f"{vm}/api/v1/import", data="\n".join(lines), timeout=600).raise_for_status()
     return samples
 
 
@@ -110,8 +114,9 @@ def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
     objectives = {}
     for objective in doc["objectives"]:
         if objective["evidence"]:
-            objective["evidence"] = {k: v for k, v in objective["evidence"].items()
-                                     if k != "source"}  # fmt: skip
+            objective["evidence"] = {
+                k: v for k, v in objective["evidence"].items() if k != "source"
+            }
         objectives[f"{objective['pop']}/{objective['name']}"] = objective
     return doc | {"objectives": objectives}
 
@@ -119,11 +124,17 @@ def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
 def _differences(a: Any, b: Any, path: str = "") -> list[str]:
     """Where two JSON documents differ (objectives keyed by PoP and name)."""
     if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b), key=str)
-                for d in _differences(a.get(k), b.get(k), f"{path}.{k}")]  # fmt: skip
+        return [
+            d
+            for k in sorted(set(a) | set(b), key=str)
+            for d in _differences(a.get(k), b.get(k), f"{path}.{k}")
+        ]
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
-                for d in _differences(x, y, f"{path}[{i}]")]  # fmt: skip
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in _differences(x, y, f"{path}[{i}]")
+        ]
     return [] if a == b else [f"{path}: {str(a)[:120]} | {str(b)[:120]}"]
 
 
@@ -145,8 +156,11 @@ def main() -> None:
         (root / "slo.yaml").write_text(SPEC, encoding="utf-8")
         inventory = _fleet_file(root / "fleet.yaml", [*names, "pop-silent"])
         end = datetime.fromtimestamp(fleet.start + args.days * _DAY, UTC)
-        period = (["--month", "2023-11"] if args.days == 30
-                  else ["--from", T0.isoformat(), "--to", end.isoformat()])  # fmt: skip
+        period = (
+            ["--month", "2023-11"]
+            if args.days == 30
+            else ["--from", T0.isoformat(), "--to", end.isoformat()]
+        )
         if args.tsdb:
             link_tree(args.tsdb, root / "tsdb")
         else:
@@ -155,8 +169,9 @@ def main() -> None:
             record_rollups(root, fleet, port(950))
         prom = serve(root, port(950))
         with (root / "victoriametrics.log").open("ab") as log:
-            vm_proc = subprocess.Popen(victoriametrics.command(layout), stdout=log,
-                                       stderr=subprocess.STDOUT)  # fmt: skip
+            vm_proc = subprocess.Popen(
+                victoriametrics.command(layout), stdout=log, stderr=subprocess.STDOUT
+            )
         try:
             deadline = time.monotonic() + 60
             while not victoriametrics.check(layout)[0] and time.monotonic() < deadline:
@@ -170,9 +185,12 @@ def main() -> None:
             print(f"imported {figures['import']}", flush=True)
             figures["same_samples"] = {
                 metric: [_count(PROMETHEUS, fleet, metric), _count(vm_url, fleet, metric)]
-                for metric in ("edgesla_probe_up", "edgesla_probe_latency_seconds_bucket",
-                               "pop:edgesla_probe_up_samples:min5m")
-            }  # fmt: skip
+                for metric in (
+                    "edgesla_probe_up",
+                    "edgesla_probe_latency_seconds_bucket",
+                    "pop:edgesla_probe_up_samples:min5m",
+                )
+            }
             runs: dict[str, list[dict[str, Any]]] = {"prometheus": [], "victoria_metrics": []}
             docs: dict[str, dict[str, Any]] = {}
             for round_ in range(2):

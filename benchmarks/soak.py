@@ -67,8 +67,9 @@ class Soak:
         self.state_dir = status["state_dir"]
         self.exporter = psutil.Process(component(status, "exporter")["pid"])
         self.exporter_url = component(status, "exporter")["url"]
-        self.pg_ports = [int(component(status, n)["address"].rpartition(":")[2])
-                         for n in ("pg-a", "pg-b")]  # fmt: skip
+        self.pg_ports = [
+            int(component(status, n)["address"].rpartition(":")[2]) for n in ("pg-a", "pg-b")
+        ]
 
     # --- faults ----------------------------------------------------------------------------
 
@@ -76,8 +77,11 @@ class Soak:
         """`edgesla stack ARGS` on the soak's stack; its stdout."""
         result = subprocess.run(
             [EDGESLA, "stack", *args, "--state-dir", self.state_dir],
-            capture_output=True, text=True, timeout=180, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
         if result.returncode not in (0, 1):  # 1: runs, not healthy yet (waited for below)
             raise RuntimeError(f"edgesla stack {' '.join(args)}: {result.stderr.strip()}")
         return result.stdout
@@ -116,8 +120,10 @@ class Soak:
     def pg_sessions(self) -> int:
         total = 0
         for port in self.pg_ports:
-            dsn = (f"host=127.0.0.1 port={port} dbname=postgres user=postgres "
-                   "application_name=edgesla-soak connect_timeout=5")  # fmt: skip
+            dsn = (
+                f"host=127.0.0.1 port={port} dbname=postgres user=postgres "
+                "application_name=edgesla-soak connect_timeout=5"
+            )
             with psycopg.connect(dsn, autocommit=True) as conn:
                 row = conn.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
@@ -145,8 +151,11 @@ class Soak:
         """Targets the scrape shows down (every target when the scrape itself failed)."""
         if not scrape.samples:
             return ["(scrape failed)"]
-        return [dict(keys)[conv.LABEL_TARGET] for (name, keys), v in scrape.samples.items()
-                if name == conv.PROBE_UP and v != 1.0]  # fmt: skip
+        return [
+            dict(keys)[conv.LABEL_TARGET]
+            for (name, keys), v in scrape.samples.items()
+            if name == conv.PROBE_UP and v != 1.0
+        ]
 
 
 def _wait(check: Callable[[], bool], timeout: float) -> bool:
@@ -180,10 +189,15 @@ def main() -> None:
     parser.add_argument("--freeze", type=float, default=8.0, help="seconds pg-b stays frozen")
     parser.add_argument("--partition", type=float, default=8.0, help="seconds the link is cut")
     parser.add_argument("--hold", type=float, default=3.0, help="seconds etcd2 stays stopped")
-    parser.add_argument("--recover", type=float, default=60.0,
-                        help="longest wait for every target up after a fault")  # fmt: skip
-    parser.add_argument("--settle", type=float, default=90.0,
-                        help="idle seconds after the last cycle, then one more sample")  # fmt: skip
+    parser.add_argument(
+        "--recover", type=float, default=60.0, help="longest wait for every target up after a fault"
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=90.0,
+        help="idle seconds after the last cycle, then one more sample",
+    )
     args = parser.parse_args()
     notes = []
     with _stack(args) as status:
@@ -203,8 +217,9 @@ def main() -> None:
         samples: list[dict[str, Any]] = []
         seen_down: dict[str, Counter[str]] = {k: Counter() for k in kinds}
         with Scraper(soak.exporter_url + "/metrics", [conv.PROBE_UP], interval=0.5) as scraper:
-            if not _wait(lambda: bool(scraper.scrapes) and soak.all_up(scraper.scrapes[-1]),
-                         args.recover):  # fmt: skip
+            if not _wait(
+                lambda: bool(scraper.scrapes) and soak.all_up(scraper.scrapes[-1]), args.recover
+            ):
                 raise SystemExit("the exporter never showed every target up; is the stack ok?")
             started = time.monotonic()
             total = len(kinds) + args.cycles
@@ -229,10 +244,13 @@ def main() -> None:
                 label = (
                     "warm-up" if cycle < len(kinds) else f"{cycle - len(kinds) + 1}/{args.cycles}"
                 )
-                print(f"{label:>8} {kind:<10} fault {end - begin:5.1f} s  back {back - end:5.1f} s"
-                      f"  threads {sample['threads']} fds {sample['fds']} rss "
-                      f"{sample['rss_mib']:.1f} MiB tcp {sample['tcp_connections']} "
-                      f"pg {sample['pg_sessions']}", flush=True)  # fmt: skip
+                print(
+                    f"{label:>8} {kind:<10} fault {end - begin:5.1f} s  back {back - end:5.1f} s"
+                    f"  threads {sample['threads']} fds {sample['fds']} rss "
+                    f"{sample['rss_mib']:.1f} MiB tcp {sample['tcp_connections']} "
+                    f"pg {sample['pg_sessions']}",
+                    flush=True,
+                )
             elapsed = time.monotonic() - started
             print(f"idle for {args.settle:g} s, then a last sample …", flush=True)
             time.sleep(args.settle)
@@ -245,14 +263,21 @@ def main() -> None:
     # same kind of fault as the last cycle, second half: the trend without the per-fault sawtooth
     half = [s for s in counted[len(counted) // 2 :] if s["kind"] == final["kind"]]
     growth = {
-        m: {"baseline": baseline[m], "final": final[m],
+        m: {
+            "baseline": baseline[m],
+            "final": final[m],
             "growth": round(final[m] - baseline[m], 2),
-            "settled": settled[m], "settled_growth": round(settled[m] - baseline[m], 2),
-            "min": min(s[m] for s in counted), "max": max(s[m] for s in counted),
-            "slope_per_100_cycles_second_half": round(100 * float(numpy.polyfit(
-                [s["cycle"] for s in half], [s[m] for s in half], 1)[0]), 2)}
+            "settled": settled[m],
+            "settled_growth": round(settled[m] - baseline[m], 2),
+            "min": min(s[m] for s in counted),
+            "max": max(s[m] for s in counted),
+            "slope_per_100_cycles_second_half": round(
+                100 * float(numpy.polyfit([s["cycle"] for s in half], [s[m] for s in half], 1)[0]),
+                2,
+            ),
+        }
         for m in measured
-    }  # fmt: skip
+    }
     faults_summary = {
         k: {
             "cycles": len(v["recovery_s"]),
@@ -274,20 +299,28 @@ def main() -> None:
         "samples": samples,
     }  # fmt: skip
     print(f"\n{args.cycles} fault cycles in {elapsed / 60:.1f} min ({', '.join(kinds)} in turn)")
-    print(f"{'exporter':<18}{'baseline':>9}{'final':>9}{'growth':>8}{'min':>8}{'max':>8}"
-          f"{'settled':>9}{'growth':>8}{'trend/100 (2nd half)':>22}")  # fmt: skip
+    print(
+        f"{'exporter':<18}{'baseline':>9}{'final':>9}{'growth':>8}{'min':>8}{'max':>8}"
+        f"{'settled':>9}{'growth':>8}{'trend/100 (2nd half)':>22}"
+    )
     for m in measured:
         g = growth[m]
-        print(f"{m:<18}{g['baseline']:>9}{g['final']:>9}{g['growth']:>8}{g['min']:>8}"
-              f"{g['max']:>8}{g['settled']:>9}{g['settled_growth']:>8}"
-              f"{g['slope_per_100_cycles_second_half']:>22}")  # fmt: skip
-    print(f"\n{'fault':<11}{'cycles':>7}{'showed down':>13}{'back p50':>10}{'back max':>10}"
-          f"{'/metrics p50':>14}{'p99':>9}{'max':>9}")  # fmt: skip
+        print(
+            f"{m:<18}{g['baseline']:>9}{g['final']:>9}{g['growth']:>8}{g['min']:>8}"
+            f"{g['max']:>8}{g['settled']:>9}{g['settled_growth']:>8}"
+            f"{g['slope_per_100_cycles_second_half']:>22}"
+        )
+    print(
+        f"\n{'fault':<11}{'cycles':>7}{'showed down':>13}{'back p50':>10}{'back max':>10}"
+        f"{'/metrics p50':>14}{'p99':>9}{'max':>9}"
+    )
     for k, f in faults_summary.items():
         back = f["all_up_again_s"]
-        print(f"{k:<11}{f['cycles']:>7}{f['exporter_showed_a_target_down']:>13}"
-              f"{back['p50']!s:>9}s{back['max']!s:>9}s{f['metrics_p50_ms']:>12}ms"
-              f"{f['metrics_p99_ms']:>7}ms{f['metrics_max_ms']:>7}ms")  # fmt: skip
+        print(
+            f"{k:<11}{f['cycles']:>7}{f['exporter_showed_a_target_down']:>13}"
+            f"{back['p50']!s:>9}s{back['max']!s:>9}s{f['metrics_p50_ms']:>12}ms"
+            f"{f['metrics_p99_ms']:>7}ms{f['metrics_max_ms']:>7}ms"
+        )
     for k, f in faults_summary.items():
         print(f"{k}: targets seen down (cycles): {f['targets_seen_down'] or 'none'}")
     for note in notes:

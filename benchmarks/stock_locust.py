@@ -31,10 +31,13 @@ class StockMongoUser(User):
         started = time.perf_counter()
         docs = self.client.edge.subscribers.find({"subscriber.id": random.choice(IDS)}).to_list()
         self.environment.events.request.fire(
-            request_type="mongodb", name="care_lookup",
-            response_time=(time.perf_counter() - started) * 1000, response_length=len(docs),
-            exception=None, context={},
-        )  # fmt: skip
+            request_type="mongodb",
+            name="care_lookup",
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=len(docs),
+            exception=None,
+            context={},
+        )
 
 
 class StockHttpUser(FastHttpUser):

@@ -42,9 +42,9 @@ _LANDING = """<html><head><title>edgesla exporter</title></head><body>
 <p>Targets: {targets}</p><p>Probe one now: /probe?target=NAME</p></body></html>"""
 
 
-def _reply(start: StartResponse, status: str, body: bytes, ctype: str = "text/plain") -> (
-    list[bytes]
-):  # fmt: skip
+def _reply(
+    start: StartResponse, status: str, body: bytes, ctype: str = "text/plain"
+) -> list[bytes]:
     start(status, [("Content-Type", ctype), ("Content-Length", str(len(body)))])
     return [body]
 
@@ -80,8 +80,10 @@ def make_app(
     def app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
         if path not in _OPEN and not current().allows(environ.get("HTTP_AUTHORIZATION")):
-            start("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="edgesla"'),
-                                       ("Content-Type", "text/plain")])  # fmt: skip
+            start(
+                "401 Unauthorized",
+                [("WWW-Authenticate", 'Basic realm="edgesla"'), ("Content-Type", "text/plain")],
+            )
             return [b"Unauthorized\n"]
         if path == telemetry_path:
             exporter.metrics.scrapes.labels(exporter.config.pop, exporter.config.region).inc()
@@ -102,8 +104,9 @@ def make_app(
             refused = reload("POST /-/reload")
             if refused is None:
                 return _reply(start, "200 OK", b"OK\n")
-            return _reply(start, "500 Internal Server Error",
-                          f"failed to reload config: {refused}\n".encode())  # fmt: skip
+            return _reply(
+                start, "500 Internal Server Error", f"failed to reload config: {refused}\n".encode()
+            )
         if path == "/":
             names = ", ".join(sorted(exporter.targets))
             page = _LANDING.format(pop=exporter.config.pop, targets=names, path=telemetry_path)
@@ -113,9 +116,9 @@ def make_app(
     return app
 
 
-def _render(registry: CollectorRegistry, environ: dict[str, Any], start: StartResponse) -> (
-    list[bytes]
-):  # fmt: skip
+def _render(
+    registry: CollectorRegistry, environ: dict[str, Any], start: StartResponse
+) -> list[bytes]:
     encoder, content_type = choose_encoder(environ.get("HTTP_ACCEPT", ""))
     return _reply(start, "200 OK", encoder(registry), content_type)
 
@@ -124,22 +127,30 @@ def _probe(exporter: Exporter, environ: dict[str, Any], start: StartResponse) ->
     names = parse_qs(environ.get("QUERY_STRING", "")).get("target", [])
     if len(names) != 1 or names[0] not in exporter.targets:
         known = ", ".join(sorted(exporter.targets))
-        return _reply(start, "400 Bad Request",
-                      f"give one target=NAME; known targets: {known}\n".encode())  # fmt: skip
+        return _reply(
+            start, "400 Bad Request", f"give one target=NAME; known targets: {known}\n".encode()
+        )
     timeout = None
     header = environ.get("HTTP_X_PROMETHEUS_SCRAPE_TIMEOUT_SECONDS")
     if header:
         try:
             timeout = max(float(header) - SCRAPE_TIMEOUT_OFFSET, 0.1)
         except ValueError:
-            return _reply(start, "400 Bad Request",
-                          b"X-Prometheus-Scrape-Timeout-Seconds is not a number\n")  # fmt: skip
+            return _reply(
+                start, "400 Bad Request", b"X-Prometheus-Scrape-Timeout-Seconds is not a number\n"
+            )
     try:
         registry = _probe_registry(exporter, names[0], timeout)
     except Busy as exc:
         exporter.metrics.probe_rejected.labels(exporter.config.pop, exporter.config.region).inc()
         body = f"busy, try again: {exc}; or raise --max-concurrency\n".encode()
-        start("503 Service Unavailable", [("Content-Type", "text/plain"), ("Retry-After", "1"),
-                                          ("Content-Length", str(len(body)))])  # fmt: skip
+        start(
+            "503 Service Unavailable",
+            [
+                ("Content-Type", "text/plain"),
+                ("Retry-After", "1"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
         return [body]
     return _render(registry, environ, start)

@@ -104,8 +104,10 @@ class DutyLog:
         if result.success:
             if self._since is None:
                 return None
-            message = (f"{self.what}: recovered after {now - self._since:.0f}s "
-                       f"({self._failures} failed runs)")  # fmt: skip
+            message = (
+                f"{self.what}: recovered after {now - self._since:.0f}s "
+                f"({self._failures} failed runs)"
+            )
             self._since, self._failures = None, 0
             return logging.INFO, message
         self._failures += 1
@@ -333,8 +335,9 @@ class Exporter:
     def _settled(self, run: Run, outcome: Outcome) -> None:
         """The outcome that counts for a scheduled run (a duty's or the probe's)."""
         if not self._current(run.target):
-            log.debug("target %s: result of a run under the previous config discarded",
-                      run.target.name)  # fmt: skip
+            log.debug(
+                "target %s: result of a run under the previous config discarded", run.target.name
+            )
             return
         if run.duty != PROBE:
             self._duty_result(run.target, run.duty, outcome.result)
@@ -393,8 +396,7 @@ class Exporter:
             for duty, fn, _, _ in (self._duties(target) if duties_first else ())
         ]
         not_after = time.monotonic() + budget
-        run = Run(target, PROBE, self._probers[target.prober], own,
-                  not_after=not_after)  # fmt: skip
+        run = Run(target, PROBE, self._probers[target.prober], own, not_after=not_after)
         outcome = self.runner.run_now(run, wait=budget / 2)
         result = outcome.result
         for seen in duties:  # the probe's verdict stands; the duty adds what it saw

@@ -34,65 +34,90 @@ class FrameworkMetrics:
     def __init__(self, registry: CollectorRegistry, pop: str, region: str) -> None:
         labels = list(conv.COMMON_LABELS)
         self._pop, self._region = pop, region
-        self.up = Gauge(conv.PROBE_UP, "1 when the target's last probe succeeded, else 0.",
-                        labels, registry=registry)  # fmt: skip
+        self.up = Gauge(
+            conv.PROBE_UP,
+            "1 when the target's last probe succeeded, else 0.",
+            labels,
+            registry=registry,
+        )
         self.results = Counter(
-            conv.PROBE_RESULTS_TOTAL, "Probe runs by result (success or failure).",
-            [*labels, conv.LABEL_RESULT], registry=registry,
-        )  # fmt: skip
+            conv.PROBE_RESULTS_TOTAL,
+            "Probe runs by result (success or failure).",
+            [*labels, conv.LABEL_RESULT],
+            registry=registry,
+        )
         self.failures = Counter(
-            conv.PROBE_FAILURES_TOTAL, "Failed probe runs by reason.",
-            [*labels, conv.LABEL_REASON], registry=registry,
-        )  # fmt: skip
+            conv.PROBE_FAILURES_TOTAL,
+            "Failed probe runs by reason.",
+            [*labels, conv.LABEL_REASON],
+            registry=registry,
+        )
         self.reason = Gauge(
             conv.PROBE_FAILURE_REASON,
             "1 for the reason of the target's current failure, 0 for the other reasons.",
-            [*labels, conv.LABEL_REASON], registry=registry,
-        )  # fmt: skip
+            [*labels, conv.LABEL_REASON],
+            registry=registry,
+        )
         self.latency = Histogram(
-            conv.PROBE_LATENCY_SECONDS, "Latency of the probed operation (query, request).",
-            labels, buckets=conv.LATENCY_BUCKETS_SECONDS, registry=registry,
-        )  # fmt: skip
+            conv.PROBE_LATENCY_SECONDS,
+            "Latency of the probed operation (query, request).",
+            labels,
+            buckets=conv.LATENCY_BUCKETS_SECONDS,
+            registry=registry,
+        )
         self.last_success = Gauge(
             conv.PROBE_LAST_SUCCESS_TIMESTAMP,
             "Unix time of the target's last successful probe (0: none yet).",
-            labels, registry=registry,
-        )  # fmt: skip
-        self.last_run = Gauge(conv.PROBE_LAST_RUN_TIMESTAMP,
-                              "Unix time the target's last probe finished.", labels,
-                              registry=registry)  # fmt: skip
+            labels,
+            registry=registry,
+        )
+        self.last_run = Gauge(
+            conv.PROBE_LAST_RUN_TIMESTAMP,
+            "Unix time the target's last probe finished.",
+            labels,
+            registry=registry,
+        )
         self.interval = Gauge(
             conv.PROBE_INTERVAL_SECONDS,
             "The target's probe interval as configured (its own, else its kind's default: "
             "1 s for etcd and kube_apiserver): the resolution its counters are collected at.",
-            labels, registry=registry,
-        )  # fmt: skip
+            labels,
+            registry=registry,
+        )
         self.run_duration = Gauge(
             conv.PROBE_RUN_DURATION_SECONDS,
             "Wall time of the target's last probe run, including connecting.",
-            labels, registry=registry,
-        )  # fmt: skip
+            labels,
+            registry=registry,
+        )
         self.overruns = Counter(
             conv.PROBE_OVERRUNS_TOTAL,
             "Scheduled probe runs skipped because the previous run of the target was still "
             "going (timeout too close to the interval, or too little concurrency).",
-            labels, registry=registry,
-        )  # fmt: skip
+            labels,
+            registry=registry,
+        )
         self.deadline_exceeded = Counter(
             conv.PROBE_DEADLINE_EXCEEDED_TOTAL,
             "Probe runs the exporter recorded as a timeout at their deadline because the "
             "prober had not returned (each is also a failure with reason timeout).",
-            labels, registry=registry,
-        )  # fmt: skip
+            labels,
+            registry=registry,
+        )
         pop_labels = [conv.LABEL_POP, conv.LABEL_REGION]
-        self.scrapes = Counter(conv.EXPORTER_SCRAPES_TOTAL, "Scrapes of /metrics served.",
-                               pop_labels, registry=registry)  # fmt: skip
+        self.scrapes = Counter(
+            conv.EXPORTER_SCRAPES_TOTAL,
+            "Scrapes of /metrics served.",
+            pop_labels,
+            registry=registry,
+        )
         self.scrapes.labels(pop, region)
         self.probe_rejected = Counter(
             conv.EXPORTER_PROBE_REJECTED_TOTAL,
             "/probe requests answered 503: no probe run place freed within half their budget.",
-            pop_labels, registry=registry,
-        )  # fmt: skip
+            pop_labels,
+            registry=registry,
+        )
         self.probe_rejected.labels(pop, region)
         self._registry = registry
 
@@ -139,8 +164,16 @@ class FrameworkMetrics:
             for value in values:
                 with contextlib.suppress(KeyError):
                     metric.remove(*key, value)
-        for plain in (self.up, self.latency, self.last_success, self.last_run, self.run_duration,
-                      self.overruns, self.deadline_exceeded, self.interval):  # fmt: skip
+        for plain in (
+            self.up,
+            self.latency,
+            self.last_success,
+            self.last_run,
+            self.run_duration,
+            self.overruns,
+            self.deadline_exceeded,
+            self.interval,
+        ):
             with contextlib.suppress(KeyError):
                 plain.remove(*key)
 

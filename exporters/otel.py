@@ -67,10 +67,9 @@ def make_tracing(
         return Tracing(trace.NoOpTracer())
     provider = TracerProvider(
         resource=Resource.create(
-            {"service.name": "edgesla-exporter", "service.version": __version__,
-             "edgesla.pop": pop}
+            {"service.name": "edgesla-exporter", "service.version": __version__, "edgesla.pop": pop}
         )
-    )  # fmt: skip
+    )
     if processor is None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

@@ -62,8 +62,9 @@ class Reloader:
         self.successful = True
         self.success_time = time.time()
         self.failure: str | None = None  # one of REASONS
-        self.collector: Collector = _ReloadCollector(self, exporter.config.pop,
-                                                     exporter.config.region)  # fmt: skip
+        self.collector: Collector = _ReloadCollector(
+            self, exporter.config.pop, exporter.config.region
+        )
 
     def reload(self, trigger: str) -> str | None:
         """Reload now; None when the new config runs, else the reason it was refused."""
@@ -78,21 +79,34 @@ class Reloader:
                 added, changed, removed = self._exporter.reload(config)
             except ConfigError as exc:
                 self.successful, self.failure = False, reason
-                log.error("config reload (%s) refused, the previous config keeps running: %s",
-                          trigger, exc)  # fmt: skip
+                log.error(
+                    "config reload (%s) refused, the previous config keeps running: %s",
+                    trigger,
+                    exc,
+                )
                 return str(exc)
             except Exception as exc:  # a bug: refuse the reload, keep the exporter running
                 self.successful, self.failure = False, reason
-                log.exception("config reload (%s) failed, the previous config keeps running",
-                              trigger)  # fmt: skip
+                log.exception(
+                    "config reload (%s) failed, the previous config keeps running", trigger
+                )
                 return f"{type(exc).__name__}: {exc}"
             self.successful, self.failure, self.success_time = True, None, time.time()
-        log.info("config reloaded (%s) from %s: %d targets; added: %s; changed: %s; removed: %s",
-                 trigger, self._path, len(config.targets), ", ".join(added) or "none",
-                 ", ".join(changed) or "none", ", ".join(removed) or "none")  # fmt: skip
+        log.info(
+            "config reloaded (%s) from %s: %d targets; added: %s; changed: %s; removed: %s",
+            trigger,
+            self._path,
+            len(config.targets),
+            ", ".join(added) or "none",
+            ", ".join(changed) or "none",
+            ", ".join(removed) or "none",
+        )
         if config.exporter != serving:
-            log.warning("config reload (%s): the exporter: settings (listen, max_concurrency) "
-                        "changed; they take effect at the next start", trigger)  # fmt: skip
+            log.warning(
+                "config reload (%s): the exporter: settings (listen, max_concurrency) "
+                "changed; they take effect at the next start",
+                trigger,
+            )
         return None
 
 
@@ -102,14 +116,19 @@ class _ReloadCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         r, names = self._reloader, [conv.LABEL_POP, conv.LABEL_REGION]
-        ok = GaugeMetricFamily(conv.EXPORTER_CONFIG_LAST_RELOAD_SUCCESSFUL,
-                               "1 when the last config reload (or the start) succeeded, 0 when "
-                               "the last reload was refused.", labels=names)  # fmt: skip
+        ok = GaugeMetricFamily(
+            conv.EXPORTER_CONFIG_LAST_RELOAD_SUCCESSFUL,
+            "1 when the last config reload (or the start) succeeded, 0 when "
+            "the last reload was refused.",
+            labels=names,
+        )
         ok.add_metric(self._labels, 1.0 if r.successful else 0.0)
         yield ok
-        when = GaugeMetricFamily(conv.EXPORTER_CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP,
-                                 "Unix time of the last successful config reload, or of the "
-                                 "start.", labels=names)  # fmt: skip
+        when = GaugeMetricFamily(
+            conv.EXPORTER_CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP,
+            "Unix time of the last successful config reload, or of the start.",
+            labels=names,
+        )
         when.add_metric(self._labels, r.success_time)
         yield when
         why = GaugeMetricFamily(

@@ -181,8 +181,9 @@ class Runner:
         run.started = time.monotonic()
         if run.not_after is not None:  # what is left of the budget, to the millisecond
             run.timeout = max(min(run.timeout, round(run.not_after - run.started, 3)), 0.001)
-        run._alarm = self._alarms.at(run.started + run.timeout + self.grace,
-                                     lambda: self._expire(run))  # fmt: skip
+        run._alarm = self._alarms.at(
+            run.started + run.timeout + self.grace, lambda: self._expire(run)
+        )
         name = f"probe {run.target.name} {run.duty}"
         try:
             threading.Thread(target=self._work, args=(run,), name=name, daemon=True).start()
@@ -228,8 +229,13 @@ class Runner:
             run.on_outcome(run, run.outcome)
             run.done.set()
         else:
-            log.debug("target %s: %s result after %.2fs discarded (recorded as a timeout): %s",
-                      run.target.name, run.duty, seconds, result.detail)  # fmt: skip
+            log.debug(
+                "target %s: %s result after %.2fs discarded (recorded as a timeout): %s",
+                run.target.name,
+                run.duty,
+                seconds,
+                result.detail,
+            )
         for start in starts:
             self._start(start)
         return run.outcome
@@ -258,8 +264,11 @@ class Runner:
             else:
                 self.limit_reached += 1
                 starts = []
-        log.info("target %s: %s run cut off at its deadline; its thread is abandoned",
-                 run.target.name, run.duty)  # fmt: skip
+        log.info(
+            "target %s: %s run cut off at its deadline; its thread is abandoned",
+            run.target.name,
+            run.duty,
+        )
         run.on_outcome(run, run.outcome)
         run.done.set()
         for start in starts:

@@ -49,8 +49,9 @@ class SampleCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         with self._lock:
-            latest = sorted(self._latest.items(), key=lambda kv: (kv[0][0], kv[0][1] != PROBE_SLOT,
-                                                                  kv[0][1]))  # fmt: skip
+            latest = sorted(
+                self._latest.items(), key=lambda kv: (kv[0][0], kv[0][1] != PROBE_SLOT, kv[0][1])
+            )
         by_name: dict[str, list[tuple[TargetLabels, dict[str, str], float, str]]] = defaultdict(
             list
         )

@@ -185,8 +185,11 @@ class _Connection(HTTPConnection):
         finally:
             timed.deadline = None
         if timed.expired:
-            log.info("request from %s not complete within %gs: closed (408)",
-                     self.remote_addr, self.server.limits.header_timeout)  # fmt: skip
+            log.info(
+                "request from %s not complete within %gs: closed (408)",
+                self.remote_addr,
+                self.server.limits.header_timeout,
+            )
         return keep
 
     def _handshake(self, deadline: float) -> bool:
@@ -199,12 +202,14 @@ class _Connection(HTTPConnection):
                 # the raw socket under the TLS one: tell a plain-HTTP client what happened
                 with contextlib.suppress(OSError):
                     socket.socket.sendall(sock, _PLAIN_HTTP_TO_TLS)
-            log.warning("TLS handshake with %s failed: %s", self.remote_addr,
-                        exc.reason or exc)  # fmt: skip
+            log.warning("TLS handshake with %s failed: %s", self.remote_addr, exc.reason or exc)
             return False
         except TimeoutError:
-            log.info("TLS handshake with %s not complete within %gs: closed",
-                     self.remote_addr, self.server.limits.header_timeout)  # fmt: skip
+            log.info(
+                "TLS handshake with %s not complete within %gs: closed",
+                self.remote_addr,
+                self.server.limits.header_timeout,
+            )
             return False
         except OSError as exc:
             log.debug("TLS handshake with %s: %s", self.remote_addr, exc)
@@ -223,14 +228,22 @@ class Server(wsgi.Server):
     ConnectionClass = _Connection
 
     def __init__(
-        self, bind: tuple[str, int], app: WsgiApp, limits: Limits,
+        self,
+        bind: tuple[str, int],
+        app: WsgiApp,
+        limits: Limits,
         tls: Tls | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(
-            bind, app, numthreads=limits.threads, max=limits.threads,
-            request_queue_size=limits.backlog, timeout=limits.idle_timeout,  # type: ignore[arg-type]
-            shutdown_timeout=2, server_name="edgesla",
-        )  # fmt: skip
+            bind,
+            app,
+            numthreads=limits.threads,
+            max=limits.threads,
+            request_queue_size=limits.backlog,
+            timeout=limits.idle_timeout,  # type: ignore[arg-type]
+            shutdown_timeout=2,
+            server_name="edgesla",
+        )
         self.limits = limits
         self.max_request_header_size = limits.max_header_bytes
         self.max_request_body_size = limits.max_body_bytes
@@ -305,18 +318,22 @@ def _with_busy_answer(app: WsgiApp) -> WsgiApp:
             return app(environ, start)
         except HashingBusy as busy:
             body = f"{busy}\n".encode()
-            start("429 Too Many Requests", [
-                ("Content-Type", "text/plain"), ("Content-Length", str(len(body))),
-                ("Retry-After", "1"),
-            ])  # fmt: skip
+            start(
+                "429 Too Many Requests",
+                [
+                    ("Content-Type", "text/plain"),
+                    ("Content-Length", str(len(body))),
+                    ("Retry-After", "1"),
+                ],
+            )
             return [body]
 
     return guarded
 
 
-def serve(app: WsgiApp, listen: str, tls: Tls | None = None, limits: Limits | None = None) -> (
-    Server
-):  # fmt: skip
+def serve(
+    app: WsgiApp, listen: str, tls: Tls | None = None, limits: Limits | None = None
+) -> Server:
     """Bind and serve in a background thread; ConfigError when the address cannot be bound.
 
     Stop with ``server.stop()``.

@@ -30,9 +30,12 @@ from edgesla.yamlfile import read_yaml
 __all__ = ["HashingBusy", "WebConfig", "load_web_config"]
 
 ClientAuth = Literal[
-    "NoClientCert", "RequestClientCert", "RequireAnyClientCert",
-    "VerifyClientCertIfGiven", "RequireAndVerifyClientCert",
-]  # fmt: skip
+    "NoClientCert",
+    "RequestClientCert",
+    "RequireAnyClientCert",
+    "VerifyClientCertIfGiven",
+    "RequireAndVerifyClientCert",
+]
 _VERIFY = {
     "NoClientCert": ssl.CERT_NONE,
     "RequestClientCert": ssl.CERT_OPTIONAL,
@@ -115,10 +118,9 @@ def load_web_config(path: Path) -> WebConfig:
     tls = config.tls_server_config
     if tls is not None:
         base = path.parent
-        tls = tls.model_copy(update={
-            k: _resolve(getattr(tls, k), base) or getattr(tls, k)
-            for k in _TLS_FILES
-        })  # fmt: skip
+        tls = tls.model_copy(
+            update={k: _resolve(getattr(tls, k), base) or getattr(tls, k) for k in _TLS_FILES}
+        )
         config = config.model_copy(update={"tls_server_config": tls})
         for key in _TLS_FILES:
             _check_readable(path, key, getattr(tls, key))

@@ -109,8 +109,12 @@ class WebConfigFile:
         self._config, self._context, self.successful = config, context, True
         self._seen = _signature(_files(self.path, config))
         users = len(config.basic_auth_users)
-        log.info("web config %s read again: TLS %s, %d basic-auth users", self.path,
-                 "on" if self.tls else "off", users)  # fmt: skip
+        log.info(
+            "web config %s read again: TLS %s, %d basic-auth users",
+            self.path,
+            "on" if self.tls else "off",
+            users,
+        )
 
     def collector(self, pop: str, region: str) -> Collector:
         """The re-read's success and the current users' auth counters (labels pop, region)."""

@@ -82,11 +82,18 @@ def _plan(rows: Sequence[str], nodes: Sequence[str], settings: ConflictSettings)
     return writes
 
 
-def _writer(master: Master, writes: Sequence[Write], rate: float, run: ConflictRun,
-            lock: threading.Lock, t0: float) -> None:  # fmt: skip
+def _writer(
+    master: Master,
+    writes: Sequence[Write],
+    rate: float,
+    run: ConflictRun,
+    lock: threading.Lock,
+    t0: float,
+) -> None:
     try:
-        conn = psycopg.connect(master.dsn, autocommit=True, connect_timeout=5,
-                               application_name="edgesla-conflict")  # fmt: skip
+        conn = psycopg.connect(
+            master.dsn, autocommit=True, connect_timeout=5, application_name="edgesla-conflict"
+        )
     except psycopg.Error as exc:
         with lock:
             run.failed += [(w, f"{master.name}: cannot connect: {exc}") for w in writes]

@@ -70,9 +70,9 @@ def newest_writes(run: ConflictRun) -> dict[str, Write]:
     return newest
 
 
-def _agreed(masters: Sequence[Master], rows: Sequence[str], settle: float) -> tuple[
-    dict[str, dict[str, RowState]], float | None
-]:  # fmt: skip
+def _agreed(
+    masters: Sequence[Master], rows: Sequence[str], settle: float
+) -> tuple[dict[str, dict[str, RowState]], float | None]:
     """Every master's hot rows, read until they agree or ``settle`` runs out."""
     start = time.monotonic()
     while True:
@@ -128,5 +128,9 @@ def check_conflict(
 
 def counts(run: ConflictRun) -> Mapping[str, int]:
     """planned = applied + refused + failed, checked by the caller."""
-    return {"planned": len(run.planned), "applied": len(run.applied),
-            "refused": len(run.refused), "failed": len(run.failed)}  # fmt: skip
+    return {
+        "planned": len(run.planned),
+        "applied": len(run.applied),
+        "refused": len(run.refused),
+        "failed": len(run.failed),
+    }

@@ -106,8 +106,15 @@ def evaluate(
             checks.append(Check(name, "p99", p99, objective.p99, ok))
         if objective.max_error_ratio is not None:
             ratio = op.error_ratio or 0.0
-            checks.append(Check(name, "error_ratio", ratio, objective.max_error_ratio,
-                                ratio <= objective.max_error_ratio))  # fmt: skip
+            checks.append(
+                Check(
+                    name,
+                    "error_ratio",
+                    ratio,
+                    objective.max_error_ratio,
+                    ratio <= objective.max_error_ratio,
+                )
+            )
     if requests == 0:
         return Verdict(exitcodes.INCONCLUSIVE, (), "no requests were made: nothing to judge")
     broken = [c for c in checks if not c.ok]

@@ -277,10 +277,14 @@ def _midpoints_us() -> Any:
     if not _MIDPOINTS:
         hdr = _new_hdr()
         values = [hdr.get_value_from_index(i) for i in range(hdr.counts_len)]
-        _MIDPOINTS.append(numpy.array([
-            (hdr.get_lowest_equivalent_value(v) + hdr.get_highest_equivalent_value(v)) / 2
-            for v in values
-        ]))  # fmt: skip
+        _MIDPOINTS.append(
+            numpy.array(
+                [
+                    (hdr.get_lowest_equivalent_value(v) + hdr.get_highest_equivalent_value(v)) / 2
+                    for v in values
+                ]
+            )
+        )
     return _MIDPOINTS[0]
 
 

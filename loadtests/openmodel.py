@@ -45,9 +45,9 @@ class Arrival:
     operation: str
 
 
-def peak_rates(rates: RateFn, duration: float, operations: Sequence[str], steps: int = 2000) -> (
-    float
-):  # fmt: skip
+def peak_rates(
+    rates: RateFn, duration: float, operations: Sequence[str], steps: int = 2000
+) -> float:
     """The highest total rate of ``operations`` over the run (sampled finely), for thinning."""
     peak = 0.0
     for i in range(steps + 1):

@@ -107,8 +107,11 @@ def conclude(run: LoadTestRun, stream: TextIO = sys.stderr) -> int:
         verdict = evaluate(load_gate(Path(options.slo), OPERATIONS), results, health)
         for check in verdict.checks:
             state = "ok    " if check.ok else "BROKEN"
-            _say(stream, f"gate {state} {check.operation:<14} {check.what:<11} measured "
-                         f"{check.measured} limit {check.limit}")  # fmt: skip
+            _say(
+                stream,
+                f"gate {state} {check.operation:<14} {check.what:<11} measured "
+                f"{check.measured} limit {check.limit}",
+            )
         _say(stream, f"gate verdict: {verdict.reason} (exit {verdict.code})")
         code = verdict.code
     if not accounting.complete:
@@ -119,17 +122,24 @@ def conclude(run: LoadTestRun, stream: TextIO = sys.stderr) -> int:
     if options.results_dir:
         started = run.started_at or datetime.now(UTC)
         meta = RunMeta(
-            profile=options.load_profile, target_rates=run.plan.target_rates,
-            duration_seconds=run.plan.duration, started_at=started,
+            profile=options.load_profile,
+            target_rates=run.plan.target_rates,
+            duration_seconds=run.plan.duration,
+            started_at=started,
             ended_at=min(datetime.now(UTC), started + timedelta(seconds=run.plan.duration)),
             generators=collector.generators() or (GeneratorHost("unknown", 1),),
-            command_line=tuple(sys.argv), health=health, pop=run.plan.pop,
-        )  # fmt: skip
+            command_line=tuple(sys.argv),
+            health=health,
+            pop=run.plan.pop,
+        )
         with tempfile.TemporaryDirectory(prefix="edgesla-locust-") as tmp:
             locust_dir = Path(tmp) / "locust"
             write_locust_files(run.environment, locust_dir)
             write_results(
-                Path(options.results_dir), meta, recorder,
-                locust_dir=locust_dir, accounting=accounting,
-            )  # fmt: skip
+                Path(options.results_dir),
+                meta,
+                recorder,
+                locust_dir=locust_dir,
+                accounting=accounting,
+            )
     return code

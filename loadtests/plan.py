@@ -155,8 +155,11 @@ def build_rates(options: Any, duration: float) -> RunRates:
     overrides: dict[str, object] = {"load.kind": options.load_profile}
     if options.subscribers:
         overrides["pop.subscribers"] = options.subscribers
-    model = (load_profile_file(Path(options.traffic), overrides) if options.traffic
-             else default_model(overrides))  # fmt: skip
+    model = (
+        load_profile_file(Path(options.traffic), overrides)
+        if options.traffic
+        else default_model(overrides)
+    )
     wanted = {op.strip() for op in options.operations.split(",") if op.strip()}
     base = rate_fn(model.pop, model.load, duration)
     scale = float(options.rate_scale)
@@ -169,8 +172,11 @@ def build_rates(options: Any, duration: float) -> RunRates:
         counts = expected_counts(model.pop, model.load, duration, until=until)
         return sum(n * scale for op, n in counts.items() if op in wanted)
 
-    means = {op: r * scale for op, r in mean_rates(model.pop, model.load, duration).items()
-             if op in wanted and r > 0}  # fmt: skip
+    means = {
+        op: r * scale
+        for op, r in mean_rates(model.pop, model.load, duration).items()
+        if op in wanted and r > 0
+    }
     return RunRates(rates, means, expected)
 
 
@@ -200,10 +206,15 @@ def plan_from_options(options: Any) -> tuple[RunPlan, RunRates]:
     run_rates = build_rates(options, duration)
     users = users_needed(run_rates.rates, duration, options.max_user_rate)
     plan = RunPlan(
-        run_rates.rates, duration, options.arrivals, users,
-        endpoints_of(config, options.pop_config), target_rates=run_rates.means, pop=config.pop,
+        run_rates.rates,
+        duration,
+        options.arrivals,
+        users,
+        endpoints_of(config, options.pop_config),
+        target_rates=run_rates.means,
+        pop=config.pop,
         region=config.region,
-    )  # fmt: skip
+    )
     return plan, run_rates
 
 
@@ -212,6 +223,7 @@ def sample_subscriber_ids(plan: RunPlan, limit: int = 20_000) -> tuple[str, ...]
     client: pymongo.MongoClient[dict[str, Any]]
     with pymongo.MongoClient(plan.mongo_uri, serverSelectionTimeoutMS=5000) as client:
         coll: Any = client[plan.mongo_database][plan.mongo_collection]
-        docs = coll.aggregate([{"$sample": {"size": limit}},
-                               {"$project": {"subscriber.id": 1, "_id": 0}}]).to_list()  # fmt: skip
+        docs = coll.aggregate(
+            [{"$sample": {"size": limit}}, {"$project": {"subscriber.id": 1, "_id": 0}}]
+        ).to_list()
     return tuple(d["subscriber"]["id"] for d in docs if "subscriber" in d)

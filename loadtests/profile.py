@@ -99,13 +99,21 @@ class PopProfile(_Strict):
     business_share: float = Field(default=0.08, ge=0, le=1)
     busy_hour_factor: float = Field(default=1.65, ge=1, le=24)
     residential: DailyRequests = DailyRequests(
-        care_lookup=0.2, session_start=2.0, session_stop=2.0,
-        device_change=0.05, billing_write=0.1, selfcare_http=1.0,
-    )  # fmt: skip
+        care_lookup=0.2,
+        session_start=2.0,
+        session_stop=2.0,
+        device_change=0.05,
+        billing_write=0.1,
+        selfcare_http=1.0,
+    )
     business: DailyRequests = DailyRequests(
-        care_lookup=1.0, session_start=1.0, session_stop=1.0,
-        device_change=0.2, billing_write=0.5, selfcare_http=3.0,
-    )  # fmt: skip
+        care_lookup=1.0,
+        session_start=1.0,
+        session_stop=1.0,
+        device_change=0.2,
+        billing_write=0.5,
+        selfcare_http=3.0,
+    )
     diurnal: tuple[float, ...] = DEFAULT_DIURNAL
 
     @field_validator("diurnal")

@@ -325,12 +325,22 @@ def _load_json(path: Path) -> dict[str, Any]:
 
 _META_KEYS: Final = frozenset(
     {
-        "format", "complete", "profile", "pop", "target_rates_per_second", "duration_seconds",
+        "format",
+        "complete",
+        "profile",
+        "pop",
+        "target_rates_per_second",
+        "duration_seconds",
         "started_at",
-        "ended_at", "generators", "command_line", "generator_health", "edgesla_version",
-        "locust_version", "operations",
+        "ended_at",
+        "generators",
+        "command_line",
+        "generator_health",
+        "edgesla_version",
+        "locust_version",
+        "operations",
     }
-)  # fmt: skip
+)
 
 
 def _number(value: object, where: str) -> float:

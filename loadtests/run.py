@@ -257,9 +257,14 @@ class LoadTestRun:
             self.schedule_seed = random.getrandbits(62)
         users = self.plan.users.get(user_class, 0) or 1
         share = Share(
-            key, share_seed(self.schedule_seed, key), self.plan.rates, operations, users,
-            self.plan.duration, self.plan.arrivals,
-        )  # fmt: skip
+            key,
+            share_seed(self.schedule_seed, key),
+            self.plan.rates,
+            operations,
+            users,
+            self.plan.duration,
+            self.plan.arrivals,
+        )
         if self._finishing:  # a user starting after the ledger closed runs nothing
             share.close(self.elapsed() or 0.0, "the user started after the run had ended")
         self.shares.append(share)
@@ -306,9 +311,14 @@ class LoadTestRun:
             arrival, actual = left
             intended = self.plan.started + arrival.at
             self.recorder.record(
-                arrival.operation, intended, actual, end, ok=False, cause=UNFINISHED,
+                arrival.operation,
+                intended,
+                actual,
+                end,
+                ok=False,
+                cause=UNFINISHED,
                 late=actual - intended > LATE_AFTER_SECONDS,
-            )  # fmt: skip
+            )
 
     def _identity(self) -> dict[str, Any]:
         return {

@@ -77,8 +77,15 @@ def _subscriber_ids(dsn: str) -> list[str]:
         return [str(r[0]) for r in conn.execute(_IDS)]
 
 
-def _lookups(coll: Any, ids: Sequence[str], rate: float, run: SyncRun, t0: float,
-             stop: threading.Event, lock: threading.Lock) -> None:  # fmt: skip
+def _lookups(
+    coll: Any,
+    ids: Sequence[str],
+    rate: float,
+    run: SyncRun,
+    t0: float,
+    stop: threading.Event,
+    lock: threading.Lock,
+) -> None:
     rng = random.Random(1)
     i = 0
     while not stop.is_set():
@@ -108,8 +115,10 @@ def _sync(coll: Any, dsn: str, ids: Sequence[str], settings: SyncSettings, run: 
             if (delay := due - time.perf_counter()) > 0:
                 time.sleep(delay)
             field_name = conv.MONGO_SUBSCRIBER_ID_FIELD
-            ops = [pymongo.UpdateOne({field_name: i}, {"$set": {"coreSync": stamp}}, upsert=True)
-                   for i in batch]  # fmt: skip
+            ops = [
+                pymongo.UpdateOne({field_name: i}, {"$set": {"coreSync": stamp}}, upsert=True)
+                for i in batch
+            ]
             try:
                 done = coll.bulk_write(ops, ordered=False)
                 run.synced_documents += done.matched_count + done.upserted_count
@@ -118,15 +127,17 @@ def _sync(coll: Any, dsn: str, ids: Sequence[str], settings: SyncSettings, run: 
                 run.failed_batches.append(f"documents {n}..{n + len(batch) - 1}: {exc}"[:300])
 
 
-def run_sync(mongo_uri: str, database: str, collection: str, dsn: str,
-             settings: SyncSettings) -> SyncRun:  # fmt: skip
+def run_sync(
+    mongo_uri: str, database: str, collection: str, dsn: str, settings: SyncSettings
+) -> SyncRun:
     """Lookups all along, the sync between ``before`` and ``after``; see the docstring."""
     ids = _subscriber_ids(dsn)
     chosen = random.Random(settings.seed).sample(ids, round(len(ids) * settings.share))
     run = SyncRun(planned_documents=len(chosen))
     client: pymongo.MongoClient[dict[str, Any]]
-    with pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=5000, timeoutMS=10_000,
-                             directConnection=True) as client:  # fmt: skip
+    with pymongo.MongoClient(
+        mongo_uri, serverSelectionTimeoutMS=5000, timeoutMS=10_000, directConnection=True
+    ) as client:
         coll: Any = client[database][collection]
         reader: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
             mongo_uri, serverSelectionTimeoutMS=5000, timeoutMS=5000, directConnection=True

@@ -49,8 +49,13 @@ def _rank(values: Sequence[float], q: float) -> float | None:
 
 def _stats(lookups: Sequence[Lookup]) -> WindowStats:
     ok = sorted(x.latency for x in lookups if x.latency is not None)
-    return WindowStats(len(lookups), len(lookups) - len(ok), _rank(ok, 0.5), _rank(ok, 0.99),
-                       ok[-1] if ok else None)  # fmt: skip
+    return WindowStats(
+        len(lookups),
+        len(lookups) - len(ok),
+        _rank(ok, 0.5),
+        _rank(ok, 0.99),
+        ok[-1] if ok else None,
+    )
 
 
 def _window(run: SyncRun, lookup: Lookup) -> str:
@@ -71,12 +76,14 @@ def summarize(run: SyncRun, rate: float, threshold: float) -> SyncSummary:
         first = next(x.error for x in run.lookups if x.latency is None)
         summary.reasons.append(f"{failed} lookups failed ({first})")
     if summary.not_started > max(1, planned // 100):
-        summary.reasons.append(f"{summary.not_started} planned lookups never started "
-                               "(the generator fell behind)")  # fmt: skip
+        summary.reasons.append(
+            f"{summary.not_started} planned lookups never started (the generator fell behind)"
+        )
     summary.reasons += run.failed_batches
     if run.synced_documents != run.planned_documents:
-        summary.reasons.append(f"{run.synced_documents} of {run.planned_documents} documents "
-                               "synced")  # fmt: skip
+        summary.reasons.append(
+            f"{run.synced_documents} of {run.planned_documents} documents synced"
+        )
     summary.reasons += [f"no lookup {w} the sync" for w in WINDOWS if not windows[w].lookups]
     during = windows["during"].p99
     if during is not None and during > threshold:

@@ -137,9 +137,8 @@ def _parts(
 ) -> dict[str, sql.Composable]:
     key = sql.Identifier(shape.key)
     chunk: sql.Composable = (
-        sql.SQL("width_bucket({key}, %(bounds)s)").format(key=key) if shape.bounds
-        else sql.SQL("0")
-    )  # fmt: skip
+        sql.SQL("width_bucket({key}, %(bounds)s)").format(key=key) if shape.bounds else sql.SQL("0")
+    )
     row = sql.SQL("ROW({})").format(sql.SQL(", ").join(map(sql.Identifier, shape.columns)))
     settling = sql.SQL(_SETTLING).format(modified=sql.Identifier(target.modified_column))
     return {"table": _pg.identifier(table), "chunk": chunk, "row": row, "settling": settling}

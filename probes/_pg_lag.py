@@ -249,8 +249,11 @@ def apply_delay(written: Stamp, missing_since: float, seen: Stamp) -> Lag:
     """
     low = max(missing_since, written.sent)
     applied = (low + seen.received) / 2
-    return Lag(max(0.0, applied - written.mid), (seen.received - low) / 2 + written.half_rtt,
-               "exporter clock")  # fmt: skip
+    return Lag(
+        max(0.0, applied - written.mid),
+        (seen.received - low) / 2 + written.half_rtt,
+        "exporter clock",
+    )
 
 
 def poll_step(age: float) -> float:
@@ -261,8 +264,11 @@ def poll_step(age: float) -> float:
 
 def _age(beat: Beat, read: Stamp, offset: Offset | None) -> Lag:
     if beat.stamp is not None:
-        return Lag(max(0.0, read.mid - beat.stamp.mid), beat.stamp.half_rtt + read.half_rtt,
-                   "exporter clock")  # fmt: skip
+        return Lag(
+            max(0.0, read.mid - beat.stamp.mid),
+            beat.stamp.half_rtt + read.half_rtt,
+            "exporter clock",
+        )
     return _from_origin_clock(beat.origin_epoch, read, offset)
 
 

@@ -81,9 +81,7 @@ class _Server:
         self._open = 0  # idle + in use + being made
         self._idle: list[Pooled] = []  # oldest first
 
-    def acquire(self, identity: Hashable, deadline: Deadline, fresh: bool = False) -> (
-        Pooled | None
-    ):  # fmt: skip
+    def acquire(self, identity: Hashable, deadline: Deadline, fresh: bool = False) -> Pooled | None:
         """An idle connection of ``identity`` (not when ``fresh``), or None: a place is
         reserved for the caller to connect in. Raises ConnectionsBusy at the deadline."""
         doomed: list[Pooled] = []

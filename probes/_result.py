@@ -58,14 +58,17 @@ class ProbeResult:
     samples: tuple[Sample, ...] = ()
 
     @classmethod
-    def ok(cls, latency: float | None, detail: str = "", samples: tuple[Sample, ...] = ()) -> (
-        ProbeResult
-    ):  # fmt: skip
+    def ok(
+        cls, latency: float | None, detail: str = "", samples: tuple[Sample, ...] = ()
+    ) -> ProbeResult:
         return cls(True, latency, None, detail, samples)
 
     @classmethod
     def fail(
-        cls, reason: Reason, detail: str, latency: float | None = None,
+        cls,
+        reason: Reason,
+        detail: str,
+        latency: float | None = None,
         samples: tuple[Sample, ...] = (),
-    ) -> ProbeResult:  # fmt: skip
+    ) -> ProbeResult:
         return cls(False, latency, reason, detail, samples)

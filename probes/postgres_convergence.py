@@ -118,9 +118,11 @@ def _probe(target: PostgresConvergenceTarget, timeout: float) -> ProbeResult:
 
     def summed(node: PostgresNode) -> dict[str, _Step[Sums]]:
         return _on_node(
-            node, deadline, ready,
+            node,
+            deadline,
+            ready,
             lambda conn, table: chunks_sql.checksums(conn, target, table, ready[table]),
-        )  # fmt: skip
+        )
 
     sums = _pg.each_node(nodes, summed)
     pairs = [
@@ -136,9 +138,11 @@ def _probe(target: PostgresConvergenceTarget, timeout: float) -> ProbeResult:
     def read(node: PostgresNode) -> dict[str, _Step[Rows]]:
         chunks = wanted[node.name]
         return _on_node(
-            node, deadline, chunks,
+            node,
+            deadline,
+            chunks,
             lambda conn, table: chunks_sql.rows(conn, target, table, ready[table], chunks[table]),
-        )  # fmt: skip
+        )
 
     reads = _pg.each_node(nodes, read)
     for pair in pairs:
@@ -173,8 +177,9 @@ def _compared(pair: _Pair, one: Mapping[str, _Step[Rows]], two: Mapping[str, _St
     pair.seconds += max(mine.seconds, theirs.seconds)
     pair.failure = mine.failure or theirs.failure
     if mine.value is not None and theirs.value is not None:
-        pair.divergence = compare_rows(_pick(mine.value, pair.chunks),
-                                       _pick(theirs.value, pair.chunks))  # fmt: skip
+        pair.divergence = compare_rows(
+            _pick(mine.value, pair.chunks), _pick(theirs.value, pair.chunks)
+        )
 
 
 # --- steps -----------------------------------------------------------------------------------

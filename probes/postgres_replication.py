@@ -339,10 +339,13 @@ def _beat_summary(
     lags: dict[tuple[str, str], tuple[int | None, Lag | None]],
 ) -> str:
     wrote = ", ".join(
-        f"{name} seq {w.beat.seq}" if w.beat is not None
-        else f"{w.failure[1]} [{w.failure[0]}]" if w.failure is not None else f"{name} ?"
+        f"{name} seq {w.beat.seq}"
+        if w.beat is not None
+        else f"{w.failure[1]} [{w.failure[0]}]"
+        if w.failure is not None
+        else f"{name} ?"
         for name, w in zip(names, writes, strict=True)
-    )  # fmt: skip
+    )
     pairs = [f"{o}→{p} {_lag_text(lag)}" for (o, p), (_, lag) in lags.items() if lag is not None]
     return f"wrote {wrote}" + (f"; lag {', '.join(pairs)}" if pairs else "")
 
@@ -353,8 +356,10 @@ def _lag_text(lag: Lag) -> str:
         return f"≥ {text} (no row yet: since this exporter's first beat)"
     bound = f" ±{_seconds(lag.error)}" if math.isfinite(lag.error) else " (offset unknown)"
     if lag.how == "bound":
-        return (f"≤ {text}{bound} (upper bound, from the newest applied beat: the oldest "
-                "missing one is not known to this exporter)")  # fmt: skip
+        return (
+            f"≤ {text}{bound} (upper bound, from the newest applied beat: the oldest "
+            "missing one is not known to this exporter)"
+        )
     if lag.how == "origin clock":
         return f"{text}{bound} (another writer's beat, by the origin's clock)"
     return text

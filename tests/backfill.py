@@ -35,10 +35,19 @@ def backfill(root: Path, text: str, *, max_block: str = "2h") -> Path:
     source.write_text(text, encoding="utf-8")
     tsdb = root / "tsdb"
     subprocess.run(
-        ["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q",
-         f"--max-block-duration={max_block}", str(source), str(tsdb)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "promtool",
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "-q",
+            f"--max-block-duration={max_block}",
+            str(source),
+            str(tsdb),
+        ],
+        check=True,
+        capture_output=True,
+    )
     source.unlink()
     (root / "prometheus.yml").write_text("global:\n  scrape_interval: 15s\n", encoding="utf-8")
     return tsdb
@@ -66,11 +75,17 @@ def serve(root: Path, tsdb: Path, ports: Sequence[int]) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     with (root / "prometheus.log").open("ab") as log:
         proc = subprocess.Popen(
-            ["prometheus", f"--config.file={root / 'prometheus.yml'}",
-             f"--storage.tsdb.path={tsdb}", f"--web.listen-address=127.0.0.1:{port}",
-             "--storage.tsdb.retention.time=100y", "--query.timeout=30m"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                "prometheus",
+                f"--config.file={root / 'prometheus.yml'}",
+                f"--storage.tsdb.path={tsdb}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--storage.tsdb.retention.time=100y",
+                "--query.timeout=30m",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         _wait_ready(url, proc, root / "prometheus.log")
         yield url
@@ -80,19 +95,33 @@ def serve(root: Path, tsdb: Path, ports: Sequence[int]) -> Iterator[str]:
 
 
 def record_rules(
-    root: Path, tsdb: Path, groups: list[dict[str, Any]], start: float, end: float,
+    root: Path,
+    tsdb: Path,
+    groups: list[dict[str, Any]],
+    start: float,
+    end: float,
     ports: Sequence[int],
-) -> None:  # fmt: skip
+) -> None:
     """Evaluate rule ``groups`` over [start, end] of ``tsdb`` and add the blocks to it."""
     rules = root / "rules.yml"
     rules.write_text(yaml.safe_dump({"groups": groups}), encoding="utf-8")
     with serve(root, tsdb, ports) as url:
         done = subprocess.run(
-            ["promtool", "tsdb", "create-blocks-from", "rules", f"--start={int(start)}",
-             f"--end={int(end)}", f"--url={url}", f"--output-dir={root / 'rules-data'}",
-             str(rules)],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                "promtool",
+                "tsdb",
+                "create-blocks-from",
+                "rules",
+                f"--start={int(start)}",
+                f"--end={int(end)}",
+                f"--url={url}",
+                f"--output-dir={root / 'rules-data'}",
+                str(rules),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     # promtool reports a rule it could not evaluate and still exits 0: never half the data
     if "error" in (done.stdout + done.stderr).lower():
         raise RuntimeError(f"promtool create-blocks-from rules: {done.stdout}{done.stderr}")

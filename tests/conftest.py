@@ -26,9 +26,15 @@ SHARED_SUBSCRIBERS = 2_000
 def stack() -> Iterator[Layout]:
     state_dir = make_state_dir("shared")
     result = edgesla(
-        "stack", "up", "--state-dir", str(state_dir), "--base-port", str(SHARED_BASE_PORT),
-        "--subscribers", str(SHARED_SUBSCRIBERS),
-    )  # fmt: skip
+        "stack",
+        "up",
+        "--state-dir",
+        str(state_dir),
+        "--base-port",
+        str(SHARED_BASE_PORT),
+        "--subscribers",
+        str(SHARED_SUBSCRIBERS),
+    )
     try:
         assert result.returncode == 0, result.stderr + result.stdout
         yield Layout(state_dir, SHARED_BASE_PORT)
@@ -72,7 +78,11 @@ def month_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     text, _ = month_data.openmetrics()
     root = tmp_path_factory.mktemp("month-prom")
     with served_backfill(
-        root, text, range(port(480), port(490)), max_block="2000h",
-        rules=[rollups.rule_group()], rules_span=(month_data.FIRST, month_data.LAST),
-    ) as url:  # fmt: skip
+        root,
+        text,
+        range(port(480), port(490)),
+        max_block="2000h",
+        rules=[rollups.rule_group()],
+        rules_span=(month_data.FIRST, month_data.LAST),
+    ) as url:
         yield url

@@ -27,8 +27,10 @@ def matches_golden(path: Path, text: str) -> None:
         return
     if UPDATE:
         path.write_text(text, encoding="utf-8")
-        pytest.fail(f"{path.name} {'written' if old is None else 'rewritten'}: review the diff "
-                    "(git diff), then run again without EDGESLA_UPDATE_GOLDEN")  # fmt: skip
+        pytest.fail(
+            f"{path.name} {'written' if old is None else 'rewritten'}: review the diff "
+            "(git diff), then run again without EDGESLA_UPDATE_GOLDEN"
+        )
     if old is None:
         pytest.fail(f"{path.name} is missing: run with EDGESLA_UPDATE_GOLDEN=1 and review it")
     assert text == old, (

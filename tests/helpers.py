@@ -35,9 +35,9 @@ def make_state_dir(prefix: str) -> Path:
     return path
 
 
-def edgesla(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> (
-    subprocess.CompletedProcess[str]
-):  # fmt: skip
+def edgesla(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [EDGESLA, *args],
         capture_output=True,

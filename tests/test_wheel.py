@@ -27,13 +27,29 @@ def test_the_wheel_installs_only_edgesla(tmp_path: Path) -> None:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, tree / name)
     for name in ("src", *FOLDERS):
-        shutil.copytree(ROOT / name, tree / name, symlinks=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))  # fmt: skip
+        shutil.copytree(
+            ROOT / name,
+            tree / name,
+            symlinks=True,
+            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+        )
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         str(tree), "--wheel-dir", str(tmp_path / "wheels")],
-        check=True, capture_output=True, cwd=tmp_path,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            str(tree),
+            "--wheel-dir",
+            str(tmp_path / "wheels"),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
     (wheel,) = (tmp_path / "wheels").glob("edgesla-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert {n.split("/")[0] for n in names} == {
@@ -55,8 +71,11 @@ def _top_level_imports(path: Path) -> list[str]:
             names = [alias.name for alias in node.names]
         else:
             continue
-        found += [f"{path.relative_to(ROOT)}:{node.lineno}: {n}" for n in names
-                  if n.split(".")[0] in FOLDERS]  # fmt: skip
+        found += [
+            f"{path.relative_to(ROOT)}:{node.lineno}: {n}"
+            for n in names
+            if n.split(".")[0] in FOLDERS
+        ]
     return found
 
 

@@ -31,13 +31,15 @@ def copy_samples(prometheus_url: str, vm_url: str, at: float, span: float) -> in
     response.raise_for_status()
     series = response.json()["data"]["result"]
     lines = [
-        json.dumps({
-            "metric": s["metric"],
-            "values": [float(v) for _, v in s["values"]],
-            "timestamps": [round(float(t) * 1000) for t, _ in s["values"]],
-        })
+        json.dumps(
+            {
+                "metric": s["metric"],
+                "values": [float(v) for _, v in s["values"]],
+                "timestamps": [round(float(t) * 1000) for t, _ in s["values"]],
+            }
+        )
         for s in series
-    ]  # fmt: skip
+    ]
     requests.post(f"{vm_url}/api/v1/import", data="\n".join(lines), timeout=60).raise_for_status()
     requests.get(f"{vm_url}/internal/force_flush", timeout=30).raise_for_status()
     return len(series)
@@ -69,8 +71,9 @@ def _samples(url: str, expr: str, at: float) -> dict[str, int]:
     body = requests.post(
         f"{url}/api/v1/query", data={"query": expr, "time": f"{at:.3f}"}, timeout=30
     ).json()
-    return {json.dumps(r["metric"], sort_keys=True): len(r["values"]) for r in
-            body["data"]["result"]}  # fmt: skip
+    return {
+        json.dumps(r["metric"], sort_keys=True): len(r["values"]) for r in body["data"]["result"]
+    }
 
 
 def same_samples(prometheus_url: str, vm_url: str, span: str = "2m") -> bool:

@@ -108,8 +108,9 @@ def _alive(proc: psutil.Process) -> bool:
 
 
 def _iptables(action: str, rule: list[str]) -> None:
-    subprocess.run(["iptables", "-w", "5", action, "INPUT", *rule], check=True,
-                   capture_output=True, timeout=30)  # fmt: skip
+    subprocess.run(
+        ["iptables", "-w", "5", action, "INPUT", *rule], check=True, capture_output=True, timeout=30
+    )
 
 
 @contextmanager

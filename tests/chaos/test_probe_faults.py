@@ -145,8 +145,10 @@ class Rig:
 
     def reason(self, target: str, poll: Poll | None = None) -> str | None:
         for reason in ("timeout", "refused", "unhealthy", "error", "query_error"):
-            if self.watcher.value(conv.PROBE_FAILURE_REASON, poll, target=target,
-                                  reason=reason) == 1:  # fmt: skip
+            if (
+                self.watcher.value(conv.PROBE_FAILURE_REASON, poll, target=target, reason=reason)
+                == 1
+            ):
                 return reason
         return None
 
@@ -170,10 +172,14 @@ def _config(layout: Layout, blackhole: int) -> dict[str, Any]:
         for holder in target.get("nodes", [target]):
             if "dsn" in holder:
                 holder["dsn"] += f" application_name={APP}"
-    doc["targets"].append({
-        "name": "silent-pg", "prober": "postgres_query", "sslmode": "disable",
-        "dsn": f"host=127.0.0.1 port={blackhole} dbname=edgesla user=postgres",
-    })  # fmt: skip
+    doc["targets"].append(
+        {
+            "name": "silent-pg",
+            "prober": "postgres_query",
+            "sslmode": "disable",
+            "dsn": f"host=127.0.0.1 port={blackhole} dbname=edgesla user=postgres",
+        }
+    )
     return dict(doc)
 
 
@@ -186,8 +192,16 @@ def rig() -> Iterator[Rig]:
     respawned: list[subprocess.Popen[bytes]] = []
     log = None
     try:
-        result = edgesla("stack", "up", "--state-dir", str(state_dir), "--base-port", str(BASE),
-                         "--subscribers", "50")  # fmt: skip
+        result = edgesla(
+            "stack",
+            "up",
+            "--state-dir",
+            str(state_dir),
+            "--base-port",
+            str(BASE),
+            "--subscribers",
+            "50",
+        )
         assert result.returncode == 0, result.stderr + result.stdout
         layout = Layout(state_dir, BASE)
         config = state_dir / "chaos-pop.yaml"
@@ -195,8 +209,10 @@ def rig() -> Iterator[Rig]:
         log = (state_dir / "logs" / "exporter-chaos.log").open("wb")
         proc = subprocess.Popen(
             [EDGESLA, "exporter", "--config", str(config), "--log-level", "info"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         url = f"http://127.0.0.1:{LISTEN}"
         eventually(lambda: _ready(url, proc), timeout=30, interval=0.2)
         watcher = Watcher(f"{url}/metrics")
@@ -229,8 +245,14 @@ def _ready(url: str, proc: subprocess.Popen[bytes]) -> bool:
 
 
 def _healthy_targets() -> tuple[str, ...]:
-    return ("subscribers-lookup", "subscribers-replset", "pg-a-billing-lookup",
-            "pg-b-billing-lookup", "pg-multimaster", "etcd")  # fmt: skip
+    return (
+        "subscribers-lookup",
+        "subscribers-replset",
+        "pg-a-billing-lookup",
+        "pg-b-billing-lookup",
+        "pg-multimaster",
+        "etcd",
+    )
 
 
 def _sessions(layout: Layout, node: str) -> int:
@@ -247,10 +269,13 @@ def report(what: str, **figures: float) -> None:
 
 
 def fault_cycle(
-    rig: Rig, what: str, fault: Callable[[], AbstractContextManager[Any]],
-    targets: tuple[str, ...], reasons: tuple[str, ...] = ("timeout",),
+    rig: Rig,
+    what: str,
+    fault: Callable[[], AbstractContextManager[Any]],
+    targets: tuple[str, ...],
+    reasons: tuple[str, ...] = ("timeout",),
     hold: float = FREEZE,
-) -> None:  # fmt: skip
+) -> None:
     """Apply ``fault`` for ``hold`` seconds; the targets' success counters must not move,
     their ``up`` must fall within BOUND with one of ``reasons``, and come back after."""
     w = rig.watcher
@@ -270,15 +295,22 @@ def fault_cycle(
         assert rig.count(target, "failure", during) > failures[target], target
         assert rig.reason(target, downs[target]) in reasons, (target, rig.reason(target))
         detected = downs[target].at - start
-        report(f"{what} {target}", detected_s=detected,
-               failures=rig.count(target, "failure", during) - failures[target])  # fmt: skip
+        report(
+            f"{what} {target}",
+            detected_s=detected,
+            failures=rig.count(target, "failure", during) - failures[target],
+        )
         assert detected < BOUND, f"{target}: up 0 after {detected:.2f}s"
     for target in targets:
         back = w.first(lambda p, t=target: rig.up(t, p) == 1, end, timeout=BOUND + 10)
         report(f"{what} {target} recovered", after_s=back.at - end)
     took = [p.seconds for p in w.polls if start <= p.at <= end]
-    report(f"{what} /metrics", p99_ms=1000 * w.scrape_p99(start, end),
-           median_ms=1000 * statistics.median(took), scrapes=len(took))  # fmt: skip
+    report(
+        f"{what} /metrics",
+        p99_ms=1000 * w.scrape_p99(start, end),
+        median_ms=1000 * statistics.median(took),
+        scrapes=len(took),
+    )
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
@@ -291,9 +323,11 @@ def test_a_frozen_pg_b_counts_only_failures_twice_and_recovers(rig: Rig) -> None
     pg_a = rig.count("pg-a-billing-lookup", "success")
     for cycle in (1, 2):
         fault_cycle(
-            rig, f"pg-b frozen #{cycle}",
-            lambda: frozen(postgres_pids(rig.layout.data_dir / "pg-b")), PG_B_TARGETS,
-        )  # fmt: skip
+            rig,
+            f"pg-b frozen #{cycle}",
+            lambda: frozen(postgres_pids(rig.layout.data_dir / "pg-b")),
+            PG_B_TARGETS,
+        )
         time.sleep(INTERVAL)
     # pg-a's own lookup went on answering through both freezes
     assert rig.count("pg-a-billing-lookup", "success") >= pg_a + 2 * FREEZE / INTERVAL - 1
@@ -316,16 +350,18 @@ def test_a_frozen_pg_b_counts_only_failures_twice_and_recovers(rig: Rig) -> None
 def test_a_frozen_postmaster_alone_is_down_for_new_sessions(rig: Rig) -> None:
     require_root("freezing PostgreSQL (it runs as another user)")
     fault_cycle(
-        rig, "pg-b postmaster frozen",
+        rig,
+        "pg-b postmaster frozen",
         lambda: frozen(postgres_pids(rig.layout.data_dir / "pg-b", postmaster_only=True)),
         ("pg-b-billing-lookup",),
-    )  # fmt: skip
+    )
 
 
 def test_dropped_packets_to_pg_b_are_timeouts(rig: Rig) -> None:
     require_root("iptables")
-    fault_cycle(rig, "pg-b packets dropped", lambda: dropped(rig.layout.pg_port("pg-b")),
-                PG_B_TARGETS)  # fmt: skip
+    fault_cycle(
+        rig, "pg-b packets dropped", lambda: dropped(rig.layout.pg_port("pg-b")), PG_B_TARGETS
+    )
 
 
 def test_a_server_that_accepts_and_never_answers_fails_every_period(rig: Rig) -> None:
@@ -362,9 +398,11 @@ def test_probe_calls_never_open_more_sessions_than_the_bound(rig: Rig) -> None:
     def call(_: int) -> tuple[int, float]:
         start = time.monotonic()
         reply = requests.get(
-            f"{rig.url}/probe", params={"target": "pg-b-billing-lookup"},
-            headers={"X-Prometheus-Scrape-Timeout-Seconds": "5"}, timeout=10,
-        )  # fmt: skip
+            f"{rig.url}/probe",
+            params={"target": "pg-b-billing-lookup"},
+            headers={"X-Prometheus-Scrape-Timeout-Seconds": "5"},
+            timeout=10,
+        )
         assert reply.status_code in (200, 503), reply.text
         if reply.status_code == 200:
             assert 'target="pg-b-billing-lookup"} 1.0' in reply.text
@@ -380,8 +418,14 @@ def test_probe_calls_never_open_more_sessions_than_the_bound(rig: Rig) -> None:
         sampler.join()
     took = sorted(t for _, t in answers)
     rejected = sum(code == 503 for code, _ in answers)
-    report("/probe x200 (20 at a time)", peak_sessions=peak, sessions_seen=len(pids),
-           rejected=rejected, p50_ms=1000 * took[100], p99_ms=1000 * took[197])  # fmt: skip
+    report(
+        "/probe x200 (20 at a time)",
+        peak_sessions=peak,
+        sessions_seen=len(pids),
+        rejected=rejected,
+        p50_ms=1000 * took[100],
+        p99_ms=1000 * took[197],
+    )
     assert 1 <= peak <= MAX_CONNECTIONS_PER_SERVER
     assert rejected == 0  # quick runs: every request found a place within its budget
 
@@ -392,8 +436,12 @@ def test_probe_calls_never_open_more_sessions_than_the_bound(rig: Rig) -> None:
 def test_a_frozen_mongodb_is_a_timeout_and_recovers(rig: Rig) -> None:
     mongo = next(c for c in stack_json(rig.layout.state_dir)["components"] if c["name"] == "mongo")
     pids = [int(mongo["pid"]), *pids_listening(rig.layout.mongo_port)]
-    fault_cycle(rig, "mongodb frozen", lambda: frozen(sorted(set(pids))),
-                ("subscribers-lookup", "subscribers-replset"))  # fmt: skip
+    fault_cycle(
+        rig,
+        "mongodb frozen",
+        lambda: frozen(sorted(set(pids))),
+        ("subscribers-lookup", "subscribers-replset"),
+    )
 
 
 def _etcd_pid(layout: Layout, member: str) -> int:
@@ -405,8 +453,13 @@ def _etcd_pid(layout: Layout, member: str) -> int:
 def test_etcd_members_frozen_then_killed(rig: Rig) -> None:
     pids = [_etcd_pid(rig.layout, m) for m in ("etcd1", "etcd2", "etcd3")]
     fault_cycle(rig, "etcd all frozen", lambda: frozen(pids), ("etcd",))
-    fault_cycle(rig, "etcd 2 of 3 frozen", lambda: frozen(pids[:2]), ("etcd",),
-                reasons=("unhealthy", "timeout"))  # fmt: skip
+    fault_cycle(
+        rig,
+        "etcd 2 of 3 frozen",
+        lambda: frozen(pids[:2]),
+        ("etcd",),
+        reasons=("unhealthy", "timeout"),
+    )
     logs = rig.layout.log_dir
 
     @contextmanager

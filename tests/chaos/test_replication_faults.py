@@ -72,9 +72,15 @@ def repl_stack() -> Iterator[Layout]:
     if iptables_missing() is None:  # rules left by a killed run would cut this stack
         clear_partition([layout.pg_port(n) for n in PG_NODES])
     result = edgesla(
-        "stack", "up", "--state-dir", str(state_dir), "--base-port", str(BASE_PORT),
-        "--subscribers", str(SUBSCRIBERS),
-    )  # fmt: skip
+        "stack",
+        "up",
+        "--state-dir",
+        str(state_dir),
+        "--base-port",
+        str(BASE_PORT),
+        "--subscribers",
+        str(SUBSCRIBERS),
+    )
     try:
         assert result.returncode == 0, result.stderr + result.stdout
         yield layout
@@ -88,8 +94,9 @@ def repl_stack() -> Iterator[Layout]:
 def _pg(layout: Layout, node: str) -> psycopg.Connection:
     return psycopg.connect(
         f"host=127.0.0.1 port={layout.pg_port(node)} dbname=edgesla user=postgres",
-        autocommit=True, connect_timeout=5,
-    )  # fmt: skip
+        autocommit=True,
+        connect_timeout=5,
+    )
 
 
 def _scraper(layout: Layout) -> Scraper:
@@ -119,17 +126,21 @@ def _wait_healthy(scraper: Scraper, timeout: float = 90.0) -> None:
             return
         time.sleep(0.5)
     last = scraper.scrapes[-1] if scraper.scrapes else None
-    shown = None if last is None else {
-        "up": last.value(conv.PROBE_UP, target="pg-multimaster"),
-        "lag": {f"{o}->{p}": _lag(last, o, p) for o, p in _pairs()},
-        "reasons": _reasons([last], "pg-multimaster"),
-    }  # fmt: skip
+    shown = (
+        None
+        if last is None
+        else {
+            "up": last.value(conv.PROBE_UP, target="pg-multimaster"),
+            "lag": {f"{o}->{p}": _lag(last, o, p) for o, p in _pairs()},
+            "reasons": _reasons([last], "pg-multimaster"),
+        }
+    )
     pytest.fail(f"the exporter did not show a healthy replicating set in {timeout}s: {shown}")
 
 
-def _first(scrapes: list[Scrape], predicate: Callable[[Scrape], bool], since: float) -> (
-    float | None
-):  # fmt: skip
+def _first(
+    scrapes: list[Scrape], predicate: Callable[[Scrape], bool], since: float
+) -> float | None:
     """Seconds from ``since`` to the first scrape satisfying ``predicate``."""
     return next((round(s.at - since, 2) for s in scrapes if predicate(s)), None)
 
@@ -146,10 +157,14 @@ def _stays_above(scrapes: list[Scrape], origin: str, peer: str, since: float) ->
 
 def _reasons(scrapes: list[Scrape], target: str) -> list[str]:
     """Every failure reason the exporter showed for ``target`` in these scrapes."""
-    return sorted({
-        dict(keys)["reason"] for s in scrapes for (name, keys), v in s.samples.items()
-        if name == conv.PROBE_FAILURE_REASON and v == 1.0 and ("target", target) in keys
-    })  # fmt: skip
+    return sorted(
+        {
+            dict(keys)["reason"]
+            for s in scrapes
+            for (name, keys), v in s.samples.items()
+            if name == conv.PROBE_FAILURE_REASON and v == 1.0 and ("target", target) in keys
+        }
+    )
 
 
 def _up_share(scrapes: list[Scrape], target: str) -> float:
@@ -278,8 +293,9 @@ def test_partition_between_masters_is_seen_and_both_converge_after_heal(
         written = a_wins + b_wins + balances + new_a + new_b
         converged = eventually(
             lambda: _rows(pg_a, written) == _rows(pg_b, written) and time.monotonic(),
-            timeout=60, interval=0.1,
-        )  # fmt: skip
+            timeout=60,
+            interval=0.1,
+        )
         _wait_healthy(scraper, 60)
         after = scraper.between(healed)
 
@@ -375,9 +391,11 @@ def test_latency_on_the_replication_link_shows_in_the_lag_and_the_exporter_stays
     via_proxy = direct.replace(f"port={layout.pg_port(origin)}", f"port={PROXY_PORT}")
     upstream = (REPLICATION_HOST, layout.pg_port(origin))
     with (
-        _pg(layout, origin) as pg_a, _pg(layout, peer) as pg_b, _scraper(layout) as scraper,
+        _pg(layout, origin) as pg_a,
+        _pg(layout, peer) as pg_b,
+        _scraper(layout) as scraper,
         DelayProxy((REPLICATION_HOST, PROXY_PORT), upstream, delay) as proxy,
-    ):  # fmt: skip
+    ):
         _wait_healthy(scraper)
         # the new connection restarts the apply worker: one probe run may see it stopped
         pg_b.execute(f"ALTER SUBSCRIPTION {sub} CONNECTION '{via_proxy}'")

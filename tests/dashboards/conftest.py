@@ -10,9 +10,10 @@ _PARSE_ONLY: list[tuple[str, str]] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "parse_only(reason): PromQL checked to parse and evaluate, not to return "
+        "markers",
+        "parse_only(reason): PromQL checked to parse and evaluate, not to return "
         "series, because the local stack cannot feed it yet (the reason says why)",
-    )  # fmt: skip
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -80,9 +80,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _authorized(self) -> bool:
         if self.headers.get("Authorization") == f"Bearer {self.server.state.token}":
             return True
-        self._send(401, {"extra": None, "message": "Invalid API key",
-                         "messageId": "api-key.invalid", "statusCode": 401,
-                         "traceID": ""})  # fmt: skip
+        self._send(
+            401,
+            {
+                "extra": None,
+                "message": "Invalid API key",
+                "messageId": "api-key.invalid",
+                "statusCode": 401,
+                "traceID": "",
+            },
+        )
         return False
 
     def do_GET(self) -> None:
@@ -112,9 +119,10 @@ class _Handler(BaseHTTPRequestHandler):
             query = parse_qs(url.query)
             folder_uids = set(query.get("folderUIDs", []))
             hits = [
-                self._hit(stored) for stored in state.dashboards.values()
+                self._hit(stored)
+                for stored in state.dashboards.values()
                 if not folder_uids or stored["folderUid"] in folder_uids
-            ]  # fmt: skip
+            ]
             self._send(200, hits)
         else:
             self._send(404, {"message": "Not found"})
@@ -133,9 +141,19 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             folder = state.add_folder(body["title"], body.get("uid"))
             folder_url = f"/dashboards/f/{folder['uid']}/{_slug(folder['title'])}"
-            self._send(200, {**folder, "url": folder_url,
-                             "hasAcl": False, "canSave": True, "canEdit": True, "canAdmin": True,
-                             "canDelete": True, "version": 1})  # fmt: skip
+            self._send(
+                200,
+                {
+                    **folder,
+                    "url": folder_url,
+                    "hasAcl": False,
+                    "canSave": True,
+                    "canEdit": True,
+                    "canAdmin": True,
+                    "canDelete": True,
+                    "version": 1,
+                },
+            )
         elif url.path == "/api/dashboards/db":
             self._save(body)
         else:
@@ -151,15 +169,29 @@ class _Handler(BaseHTTPRequestHandler):
             return
         stored = state.dashboards.get(uid)
         if stored is not None and not body.get("overwrite"):
-            self._send(412, {"message": "The dashboard has been changed by someone else",
-                             "status": "version-mismatch"})  # fmt: skip
+            self._send(
+                412,
+                {
+                    "message": "The dashboard has been changed by someone else",
+                    "status": "version-mismatch",
+                },
+            )
             return
         dashboard["id"] = stored["dashboard"]["id"] if stored else state.next_id()
         dashboard["version"] = stored["dashboard"]["version"] + 1 if stored else 1
         state.dashboards[uid] = {"dashboard": dashboard, "folderUid": folder_uid}
-        self._send(200, {"id": dashboard["id"], "uid": uid, "url": self._url(dashboard),
-                         "status": "success", "version": dashboard["version"],
-                         "slug": _slug(dashboard["title"]), "folderUid": folder_uid})  # fmt: skip
+        self._send(
+            200,
+            {
+                "id": dashboard["id"],
+                "uid": uid,
+                "url": self._url(dashboard),
+                "status": "success",
+                "version": dashboard["version"],
+                "slug": _slug(dashboard["title"]),
+                "folderUid": folder_uid,
+            },
+        )
 
     def _folder(self, uid: str) -> dict[str, Any]:
         return next((f for f in self.server.state.folders if f["uid"] == uid), {})
@@ -174,29 +206,48 @@ class _Handler(BaseHTTPRequestHandler):
         return {
             "dashboard": dashboard,
             "meta": {
-                "type": "db", "canSave": True, "canEdit": True, "canAdmin": True,
-                "canStar": True, "canDelete": True, "slug": _slug(dashboard["title"]),
-                "url": self._url(dashboard), "expires": "0001-01-01T00:00:00Z",
-                "created": "2026-01-01T00:00:00Z", "updated": "2026-01-01T00:00:00Z",
-                "version": dashboard["version"], "hasAcl": False, "isFolder": False,
-                "folderId": folder.get("id", 0), "folderUid": stored["folderUid"],
+                "type": "db",
+                "canSave": True,
+                "canEdit": True,
+                "canAdmin": True,
+                "canStar": True,
+                "canDelete": True,
+                "slug": _slug(dashboard["title"]),
+                "url": self._url(dashboard),
+                "expires": "0001-01-01T00:00:00Z",
+                "created": "2026-01-01T00:00:00Z",
+                "updated": "2026-01-01T00:00:00Z",
+                "version": dashboard["version"],
+                "hasAcl": False,
+                "isFolder": False,
+                "folderId": folder.get("id", 0),
+                "folderUid": stored["folderUid"],
                 "folderTitle": folder.get("title", "General"),
                 "folderUrl": f"/dashboards/f/{stored['folderUid']}/" if folder else "",
-                "provisioned": False, "provisionedExternalId": "",
+                "provisioned": False,
+                "provisionedExternalId": "",
             },
-        }  # fmt: skip
+        }
 
     def _hit(self, stored: dict[str, Any]) -> dict[str, Any]:
         dashboard = stored["dashboard"]
         folder = self._folder(stored["folderUid"])
         return {
-            "id": dashboard["id"], "uid": dashboard["uid"], "title": dashboard["title"],
-            "uri": f"db/{_slug(dashboard['title'])}", "url": self._url(dashboard),
-            "slug": "", "type": "dash-db", "tags": dashboard.get("tags", []),
-            "isStarred": False, "folderId": folder.get("id", 0),
-            "folderUid": stored["folderUid"], "folderTitle": folder.get("title", ""),
-            "folderUrl": f"/dashboards/f/{stored['folderUid']}/", "sortMeta": 0,
-        }  # fmt: skip
+            "id": dashboard["id"],
+            "uid": dashboard["uid"],
+            "title": dashboard["title"],
+            "uri": f"db/{_slug(dashboard['title'])}",
+            "url": self._url(dashboard),
+            "slug": "",
+            "type": "dash-db",
+            "tags": dashboard.get("tags", []),
+            "isStarred": False,
+            "folderId": folder.get("id", 0),
+            "folderUid": stored["folderUid"],
+            "folderTitle": folder.get("title", ""),
+            "folderUrl": f"/dashboards/f/{stored['folderUid']}/",
+            "sortMeta": 0,
+        }
 
 
 class _Server(ThreadingHTTPServer):

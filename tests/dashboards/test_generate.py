@@ -53,8 +53,10 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
 def test_uids_are_stable() -> None:
     # Links, bookmarks and `push` rely on them: changing one is a breaking change.
     assert list(DASHBOARDS) == [
-        "edgesla-fleet-overview", "edgesla-pop-detail", "edgesla-loadtest-run"
-    ]  # fmt: skip
+        "edgesla-fleet-overview",
+        "edgesla-pop-detail",
+        "edgesla-loadtest-run",
+    ]
     assert tuple(DASHBOARDS) == (fleet.UID, pop_detail.UID, loadtest.UID)
     for uid in DASHBOARDS:
         assert dashboard_json(uid)["uid"] == uid
@@ -119,9 +121,15 @@ def test_fleet_overview_is_one_table_sorted_worst_first() -> None:
     assert table["options"]["footer"]["enablePagination"] is True
     renames = table["transformations"][1]["options"]["renameByName"]
     assert set(renames.values()) >= {
-        "PoP", "Availability", "Error budget left (worst SLO)", "Worst p99 latency",
-        "Worst replication lag", "etcd quorum", "etcd leader", "Failures tolerated",
-    }  # fmt: skip
+        "PoP",
+        "Availability",
+        "Error budget left (worst SLO)",
+        "Worst p99 latency",
+        "Worst replication lag",
+        "etcd quorum",
+        "etcd leader",
+        "Failures tolerated",
+    }
     links = json.dumps(table["fieldConfig"]["overrides"])
     assert f"/d/{pop_detail.UID}?" in links
 
@@ -129,9 +137,10 @@ def test_fleet_overview_is_one_table_sorted_worst_first() -> None:
 def test_latency_panels_draw_both_sla_thresholds() -> None:
     for uid in (pop_detail.UID, loadtest.UID):
         quantiles = [
-            p for p in dashboard_json(uid)["panels"]
+            p
+            for p in dashboard_json(uid)["panels"]
             if any("histogram_quantile" in t.get("expr", "") for t in p.get("targets", []))
-        ]  # fmt: skip
+        ]
         assert quantiles
         for panel in quantiles:
             steps = [s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]

@@ -81,8 +81,15 @@ def _variable_cases() -> list[Any]:
                 reason = _parse_only(selector)
                 marks = [pytest.mark.parse_only(reason)] if reason else []
                 suffix = " [parse-only]" if reason else ""
-                cases.append(pytest.param(uid, variable["query"], reason, marks=marks,
-                                          id=f"{uid}:${variable['name']}{suffix}"))  # fmt: skip
+                cases.append(
+                    pytest.param(
+                        uid,
+                        variable["query"],
+                        reason,
+                        marks=marks,
+                        id=f"{uid}:${variable['name']}{suffix}",
+                    )
+                )
     return cases
 
 
@@ -101,10 +108,22 @@ def generator(stack: Layout, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     stack's Prometheus scrapes it (the PoP config's loadtest.metrics_listen); stopped after."""
     out = tmp_path_factory.mktemp("dashboards-loadtest") / "run"
     proc = subprocess.Popen(
-        [EDGESLA, "loadtest", "--config", str(stack.pop_config), "--duration", "10m",
-         "--rate-scale", "0.5", "--out", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        [
+            EDGESLA,
+            "loadtest",
+            "--config",
+            str(stack.pop_config),
+            "--duration",
+            "10m",
+            "--rate-scale",
+            "0.5",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         yield
     finally:

@@ -56,9 +56,17 @@ def token_file(tmp_path: Path) -> Path:
 
 def push(url: str, token_file: Path, *extra: str) -> tuple[int, str]:
     result = edgesla(
-        "dashboards", "push", "--grafana", url, "--token-file", str(token_file),
-        "--dir", str(COMMITTED), *extra, timeout=60,
-    )  # fmt: skip
+        "dashboards",
+        "push",
+        "--grafana",
+        url,
+        "--token-file",
+        str(token_file),
+        "--dir",
+        str(COMMITTED),
+        *extra,
+        timeout=60,
+    )
     return result.returncode, result.stdout + result.stderr
 
 
@@ -76,8 +84,9 @@ def test_first_push_creates_second_push_changes_nothing(
         stored = state.dashboards[uid]
         assert stored["folderUid"] == folder_uid
         assert stored["dashboard"]["version"] == 1
-        (variable,) = [v for v in stored["dashboard"]["templating"]["list"]
-                       if v["name"] == "datasource"]  # fmt: skip
+        (variable,) = [
+            v for v in stored["dashboard"]["templating"]["list"] if v["name"] == "datasource"
+        ]
         assert variable["current"]["value"] == "prom-edge"
     assert "3 dashboards in folder 'edgesla': 3 written, 0 unchanged" in output
 
@@ -128,8 +137,9 @@ def test_without_datasource_uid_the_picker_stays_free(
     url, state = grafana
     assert push(url, token_file)[0] == 0
     for stored in state.dashboards.values():
-        (variable,) = [v for v in stored["dashboard"]["templating"]["list"]
-                       if v["name"] == "datasource"]  # fmt: skip
+        (variable,) = [
+            v for v in stored["dashboard"]["templating"]["list"] if v["name"] == "datasource"
+        ]
         assert "current" not in variable
     assert ("GET", "/api/datasources/uid/prom-edge") not in state.requests
 

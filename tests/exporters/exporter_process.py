@@ -72,10 +72,21 @@ def exporter(
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [EDGESLA, "exporter", "--config", str(config), listen_flag, f"127.0.0.1:{port}",
-             "--max-concurrency", "1", *args],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                EDGESLA,
+                "exporter",
+                "--config",
+                str(config),
+                listen_flag,
+                f"127.0.0.1:{port}",
+                "--max-concurrency",
+                "1",
+                *args,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     running = Running(proc, port, log)
     try:
 

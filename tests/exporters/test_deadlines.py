@@ -34,16 +34,22 @@ def _heartbeat(fn: ProbeFn) -> dict[str, tuple[Duty, ...]]:
 def config(*names: str, interval: str = "1s", timeout: str = "200ms", **extra: Any) -> PopConfig:
     return parse_config(
         {
-            "version": 1, "pop": "test-pop", "region": "test",
-            "defaults": {"interval": interval, "timeout": timeout, "jitter": "0s",
-                         "control_plane": {"interval": interval, "timeout": timeout}},
+            "version": 1,
+            "pop": "test-pop",
+            "region": "test",
+            "defaults": {
+                "interval": interval,
+                "timeout": timeout,
+                "jitter": "0s",
+                "control_plane": {"interval": interval, "timeout": timeout},
+            },
             "targets": [
                 {"name": name, "prober": "etcd", "endpoints": ["http://127.0.0.1:1"]}
                 for name in names
             ],
             **extra,
         }
-    )  # fmt: skip
+    )
 
 
 def value(core: Exporter, name: str, **labels: str) -> float:
@@ -180,8 +186,9 @@ def test_probe_waits_within_its_budget_then_answers_503() -> None:
         release.wait(timeout)
         return ProbeResult.ok(0.01)
 
-    core = Exporter(config("a", "b", interval="10s", timeout="3s"), {"etcd": slow},
-                    max_concurrency=1)  # fmt: skip
+    core = Exporter(
+        config("a", "b", interval="10s", timeout="3s"), {"etcd": slow}, max_concurrency=1
+    )
     app = make_app(core)
     holder = threading.Thread(target=core.probe_once, args=("a",))
     holder.start()
@@ -226,14 +233,20 @@ def test_a_duty_publishes_its_samples_beside_the_probes(
 
     cfg = parse_config(
         {
-            "version": 1, "pop": "test-pop", "region": "test",
+            "version": 1,
+            "pop": "test-pop",
+            "region": "test",
             "defaults": {"interval": "500ms", "timeout": "200ms", "jitter": "0s"},
-            "targets": [{
-                "name": "mm", "prober": "postgres_replication", "heartbeat_interval": "100ms",
-                "nodes": [{"name": "a", "dsn": "host=x"}, {"name": "b", "dsn": "host=y"}],
-            }],
+            "targets": [
+                {
+                    "name": "mm",
+                    "prober": "postgres_replication",
+                    "heartbeat_interval": "100ms",
+                    "nodes": [{"name": "a", "dsn": "host=x"}, {"name": "b", "dsn": "host=y"}],
+                }
+            ],
         }
-    )  # fmt: skip
+    )
     core = running(Exporter(cfg, {"postgres_replication": probe}, _heartbeat(beat)))
     labels = {"pop": "test-pop", "region": "test", "prober": "postgres_replication"}
 
@@ -263,14 +276,17 @@ def test_a_failing_duty_logs_its_transitions_and_a_reminder_a_minute() -> None:
     said = [duty_log.observe(down, float(t)) for t in range(0, 130)]
     warnings = [(t, m) for t, m in enumerate(said) if m is not None]
     assert [t for t, _ in warnings] == [0, 60, 120]
-    assert warnings[0][1] == (logging.WARNING, "target mm: background beat: failing, "
-                              "reason=timeout: pg-b: no answer within 1s")  # fmt: skip
+    assert warnings[0][1] == (
+        logging.WARNING,
+        "target mm: background beat: failing, reason=timeout: pg-b: no answer within 1s",
+    )
     assert warnings[1][1][1].startswith(
         "target mm: background beat: still failing after 60s (61 failed runs)"
     )
     assert duty_log.observe(ProbeResult.ok(0.01), 131.0) == (
-        logging.INFO, "target mm: background beat: recovered after 131s (130 failed runs)"
-    )  # fmt: skip
+        logging.INFO,
+        "target mm: background beat: recovered after 131s (130 failed runs)",
+    )
     assert duty_log.observe(ProbeResult.ok(0.01), 132.0) is None
 
 
@@ -285,14 +301,20 @@ def test_a_failing_duty_warns_once_not_every_run(
 
     cfg = parse_config(
         {
-            "version": 1, "pop": "test-pop", "region": "test",
+            "version": 1,
+            "pop": "test-pop",
+            "region": "test",
             "defaults": {"interval": "10s", "timeout": "50ms", "jitter": "0s"},
-            "targets": [{
-                "name": "mm", "prober": "postgres_replication", "heartbeat_interval": "50ms",
-                "nodes": [{"name": "a", "dsn": "host=x"}, {"name": "b", "dsn": "host=y"}],
-            }],
+            "targets": [
+                {
+                    "name": "mm",
+                    "prober": "postgres_replication",
+                    "heartbeat_interval": "50ms",
+                    "nodes": [{"name": "a", "dsn": "host=x"}, {"name": "b", "dsn": "host=y"}],
+                }
+            ],
         }
-    )  # fmt: skip
+    )
     ok: ProbeFn = lambda t, s: ProbeResult.ok(0.001)  # noqa: E731
     with caplog.at_level(logging.WARNING, logger="edgesla.exporter"):
         running(Exporter(cfg, {"postgres_replication": ok}, _heartbeat(beat)))

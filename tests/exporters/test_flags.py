@@ -13,8 +13,13 @@ from tests.helpers import edgesla
 
 def test_help_teaches_the_new_names_and_keeps_the_old() -> None:
     text = edgesla("exporter", "--help").stdout
-    for flag in ("--web.listen-address, --listen", "--web.config.file, --web-config",
-                 "--web.telemetry-path", "--log.level, --log-level", "--log.format"):  # fmt: skip
+    for flag in (
+        "--web.listen-address, --listen",
+        "--web.config.file, --web-config",
+        "--web.telemetry-path",
+        "--log.level, --log-level",
+        "--log.format",
+    ):
         assert flag in text, flag
 
 
@@ -30,9 +35,15 @@ def test_new_flags_serve_another_path_log_json_and_export_build_and_process(
         assert 'href="/edge-metrics"' in requests.get(base, timeout=5).text
         lines = running.log_text().splitlines()
     assert 'edgesla_exporter_build_info{arch="' in body
-    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes",
-                 "process_open_fds", "process_max_fds", "process_start_time_seconds",
-                 "python_info", "edgesla_probe_up"):  # fmt: skip
+    for name in (
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_max_fds",
+        "process_start_time_seconds",
+        "python_info",
+        "edgesla_probe_up",
+    ):
         assert f"\n{name}" in body, name
     docs = [json.loads(line) for line in lines]  # every line is one JSON document
     assert any("serving http://127.0.0.1" in d["msg"] and d["level"] == "info" for d in docs)
@@ -40,8 +51,9 @@ def test_new_flags_serve_another_path_log_json_and_export_build_and_process(
 
 
 def test_a_bad_telemetry_path_is_refused_with_exit_2(tmp_path: Path) -> None:
-    result = edgesla("exporter", "--config", str(tmp_path / "none.yaml"),
-                     "--web.telemetry-path", "/probe")  # fmt: skip
+    result = edgesla(
+        "exporter", "--config", str(tmp_path / "none.yaml"), "--web.telemetry-path", "/probe"
+    )
     assert result.returncode == 2
     assert "--web.telemetry-path" in result.stderr
     assert "e.g. /metrics" in result.stderr

@@ -181,17 +181,32 @@ def test_spans_reach_an_otlp_http_collector(fakes: FakeProbers) -> None:
 @pytest.mark.parametrize(
     ("target", "address"),
     [
-        (MongoQueryTarget(name="m", prober="mongodb_query", username="probe",
-                          uri="mongodb://probe:s3cret@db1.example:27017,db2:27017/?replicaSet=rs"),
-         "db1.example"),
+        (
+            MongoQueryTarget(
+                name="m",
+                prober="mongodb_query",
+                username="probe",
+                uri="mongodb://probe:s3cret@db1.example:27017,db2:27017/?replicaSet=rs",
+            ),
+            "db1.example",
+        ),
         (MongoQueryTarget(name="m", prober="mongodb_query", uri="mongodb://[::1]:27017/"), "::1"),
-        (PostgresQueryTarget(name="p", prober="postgres_query",
-                             dsn="postgresql://probe:s3cret@pg.example:5432/edgesla"),
-         "pg.example"),
-        (PostgresQueryTarget(name="p", prober="postgres_query",
-                             dsn="host=10.0.0.5 port=5432 user=probe"), "10.0.0.5"),
+        (
+            PostgresQueryTarget(
+                name="p",
+                prober="postgres_query",
+                dsn="postgresql://probe:s3cret@pg.example:5432/edgesla",
+            ),
+            "pg.example",
+        ),
+        (
+            PostgresQueryTarget(
+                name="p", prober="postgres_query", dsn="host=10.0.0.5 port=5432 user=probe"
+            ),
+            "10.0.0.5",
+        ),
     ],
-)  # fmt: skip
+)
 def test_span_server_address_is_the_host_never_the_user(target: Any, address: str) -> None:
     attrs = span_attributes(target, "test-pop")
     assert attrs["server.address"] == address

@@ -42,8 +42,10 @@ def test_exporter_command_serves_and_stops_cleanly_on_sigterm(stack: Layout) -> 
     log = (stack.state_dir / "logs" / "exporter-test.log").open("wb")
     proc = subprocess.Popen(
         [EDGESLA, "exporter", "--config", str(stack.pop_config), "--listen", f"127.0.0.1:{LISTEN}"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
     def ready() -> bool:
         try:
@@ -64,9 +66,13 @@ def test_every_stack_target_is_up_on_metrics(exporter: str) -> None:
     body = requests.get(f"{exporter}/metrics", timeout=5).text
     for name in STACK_TARGETS:
         line = next(
-            (ln for ln in body.splitlines()
-             if ln.startswith("edgesla_probe_up{") and f'target="{name}"' in ln), None,
-        )  # fmt: skip
+            (
+                ln
+                for ln in body.splitlines()
+                if ln.startswith("edgesla_probe_up{") and f'target="{name}"' in ln
+            ),
+            None,
+        )
         assert line is not None, f"no edgesla_probe_up for {name}"
         assert line.endswith(" 1.0"), line
     assert 'origin="pg-a",peer="pg-b"' in body  # heartbeat lag, both directions
@@ -75,8 +81,9 @@ def test_every_stack_target_is_up_on_metrics(exporter: str) -> None:
 
 def test_promtool_lints_the_live_output_clean(exporter: str) -> None:
     body = requests.get(f"{exporter}/metrics", timeout=5).content
-    lint = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
-                          check=False)  # fmt: skip
+    lint = subprocess.run(
+        ["promtool", "check", "metrics"], input=body, capture_output=True, check=False
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert lint.stdout + lint.stderr == b""
 
@@ -90,8 +97,9 @@ def test_prometheus_scrapes_the_exporter(stack: Layout, exporter: str) -> None:
     eventually(lambda: query('up{job="edgesla-exporter"} == 1'), timeout=30, interval=0.5)
     series = eventually(
         lambda: (r := query("edgesla_probe_up == 1")) and len(r) == len(STACK_TARGETS) and r,
-        timeout=30, interval=0.5,
-    )  # fmt: skip
+        timeout=30,
+        interval=0.5,
+    )
     assert {s["metric"]["target"] for s in series} == set(STACK_TARGETS)  # type: ignore[index]
     assert {s["metric"]["pop"] for s in series} == {"local-pop"}  # type: ignore[index]
 
@@ -104,8 +112,15 @@ def test_probe_command_prints_a_table_and_exits_zero(stack: Layout) -> None:
 
 
 def test_probe_command_json_for_one_target(stack: Layout) -> None:
-    result = edgesla("probe", "--config", str(stack.pop_config), "--target", "subscribers-lookup",
-                     "--json", timeout=60)  # fmt: skip
+    result = edgesla(
+        "probe",
+        "--config",
+        str(stack.pop_config),
+        "--target",
+        "subscribers-lookup",
+        "--json",
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     (doc,) = json.loads(result.stdout)
     assert doc["target"] == "subscribers-lookup"
@@ -124,8 +139,9 @@ def test_probe_command_reports_a_dead_target_with_exit_1(stack: Layout) -> None:
     broken = stack.state_dir / "broken-pop.yaml"
     broken.write_text(text)
     assert load_config(broken).pop == "local-pop"
-    result = edgesla("probe", "--config", str(broken), "--target", "pg-a-billing-lookup",
-                     "--json", timeout=60)  # fmt: skip
+    result = edgesla(
+        "probe", "--config", str(broken), "--target", "pg-a-billing-lookup", "--json", timeout=60
+    )
     assert result.returncode == 1
     (doc,) = json.loads(result.stdout)
     assert doc["success"] is False

@@ -27,18 +27,28 @@ KUBE = {"prober": "kube_apiserver", "endpoints": ["https://127.0.0.1:1"]}
 
 
 def _config(*targets: dict[str, Any], pop: str = "test-pop") -> PopConfig:
-    return parse_config({
-        "version": 1, "pop": pop, "region": "test",
-        "defaults": {"interval": "1h", "timeout": "1s", "jitter": "0s",
-                     "control_plane": {"interval": "1h", "timeout": "1s"}},
-        "targets": list(targets),
-    })  # fmt: skip
+    return parse_config(
+        {
+            "version": 1,
+            "pop": pop,
+            "region": "test",
+            "defaults": {
+                "interval": "1h",
+                "timeout": "1s",
+                "jitter": "0s",
+                "control_plane": {"interval": "1h", "timeout": "1s"},
+            },
+            "targets": list(targets),
+        }
+    )
 
 
 def _yaml(*targets: str) -> str:
     lines = "\n".join(f"  - {t}" for t in targets)
-    defaults = ("defaults: {interval: 1h, timeout: 1s, jitter: 0s, "
-                "control_plane: {interval: 1h, timeout: 1s}}")  # fmt: skip
+    defaults = (
+        "defaults: {interval: 1h, timeout: 1s, jitter: 0s, "
+        "control_plane: {interval: 1h, timeout: 1s}}"
+    )
     return f"version: 1\npop: test-pop\nregion: test\n{defaults}\ntargets:\n{lines}\n"
 
 
@@ -101,18 +111,36 @@ def _reload_metrics(reloader: Reloader) -> dict[str, float | None]:
     ("text", "reason", "message"),
     [
         ("targets: [", "config", "pop.yaml"),
-        (_yaml("{name: good, prober: etcd, endpoints: [http://127.0.0.1:1], colour: red}"),
-         "config", "unknown key"),
-        (_yaml("{name: pg, prober: postgres_query, dsn: host=127.0.0.1, password_file: "
-               "/nonexistent/pw}"), "sources", "/nonexistent/pw"),
-        (_yaml("{name: good, prober: etcd, endpoints: [http://127.0.0.1:1]}").replace(
-            "pop: test-pop", "pop: elsewhere"), "identity", "restart the exporter"),
+        (
+            _yaml("{name: good, prober: etcd, endpoints: [http://127.0.0.1:1], colour: red}"),
+            "config",
+            "unknown key",
+        ),
+        (
+            _yaml(
+                "{name: pg, prober: postgres_query, dsn: host=127.0.0.1, password_file: "
+                "/nonexistent/pw}"
+            ),
+            "sources",
+            "/nonexistent/pw",
+        ),
+        (
+            _yaml("{name: good, prober: etcd, endpoints: [http://127.0.0.1:1]}").replace(
+                "pop: test-pop", "pop: elsewhere"
+            ),
+            "identity",
+            "restart the exporter",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_config_is_refused_logged_and_exported(
-    tmp_path: Path, fakes: FakeProbers, caplog: pytest.LogCaptureFixture,
-    text: str, reason: str, message: str,
-) -> None:  # fmt: skip
+    tmp_path: Path,
+    fakes: FakeProbers,
+    caplog: pytest.LogCaptureFixture,
+    text: str,
+    reason: str,
+    message: str,
+) -> None:
     path = tmp_path / "pop.yaml"
     core = Exporter(_config({"name": "good", **ETCD}), fakes.map)
     reloader = Reloader(core, path)
@@ -160,10 +188,15 @@ def test_reload_endpoint_takes_post_only(fakes: FakeProbers) -> None:
 def test_the_interval_gauge_follows_the_config_and_its_kinds_default(fakes: FakeProbers) -> None:
     """``edgesla_probe_interval_seconds``: a target's own interval, else its kind's default
     (1 s for the control plane when ``defaults.control_plane`` is left out), after a reload too."""
-    plain = parse_config({
-        "version": 1, "pop": "test-pop", "region": "test", "defaults": {"interval": "1h"},
-        "targets": [{"name": "good", **ETCD}, {"name": "bad", **KUBE, "interval": "30s"}],
-    })  # fmt: skip
+    plain = parse_config(
+        {
+            "version": 1,
+            "pop": "test-pop",
+            "region": "test",
+            "defaults": {"interval": "1h"},
+            "targets": [{"name": "good", **ETCD}, {"name": "bad", **KUBE, "interval": "30s"}],
+        }
+    )
     core = Exporter(plain, fakes.map)
     interval = lambda labels: core.registry.get_sample_value(conv.PROBE_INTERVAL_SECONDS, labels)  # noqa: E731
     assert (interval(GOOD), interval(BAD)) == (1.0, 30.0)

@@ -35,8 +35,16 @@ def test_process_metrics_describe_this_process() -> None:
     assert rss > 1e6
     assert (registry.get_sample_value("process_open_fds") or 0) >= 3
     assert registry.get_sample_value("process_cpu_seconds_total") is not None
-    assert registry.get_sample_value("python_info", {
-        "implementation": platform.python_implementation(), "major": "3",
-        "minor": platform.python_version_tuple()[1], "patchlevel":
-        platform.python_version_tuple()[2], "version": platform.python_version(),
-    }) == 1.0  # fmt: skip
+    assert (
+        registry.get_sample_value(
+            "python_info",
+            {
+                "implementation": platform.python_implementation(),
+                "major": "3",
+                "minor": platform.python_version_tuple()[1],
+                "patchlevel": platform.python_version_tuple()[2],
+                "version": platform.python_version(),
+            },
+        )
+        == 1.0
+    )

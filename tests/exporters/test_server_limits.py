@@ -26,8 +26,9 @@ pytestmark = pytest.mark.slow
 
 def _listen_backlog(port: int) -> int:
     """The listening socket's backlog as the kernel has it (ss: Send-Q of a LISTEN socket)."""
-    out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True,
-                         check=True).stdout.split()  # fmt: skip
+    out = subprocess.run(
+        ["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout.split()
     return int(out[2])
 
 
@@ -114,10 +115,14 @@ def test_a_kept_alive_connection_is_closed_after_the_idle_timeout(tmp_path: Path
 
 @pytest.mark.parametrize(
     "request_bytes",
-    [b"GARBAGE\r\n\r\n", b"GET /metrics\r\n\r\n", b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
-     b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"],  # a TLS hello on the HTTP port
+    [
+        b"GARBAGE\r\n\r\n",
+        b"GET /metrics\r\n\r\n",
+        b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
+    ],  # a TLS hello on the HTTP port
     ids=["garbage", "no-version", "bad-version", "tls-hello"],
-)  # fmt: skip
+)
 def test_a_bad_request_line_gets_400_and_one_log_line_at_most(
     tmp_path: Path, request_bytes: bytes
 ) -> None:
@@ -143,8 +148,9 @@ def test_an_oversized_header_gets_431_or_413_not_a_crash(tmp_path: Path) -> None
 def test_unknown_http_flags_are_refused(tmp_path: Path) -> None:
     from tests.helpers import edgesla
 
-    result = edgesla("exporter", "--config", str(tmp_path / "none.yaml"),
-                     "--http-header-timeout", "soon")  # fmt: skip
+    result = edgesla(
+        "exporter", "--config", str(tmp_path / "none.yaml"), "--http-header-timeout", "soon"
+    )
     assert result.returncode == 2
     assert "invalid duration 'soon'" in result.stderr
 

@@ -28,14 +28,19 @@ def _https(running: Running, certs: Path, client_cert: bool = True, **kw: object
     cert = (str(certs / "client.crt"), str(certs / "client.key")) if client_cert else None
     return requests.get(
         f"https://127.0.0.1:{running.port}/metrics",
-        verify=str(certs / "ca.crt"), cert=cert, timeout=10, **kw,  # type: ignore[arg-type]
-    ).status_code  # fmt: skip
+        verify=str(certs / "ca.crt"),
+        cert=cert,
+        timeout=10,
+        **kw,  # type: ignore[arg-type]
+    ).status_code
 
 
 def _pop(tmp_path: Path) -> Path:
     pop = tmp_path / "pop.yaml"
-    pop.write_text("version: 1\npop: p\nregion: r\ntargets:\n"
-                   "  - {name: e, prober: etcd, endpoints: ['http://127.0.0.1:1']}\n")  # fmt: skip
+    pop.write_text(
+        "version: 1\npop: p\nregion: r\ntargets:\n"
+        "  - {name: e, prober: etcd, endpoints: ['http://127.0.0.1:1']}\n"
+    )
     return pop
 
 
@@ -125,8 +130,9 @@ def test_a_missing_tls_file_is_named_with_its_key_and_exit_2(
         + "".join(f"  {k}: {v}\n" for k, v in files.items())
     )
     pop = _pop(tmp_path)
-    result = edgesla("exporter", "--config", str(pop), "--web-config", str(web),
-                     "--listen", "127.0.0.1:1")  # fmt: skip
+    result = edgesla(
+        "exporter", "--config", str(pop), "--web-config", str(web), "--listen", "127.0.0.1:1"
+    )
     assert result.returncode == 2, result.stderr
     assert f"tls_server_config.{key}: {files[key]}: no such file" in result.stderr
 
@@ -142,8 +148,9 @@ def test_a_relative_tls_path_is_named_as_resolved(tmp_path: Path, certs: Path) -
 
 def test_a_key_that_does_not_match_names_both_files(tmp_path: Path, certs: Path) -> None:
     web = tmp_path / "web.yml"
-    web.write_text(f"tls_server_config: {{cert_file: {certs}/server.crt, "
-                   f"key_file: {certs}/client.key}}\n")  # fmt: skip
+    web.write_text(
+        f"tls_server_config: {{cert_file: {certs}/server.crt, key_file: {certs}/client.key}}\n"
+    )
     pop = _pop(tmp_path)
     result = edgesla("exporter", "--config", str(pop), "--web-config", str(web))
     assert result.returncode == 2

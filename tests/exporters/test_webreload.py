@@ -53,8 +53,10 @@ def test_tls_cannot_be_switched_on_without_a_restart(tmp_path: Path, certs: Path
     path = tmp_path / "web.yml"
     _write(path, "basic_auth_users: {}\n")
     web = WebConfigFile(path)
-    _write(path, f"tls_server_config: {{cert_file: {certs}/server.crt, "
-                 f"key_file: {certs}/server.key}}\n")  # fmt: skip
+    _write(
+        path,
+        f"tls_server_config: {{cert_file: {certs}/server.crt, key_file: {certs}/server.key}}\n",
+    )
     assert web.current().tls_server_config is None
     assert not web.successful
     assert not web.tls
@@ -81,8 +83,9 @@ def test_a_rotated_certificate_is_served_without_a_restart(tmp_path: Path, certs
         assert _served_cn(running.port, certs / "ca.crt") == "server"  # refused, old one serves
         shutil.copy(certs / "server2.key", tmp_path / "server.key")
         eventually(lambda: _served_cn(running.port, certs / "ca.crt") == "server2")
-        body = requests.get(f"https://127.0.0.1:{running.port}/metrics",
-                            verify=str(certs / "ca.crt"), timeout=5).text  # fmt: skip
+        body = requests.get(
+            f"https://127.0.0.1:{running.port}/metrics", verify=str(certs / "ca.crt"), timeout=5
+        ).text
         log = running.log_text()
     assert (
         'edgesla_exporter_web_config_last_reload_successful{pop="http-pop",region="test"} 1.0'

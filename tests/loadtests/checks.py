@@ -47,8 +47,11 @@ def reconciled(results: LoadTestResults) -> None:
 def locust_counts(out: Path) -> dict[str, int]:
     """Request counts per operation in Locust's own ``locust/stats_stats.csv``."""
     with (out / "locust" / "stats_stats.csv").open() as f:
-        return {row["Name"]: int(row["Request Count"]) for row in csv.DictReader(f)
-                if row["Name"] != "Aggregated"}  # fmt: skip
+        return {
+            row["Name"]: int(row["Request Count"])
+            for row in csv.DictReader(f)
+            if row["Name"] != "Aggregated"
+        }
 
 
 def people_output(stderr: str) -> None:

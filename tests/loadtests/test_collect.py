@@ -47,9 +47,14 @@ def _worker(
         for ordinal in ordinals:
             key = ShareKey(cls, index, ordinal)
             share = Share(
-                key, share_seed(seed, key), _rates, USER_CLASSES[cls], USERS[cls], DURATION,
+                key,
+                share_seed(seed, key),
+                _rates,
+                USER_CLASSES[cls],
+                USERS[cls],
+                DURATION,
                 "poisson",
-            )  # fmt: skip
+            )
             end = DURATION if stop_at is None else stop_at
             while (arrival := share.next()) is not None and arrival.at < end:
                 assert share.begin(arrival.at, actual=arrival.at)
@@ -57,8 +62,9 @@ def _worker(
                 n += 1
                 ok = n % 7 != 0
                 at = arrival.at
-                recorder.record(arrival.operation, at, at, at + 0.002, ok=ok,
-                                cause=None if ok else "timeout")  # fmt: skip
+                recorder.record(
+                    arrival.operation, at, at, at + 0.002, ok=ok, cause=None if ok else "timeout"
+                )
             if stop_at is not None:
                 share.stop(stop_at, "the master stopped the run before the schedule's end")
             share.close(end + LATE_AFTER_SECONDS, "the run was stopped")
@@ -87,9 +93,7 @@ def _two_workers() -> list[tuple[dict[str, Any], dict[str, Any]]]:
     ]
 
 
-def _collect(reports: list[tuple[dict[str, Any], dict[str, Any]]], finals: set[int]) -> (
-    Collector
-):  # fmt: skip
+def _collect(reports: list[tuple[dict[str, Any], dict[str, Any]]], finals: set[int]) -> Collector:
     collector = Collector(expected_workers=len(reports))
     for i, (live, final) in enumerate(reports):
         collector.expect(f"gen_{i}")
@@ -136,8 +140,9 @@ def test_a_missing_final_report_names_the_worker_and_leaves_requests_unaccounted
     missing = sum(op.unaccounted for op in accounting.operations.values())
     assert missing == accounting.planned - (reports[0][1] and _planned(reports[0][1]))
     assert missing > 0
-    assert any(p.endswith("(their worker's final report is missing or wrong)")
-               for p in accounting.problems)  # fmt: skip
+    assert any(
+        p.endswith("(their worker's final report is missing or wrong)") for p in accounting.problems
+    )
 
 
 def test_a_worker_never_heard_of_is_missing_shares() -> None:

@@ -22,9 +22,22 @@ pytestmark = [pytest.mark.stack]
 
 def _conflict(stack: Layout, out: Path, settle: str) -> tuple[int, dict[str, Any], str]:
     result = edgesla(
-        "scenario", "conflict", "--config", str(stack.pop_config), "--duration", "2s",
-        "--rate", "20", "--rows", "10", "--settle", settle, "--out", str(out), timeout=120,
-    )  # fmt: skip
+        "scenario",
+        "conflict",
+        "--config",
+        str(stack.pop_config),
+        "--duration",
+        "2s",
+        "--rate",
+        "20",
+        "--rows",
+        "10",
+        "--settle",
+        settle,
+        "--out",
+        str(out),
+        timeout=120,
+    )
     document = json.loads((out / "conflict.json").read_text())
     return result.returncode, document, result.stderr
 
@@ -54,8 +67,10 @@ def test_diverges_without_the_trigger_then_converges_with_it(
     assert writes["planned"] == 80
     assert writes["planned"] == writes["applied"] + writes["refused"] + writes["failed"]
     assert (healthy["divergent_rows"], healthy["stale_rows"]) == ({}, {})
-    assert healthy["divergent_rows_by_table"] == {"public.subscriber": 0,
-                                                  "public.billing_account": 0}  # fmt: skip
+    assert healthy["divergent_rows_by_table"] == {
+        "public.subscriber": 0,
+        "public.billing_account": 0,
+    }
     assert "writes: 80 planned = " in said
 
 

@@ -39,8 +39,9 @@ def test_a_master_and_two_workers_run_one_load_test(stack: Layout, tmp_path: Pat
     plan = ["--config", str(stack.pop_config), "--duration", "8s", "--rate-scale", "5",
             "--master-port", MASTER_PORT]  # fmt: skip
     out = tmp_path / "run"
-    master = _start("--master", "--expect-workers", "2", "--out", str(out),
-                    "--metrics-listen", "off", *plan)  # fmt: skip
+    master = _start(
+        "--master", "--expect-workers", "2", "--out", str(out), "--metrics-listen", "off", *plan
+    )
     workers = [_start("--worker", *plan) for _ in range(2)]
     stdout, stderr = master.communicate(timeout=180)
     assert master.returncode == 0, stdout + stderr
@@ -66,8 +67,16 @@ def test_a_worker_killed_mid_run_makes_the_run_incomplete_naming_it(
     plan = ["--config", str(stack.pop_config), "--duration", "12s", "--rate-scale", "5",
             "--master-port", KILL_MASTER_PORT]  # fmt: skip
     out = tmp_path / "run"
-    master = _start("--master", "--expect-workers", "2", "--out", str(out),
-                    "--metrics-listen", KILL_METRICS, *plan)  # fmt: skip
+    master = _start(
+        "--master",
+        "--expect-workers",
+        "2",
+        "--out",
+        str(out),
+        "--metrics-listen",
+        KILL_METRICS,
+        *plan,
+    )
     workers = [_start("--worker", *plan) for _ in range(2)]
     try:
         victim = locust_child(workers[1])
@@ -119,9 +128,15 @@ def test_a_worker_refuses_the_masters_options(
 
 def test_a_master_runs_no_users_of_its_own(tmp_path: Path) -> None:
     result = edgesla(
-        "loadtest", "--master", "--processes", "2", "--config", str(tmp_path / "pop.yaml"),
-        "--out", str(tmp_path / "run"),
-    )  # fmt: skip
+        "loadtest",
+        "--master",
+        "--processes",
+        "2",
+        "--config",
+        str(tmp_path / "pop.yaml"),
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert result.returncode == 2
     assert "--worker --processes N" in result.stderr
     assert not (tmp_path / "run").exists()

@@ -25,8 +25,15 @@ def _recorder(latency: float, count: int = 1000, failures: int = 0, late: int = 
     recorder = Recorder()
     for i in range(count):
         start = float(i)
-        recorder.record("care_lookup", start, start, start + latency, ok=i >= failures,
-                        cause=None if i >= failures else "timeout", late=i < late)  # fmt: skip
+        recorder.record(
+            "care_lookup",
+            start,
+            start,
+            start + latency,
+            ok=i >= failures,
+            cause=None if i >= failures else "timeout",
+            late=i < late,
+        )
     return recorder
 
 
@@ -46,8 +53,9 @@ def test_fail_on_p99_when_the_generator_kept_up(tmp_path: Path) -> None:
 
 
 def test_fail_on_error_ratio(tmp_path: Path) -> None:
-    spec = load_gate(_gate(tmp_path, "version: 1\ndefaults: {max_error_ratio: 0.001}\n"),
-                     OPERATIONS)  # fmt: skip
+    spec = load_gate(
+        _gate(tmp_path, "version: 1\ndefaults: {max_error_ratio: 0.001}\n"), OPERATIONS
+    )
     verdict = evaluate(spec, _recorder(0.001, failures=2).results(), HEALTHY)
     assert verdict.code == exitcodes.FAILURE
 

@@ -20,9 +20,18 @@ pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 def _run(stack: Layout, out: Path, *extra: str) -> tuple[int, str, str]:
     result = edgesla(
-        "loadtest", "--config", str(stack.pop_config), "--duration", "7s", "--out", str(out),
-        "--rate-scale", "5", *extra, timeout=120,
-    )  # fmt: skip
+        "loadtest",
+        "--config",
+        str(stack.pop_config),
+        "--duration",
+        "7s",
+        "--out",
+        str(out),
+        "--rate-scale",
+        "5",
+        *extra,
+        timeout=120,
+    )
     return result.returncode, result.stdout, result.stderr
 
 
@@ -56,14 +65,19 @@ def test_every_operation_runs_and_results_are_written(stack: Layout, tmp_path: P
 def test_gate_exit_codes(stack: Layout, tmp_path: Path) -> None:
     # 1 ms is broken whatever the box does; on a busy shared box a run of ~14 requests can
     # see a late start or two, which the default 1 % would call "generator-limited" (exit 3)
-    strict = _gate(tmp_path, "version: 1\noperations: {care_lookup: {p99: 1ms}}\n"
-                   "defaults: {p99: 1ms}\nmax_late_start_ratio: 0.5\n")  # fmt: skip
-    code, stdout, stderr = _run(stack, tmp_path / "strict", "--slo", str(strict),
-                                "--operations", "care_lookup")  # fmt: skip
+    strict = _gate(
+        tmp_path,
+        "version: 1\noperations: {care_lookup: {p99: 1ms}}\n"
+        "defaults: {p99: 1ms}\nmax_late_start_ratio: 0.5\n",
+    )
+    code, stdout, stderr = _run(
+        stack, tmp_path / "strict", "--slo", str(strict), "--operations", "care_lookup"
+    )
     assert code == 1, stdout + stderr
     lax = _gate(tmp_path, "version: 1\ndefaults: {p99: 2s, max_error_ratio: 0.5}\n")
-    code, stdout, stderr = _run(stack, tmp_path / "lax", "--slo", str(lax),
-                                "--operations", "care_lookup")  # fmt: skip
+    code, stdout, stderr = _run(
+        stack, tmp_path / "lax", "--slo", str(lax), "--operations", "care_lookup"
+    )
     assert code == 0, stdout + stderr
 
 
@@ -73,8 +87,9 @@ def test_two_processes_merge_histograms_exactly(stack: Layout, tmp_path: Path) -
     worker statistics arrived in Locust's 0.5 s after "quit". Now every worker's final report
     is waited for, and every planned request reconciled."""
     out = tmp_path / "two"
-    code, stdout, stderr = _run(stack, out, "--processes", "2", "--operations",
-                                "care_lookup,selfcare_http")  # fmt: skip
+    code, stdout, stderr = _run(
+        stack, out, "--processes", "2", "--operations", "care_lookup,selfcare_http"
+    )
     assert code == 0, stdout + stderr
     results = read_results(out)
     ours = {name: op.requests for name, op in results.operations.items() if op.requests}
@@ -152,17 +167,53 @@ def test_master_and_worker_processes_as_documented(stack: Layout, tmp_path: Path
     locustfile = str(Path(__file__).resolve().parents[2] / "loadtests" / "edge_pop.py")
     out = tmp_path / "mw"
     master = subprocess.Popen(
-        [sys.executable, "-m", "locust", "-f", locustfile, "--master", "--headless",
-         "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port(397)),
-         "--expect-workers", "1", "-u", "4", "-r", "4", "-t", "10s",
-         "--results-dir", str(out), *common, "CareUser"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            locustfile,
+            "--master",
+            "--headless",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            str(port(397)),
+            "--expect-workers",
+            "1",
+            "-u",
+            "4",
+            "-r",
+            "4",
+            "-t",
+            "10s",
+            "--results-dir",
+            str(out),
+            *common,
+            "CareUser",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     worker = subprocess.Popen(
-        [sys.executable, "-m", "locust", "-f", locustfile, "--worker",
-         "--master-host", "127.0.0.1", "--master-port", str(port(397)), *common, "CareUser"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            locustfile,
+            "--worker",
+            "--master-host",
+            "127.0.0.1",
+            "--master-port",
+            str(port(397)),
+            *common,
+            "CareUser",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _, err = master.communicate(timeout=90)
         assert master.returncode == 0, err[-2000:]

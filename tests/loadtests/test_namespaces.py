@@ -91,22 +91,34 @@ def link() -> Iterator[Link]:
 
 
 def _plan(stack: Layout, master_port: int) -> list[str]:
-    return ["--config", str(stack.pop_config), "--duration", "10s", "--rate-scale", "5",
-            "--master-port", str(master_port)]  # fmt: skip
+    return [
+        "--config",
+        str(stack.pop_config),
+        "--duration",
+        "10s",
+        "--rate-scale",
+        "5",
+        "--master-port",
+        str(master_port),
+    ]
 
 
 def _master(link: Link, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         link.inside(EDGESLA, "loadtest", "--master", "--expect-workers", "1", *args),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _worker(link: Link, plan: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [EDGESLA, "loadtest", "--worker", "--master-host", link.master_ip, *plan],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_the_master_namespace_is_apart(stack: Layout, link: Link) -> None:
@@ -115,8 +127,11 @@ def test_the_master_namespace_is_apart(stack: Layout, link: Link) -> None:
     connect = "import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 2)"
     to_stack = subprocess.run(
         link.inside(sys.executable, "-c", connect, "127.0.0.1", str(stack.mongo_port)),
-        capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert to_stack.returncode != 0
     assert "ConnectionRefusedError" in to_stack.stderr
     with socket.socket() as listener:  # the worker's side, in the root namespace
@@ -124,8 +139,11 @@ def test_the_master_namespace_is_apart(stack: Layout, link: Link) -> None:
         listener.listen()
         to_worker = subprocess.run(
             link.inside(sys.executable, "-c", connect, link.worker_ip, str(port(895))),
-            capture_output=True, text=True, timeout=30, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     assert to_worker.returncode == 0, to_worker.stderr
 
 

@@ -260,21 +260,30 @@ def test_invalid_json(written: Path) -> None:
 # --- the accounting (accounting.json) ------------------------------------------------------
 
 
-def _account(planned: int, succeeded: int, failed: dict[str, int], late: int = 0) -> (
-    OperationAccount
-):  # fmt: skip
+def _account(
+    planned: int, succeeded: int, failed: dict[str, int], late: int = 0
+) -> OperationAccount:
     unaccounted = planned - succeeded - sum(failed.values()) - late
     return OperationAccount(
-        planned=planned, succeeded=succeeded, failed=failed,
-        not_started={"late": late, "stopped": 0}, unaccounted=unaccounted,
-    )  # fmt: skip
+        planned=planned,
+        succeeded=succeeded,
+        failed=failed,
+        not_started={"late": late, "stopped": 0},
+        unaccounted=unaccounted,
+    )
 
 
 def _accounting(problems: tuple[str, ...] = (), lookup_planned: int = 3004) -> RunAccounting:
     worker = WorkerAccount(
-        id="gen-a_1f2e", index=0, host="gen-a", pid=4242, final_report=not problems,
-        shares={"CareUser": 2}, planned=None if problems else 3004, problems=list(problems),
-    )  # fmt: skip
+        id="gen-a_1f2e",
+        index=0,
+        host="gen-a",
+        pid=4242,
+        final_report=not problems,
+        shares={"CareUser": 2},
+        planned=None if problems else 3004,
+        problems=list(problems),
+    )
     return RunAccounting(
         complete=not problems,
         problems=list(problems),
@@ -301,8 +310,10 @@ def test_the_accounting_round_trips_and_is_summarized(tmp_path: Path) -> None:
     assert summary["complete"] is True
     lookup = summary["operations"]["care_lookup"]
     assert (lookup["planned"], lookup["not_started"], lookup["unaccounted"]) == (
-        3004, {"late": 2, "stopped": 0}, 0,
-    )  # fmt: skip
+        3004,
+        {"late": 2, "stopped": 0},
+        0,
+    )
     text = (out / "summary.txt").read_text()
     assert "accounting: every planned request is accounted for" in text
     assert (
@@ -334,9 +345,7 @@ def test_an_incomplete_run_is_refused_unless_asked_for(tmp_path: Path) -> None:
     assert results.accounting.workers[0].name == "worker 0 (host gen-a, pid 4242, id gen-a_1f2e)"
 
 
-def test_an_accounting_that_disagrees_with_the_histograms_is_not_written(tmp_path: Path) -> (
-    None
-):  # fmt: skip
+def test_an_accounting_that_disagrees_with_the_histograms_is_not_written(tmp_path: Path) -> None:
     right = _accounting()
     wrong = right.model_copy(
         update={
@@ -375,6 +384,9 @@ def test_a_tampered_accounting_is_refused(
 def test_an_operation_account_must_add_up() -> None:
     with pytest.raises(ValueError, match=r"planned 10 != succeeded 5 \+ failed 1"):
         OperationAccount(
-            planned=10, succeeded=5, failed={"timeout": 1},
-            not_started={"late": 1, "stopped": 0}, unaccounted=0,
-        )  # fmt: skip
+            planned=10,
+            succeeded=5,
+            failed={"timeout": 1},
+            not_started={"late": 1, "stopped": 0},
+            unaccounted=0,
+        )

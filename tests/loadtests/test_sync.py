@@ -16,10 +16,28 @@ from tests.helpers import edgesla
 
 def _sync(stack: Layout, out: Path, threshold: str) -> tuple[int, dict[str, object], str]:
     result = edgesla(
-        "scenario", "sync", "--config", str(stack.pop_config), "--share", "0.1",
-        "--sync-rate", "400", "--batch", "50", "--lookup-rate", "20", "--before", "1500ms",
-        "--after", "1500ms", "--threshold", threshold, "--out", str(out), timeout=120,
-    )  # fmt: skip
+        "scenario",
+        "sync",
+        "--config",
+        str(stack.pop_config),
+        "--share",
+        "0.1",
+        "--sync-rate",
+        "400",
+        "--batch",
+        "50",
+        "--lookup-rate",
+        "20",
+        "--before",
+        "1500ms",
+        "--after",
+        "1500ms",
+        "--threshold",
+        threshold,
+        "--out",
+        str(out),
+        timeout=120,
+    )
     return result.returncode, json.loads((out / "sync.json").read_text()), result.stderr
 
 
@@ -36,8 +54,10 @@ def test_lookups_before_during_and_after_a_real_sync(stack: Layout, tmp_path: Pa
     assert lookups["not_started"] == 0
     windows = done["windows"]
     assert isinstance(windows, dict)
-    assert all(windows[w]["lookups"] > 0 and windows[w]["failed"] == 0
-               for w in ("before", "during", "after"))  # fmt: skip
+    assert all(
+        windows[w]["lookups"] > 0 and windows[w]["failed"] == 0
+        for w in ("before", "during", "after")
+    )
     assert "PASS: p99 during the sync" in said
     assert "before " in said
 
@@ -55,12 +75,20 @@ def _run(*lookups: Lookup) -> SyncRun:
 
 
 def test_each_lookup_lands_in_the_window_of_its_intended_start() -> None:
-    run = _run(Lookup(0.0, 0.001), Lookup(0.999, 0.002), Lookup(1.0, 0.5), Lookup(1.5, 0.3),
-               Lookup(2.0, 0.004), Lookup(2.5, 0.003))  # fmt: skip
+    run = _run(
+        Lookup(0.0, 0.001),
+        Lookup(0.999, 0.002),
+        Lookup(1.0, 0.5),
+        Lookup(1.5, 0.3),
+        Lookup(2.0, 0.004),
+        Lookup(2.5, 0.003),
+    )
     summary = summarize(run, rate=2.0, threshold=0.2)
     assert {w: s.lookups for w, s in summary.windows.items()} == {
-        "before": 2, "during": 2, "after": 2,
-    }  # fmt: skip
+        "before": 2,
+        "during": 2,
+        "after": 2,
+    }
     assert summary.windows["during"].p99 == 0.5
     assert summary.verdict == "FAIL"  # 500 ms during the sync, over 200 ms
     assert summary.planned_lookups == 6

@@ -20,21 +20,71 @@ from edgesla.probes.registry import PROBERS
 
 def _targets(missing: Path) -> list[tuple[object, str]]:
     return [
-        (PostgresQueryTarget(name="pg", prober="postgres_query", dsn="host=127.0.0.1 port=1",
-                             sslmode="verify-full", sslrootcert=missing), "sslrootcert"),
-        (MongoQueryTarget(name="mq", prober="mongodb_query", uri="mongodb://127.0.0.1:1/",
-                          tls=True, tls_ca_file=missing), "tls_ca_file"),
-        (MongoReplicationTarget(name="mr", prober="mongodb_replication", tls=True,
-                                uri="mongodb://127.0.0.1:1/", tls_ca_file=missing), "tls_ca_file"),
-        (EtcdTarget(name="etcd", prober="etcd", endpoints=("https://127.0.0.1:1",),
-                    ca_file=missing), "ca_file"),
-        (EtcdTarget(name="etcd", prober="etcd", endpoints=("https://127.0.0.1:1",),
-                    cert_file=missing, key_file=missing), "cert_file"),
-        (KubeApiserverTarget(name="kube", prober="kube_apiserver", ca_file=missing,
-                             endpoints=("https://127.0.0.1:1",)), "ca_file"),
-        (KubeApiserverTarget(name="kube", prober="kube_apiserver", key_file=missing,
-                             endpoints=("https://127.0.0.1:1",)), "key_file"),
-    ]  # fmt: skip
+        (
+            PostgresQueryTarget(
+                name="pg",
+                prober="postgres_query",
+                dsn="host=127.0.0.1 port=1",
+                sslmode="verify-full",
+                sslrootcert=missing,
+            ),
+            "sslrootcert",
+        ),
+        (
+            MongoQueryTarget(
+                name="mq",
+                prober="mongodb_query",
+                uri="mongodb://127.0.0.1:1/",
+                tls=True,
+                tls_ca_file=missing,
+            ),
+            "tls_ca_file",
+        ),
+        (
+            MongoReplicationTarget(
+                name="mr",
+                prober="mongodb_replication",
+                tls=True,
+                uri="mongodb://127.0.0.1:1/",
+                tls_ca_file=missing,
+            ),
+            "tls_ca_file",
+        ),
+        (
+            EtcdTarget(
+                name="etcd", prober="etcd", endpoints=("https://127.0.0.1:1",), ca_file=missing
+            ),
+            "ca_file",
+        ),
+        (
+            EtcdTarget(
+                name="etcd",
+                prober="etcd",
+                endpoints=("https://127.0.0.1:1",),
+                cert_file=missing,
+                key_file=missing,
+            ),
+            "cert_file",
+        ),
+        (
+            KubeApiserverTarget(
+                name="kube",
+                prober="kube_apiserver",
+                ca_file=missing,
+                endpoints=("https://127.0.0.1:1",),
+            ),
+            "ca_file",
+        ),
+        (
+            KubeApiserverTarget(
+                name="kube",
+                prober="kube_apiserver",
+                key_file=missing,
+                endpoints=("https://127.0.0.1:1",),
+            ),
+            "key_file",
+        ),
+    ]
 
 
 @pytest.mark.parametrize("case", range(7))

@@ -35,19 +35,26 @@ def hole() -> Iterator[Blackhole]:
 
 def _targets(port: int) -> list[object]:
     return [
-        PostgresQueryTarget(name="pg", prober="postgres_query", sslmode="disable",
-                            dsn=f"host=127.0.0.1 port={port} dbname=x user=y"),
+        PostgresQueryTarget(
+            name="pg",
+            prober="postgres_query",
+            sslmode="disable",
+            dsn=f"host=127.0.0.1 port={port} dbname=x user=y",
+        ),
         MongoQueryTarget(name="mq", prober="mongodb_query", uri=f"mongodb://127.0.0.1:{port}/"),
-        MongoReplicationTarget(name="mr", prober="mongodb_replication",
-                               uri=f"mongodb://127.0.0.1:{port}/"),
+        MongoReplicationTarget(
+            name="mr", prober="mongodb_replication", uri=f"mongodb://127.0.0.1:{port}/"
+        ),
         EtcdTarget(name="etcd", prober="etcd", endpoints=(f"http://127.0.0.1:{port}",)),
-        KubeApiserverTarget(name="kube", prober="kube_apiserver",
-                            endpoints=(f"http://127.0.0.1:{port}",)),
-    ]  # fmt: skip
+        KubeApiserverTarget(
+            name="kube", prober="kube_apiserver", endpoints=(f"http://127.0.0.1:{port}",)
+        ),
+    ]
 
 
-@pytest.mark.parametrize("case", ["postgres_query", "mongodb_query", "mongodb_replication",
-                                  "etcd", "kube_apiserver"])  # fmt: skip
+@pytest.mark.parametrize(
+    "case", ["postgres_query", "mongodb_query", "mongodb_replication", "etcd", "kube_apiserver"]
+)
 def test_a_silent_server_is_a_timeout_by_the_deadline(hole: Blackhole, case: str) -> None:
     target = next(t for t in _targets(hole.port) if t.prober == case)  # type: ignore[attr-defined]
     start = time.monotonic()

@@ -107,9 +107,13 @@ def test_every_golden_output_has_an_input() -> None:
 
 def _probes(pop: str, good: int, total: int) -> AvailabilityEvidence:
     return AvailabilityEvidence(
-        sli="probe_success", pop=pop, good=good, total=total,
-        window_start=START, window_end=START + timedelta(days=30),
-    )  # fmt: skip
+        sli="probe_success",
+        pop=pop,
+        good=good,
+        total=total,
+        window_start=START,
+        window_end=START + timedelta(days=30),
+    )
 
 
 def test_manager_summaries() -> None:
@@ -140,9 +144,13 @@ def test_build_report_orders_worst_first_and_rolls_up() -> None:
         availability("b-avail", _probes("pop-a", 1_000_000, 1_000_000), 0.99999, 0.95),
     ]
     report = build_report(
-        results, title="t", generated_at=START, window_start=START,
-        window_end=START + timedelta(days=30), confidence=0.95,
-    )  # fmt: skip
+        results,
+        title="t",
+        generated_at=START,
+        window_start=START,
+        window_end=START + timedelta(days=30),
+        confidence=0.95,
+    )
     order = [(r.pop, r.name, r.verdict) for r in report.objectives]
     assert order == [
         ("pop-a", "a-avail", "PASS"),

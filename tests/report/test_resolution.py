@@ -20,9 +20,14 @@ DAYS_30 = conv.WINDOW_SECONDS_30D
 def _evidence(sli: str, every: float, pop: str = "pop-a") -> AvailabilityEvidence:
     runs = round(DAYS_30 / every)
     return AvailabilityEvidence(
-        sli=sli, pop=pop, good=runs, total=runs, window_start=START,
-        window_end=START + timedelta(days=30), probe_intervals=(("etcd", every),),
-    )  # fmt: skip
+        sli=sli,
+        pop=pop,
+        good=runs,
+        total=runs,
+        window_start=START,
+        window_end=START + timedelta(days=30),
+        probe_intervals=(("etcd", every),),
+    )
 
 
 def test_intervals_are_observed_time_over_runs() -> None:

@@ -83,11 +83,16 @@ def alertmanager(example: Path, webhook: tuple[str, list[Any]], tmp_path: Path) 
     listen = f"127.0.0.1:{free_port()}"
     with (tmp_path / "alertmanager.log").open("w") as log:
         proc = subprocess.Popen(
-            [ALERTMANAGER, f"--config.file={tmp_path / 'alertmanager.yml'}",
-             f"--storage.path={tmp_path / 'data'}", f"--web.listen-address={listen}",
-             "--cluster.listen-address="],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                ALERTMANAGER,
+                f"--config.file={tmp_path / 'alertmanager.yml'}",
+                f"--storage.path={tmp_path / 'data'}",
+                f"--web.listen-address={listen}",
+                "--cluster.listen-address=",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         url = f"http://{listen}"
         eventually(lambda: _ready(url), timeout=15)

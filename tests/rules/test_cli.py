@@ -44,8 +44,10 @@ def test_default_spec_writes_one_file_with_rules_and_alerts(tmp_path: Path) -> N
     assert written == sorted([RULES_FILE, ROLLUPS_FILE, ALERTMANAGER_FILE])  # no temp left
     check = subprocess.run(
         ["promtool", "check", "rules", str(tmp_path / "rules" / ROLLUPS_FILE)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 

@@ -71,8 +71,9 @@ def test_prometheus_loaded_every_generated_rule_and_evaluates_it_cleanly(stack: 
     groups = eventually(loaded, timeout=60, interval=1)
     assert sorted(g["name"] for g in groups) == sorted(g.name for g in RULES.groups)
     assert sum(len(g["rules"]) for g in groups) == len(RULES.recordings) + len(RULES.alerts)
-    unhealthy = [(r["name"], r.get("lastError")) for g in groups for r in g["rules"]
-                 if r["health"] != "ok"]  # fmt: skip
+    unhealthy = [
+        (r["name"], r.get("lastError")) for g in groups for r in g["rules"] if r["health"] != "ok"
+    ]
     assert not unhealthy
 
 

@@ -45,9 +45,16 @@ def own_stack(webhook: tuple[str, Received]) -> Iterator[Layout]:
     state_dir = make_state_dir("rules-quorum")
     try:
         result = edgesla(
-            "stack", "up", "--state-dir", str(state_dir), "--base-port", str(BASE_PORT),
-            "--subscribers", "1000", env={WEBHOOK_ENV: webhook[0]},
-        )  # fmt: skip
+            "stack",
+            "up",
+            "--state-dir",
+            str(state_dir),
+            "--base-port",
+            str(BASE_PORT),
+            "--subscribers",
+            "1000",
+            env={WEBHOOK_ENV: webhook[0]},
+        )
         assert result.returncode == 0, result.stderr + result.stdout
         yield Layout(state_dir, BASE_PORT)
     finally:

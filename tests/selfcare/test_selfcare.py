@@ -38,8 +38,10 @@ def test_healthz_answers_200_with_every_backend(selfcare: str) -> None:
     body = response.json()
     assert body["status"] == "ok"
     assert {b["name"]: b["ok"] for b in body["backends"]} == {
-        "mongodb": True, "pg-a": True, "pg-b": True,
-    }  # fmt: skip
+        "mongodb": True,
+        "pg-a": True,
+        "pg-b": True,
+    }
     ok, detail = check(selfcare, timeout=5)
     assert ok, detail
 
@@ -111,9 +113,15 @@ def test_contact_update_alternates_masters_and_replicates(
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[]", b"{}", b'{"email": 42}', b'{"email": "no-at-sign"}',
-     b'{"email": "a@example.net", "phone": "1"}'],
-)  # fmt: skip
+    [
+        b"not json",
+        b"[]",
+        b"{}",
+        b'{"email": 42}',
+        b'{"email": "no-at-sign"}',
+        b'{"email": "a@example.net", "phone": "1"}',
+    ],
+)
 def test_invalid_contact_body_is_422(selfcare: str, body: bytes) -> None:
     response = requests.put(
         f"{selfcare}/api/v1/subscribers/{SEEDED_ID}/contact", data=body, timeout=5

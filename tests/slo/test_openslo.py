@@ -218,15 +218,21 @@ def test_edgesla_own_sli_queries_import_as_the_objective_they_describe() -> None
     }
     lag = [{"op": "lte", "value": 1, "target": 0.999}]
     docs = [_slo(n, sli, lag if n == "d" else None) for n, sli in slis.items()]
-    keys = [{k: v for k, v in o.items() if k not in ("name", "objective", "percentile")}
-            for o in _objectives(*docs)]  # fmt: skip
+    keys = [
+        {k: v for k, v in o.items() if k not in ("name", "objective", "percentile")}
+        for o in _objectives(*docs)
+    ]
     assert keys == [
         {"sli": "probe_success", "targets": ["pg-a-billing-lookup"]},
         {"sli": "controlplane_ready"},
-        {"sli": "latency", "source": "probes", "targets": ["pg-a-billing-lookup"],
-         "threshold": "10ms"},
+        {
+            "sli": "latency",
+            "source": "probes",
+            "targets": ["pg-a-billing-lookup"],
+            "threshold": "10ms",
+        },
         {"sli": "replication_lag", "threshold": "1s"},
-    ]  # fmt: skip
+    ]
 
 
 def test_a_per_pop_slo_is_an_override_of_the_fleet_wide_one_over_the_same_series() -> None:
@@ -387,7 +393,7 @@ def _runs(matchers: str, agg: str = "sum") -> dict[str, Any]:
             "a precomputed ratio cannot be counted exactly",
         ),
     ],
-)  # fmt: skip
+)
 def test_queries_edgesla_cannot_count_are_refused(
     sli: dict[str, Any], where: str, says: str
 ) -> None:
@@ -423,31 +429,61 @@ _CALENDAR = {"startTime": "2026-01-01 00:00:00", "timeZone": "UTC"}
 @pytest.mark.parametrize(
     ("change", "where", "says"),
     [
-        ({"timeWindow": [{"duration": "1M", "calendar": _CALENDAR}]},
-         "spec.timeWindow[0]", "edgesla report --month YYYY-MM --tz ZONE"),
-        ({"timeWindow": [{"duration": "1Q", "isRolling": True}]},
-         "spec.timeWindow[0].duration", "a rolling month, quarter or year has no fixed length"),
+        (
+            {"timeWindow": [{"duration": "1M", "calendar": _CALENDAR}]},
+            "spec.timeWindow[0]",
+            "edgesla report --month YYYY-MM --tz ZONE",
+        ),
+        (
+            {"timeWindow": [{"duration": "1Q", "isRolling": True}]},
+            "spec.timeWindow[0].duration",
+            "a rolling month, quarter or year has no fixed length",
+        ),
         ({"timeWindow": None}, "spec.timeWindow", "missing; edgesla judges over a window"),
-        ({"budgetingMethod": "RatioTimeslices"}, "spec.budgetingMethod",
-         "does not judge time slices"),
-        ({"budgetingMethod": None}, "spec.budgetingMethod",
-         "missing; write budgetingMethod: Occurrences"),
-        ({"objectives": [{"target": 1.0}]}, "spec.objectives[0].target",
-         "1.0: a number above 0 and below 1"),
-        ({"objectives": [{"target": 0.9, "targetPercent": 90}]}, "spec.objectives[0]",
-         "give exactly one of target"),
-        ({"objectives": [{"target": 0.9, "timeSliceTarget": 0.95}]},
-         "spec.objectives[0].timeSliceTarget", "does not judge time slices"),
-        ({"objectives": [{"target": 0.9, "op": "lte", "value": 1}]}, "spec.objectives[0].op",
-         "a ratioMetric's objective is its target"),
-        ({"objectives": [{"target": 0.9, "indicatorRef": "a"}]}, "spec.objectives[0].indicatorRef",
-         "composite SLOs"),
+        (
+            {"budgetingMethod": "RatioTimeslices"},
+            "spec.budgetingMethod",
+            "does not judge time slices",
+        ),
+        (
+            {"budgetingMethod": None},
+            "spec.budgetingMethod",
+            "missing; write budgetingMethod: Occurrences",
+        ),
+        (
+            {"objectives": [{"target": 1.0}]},
+            "spec.objectives[0].target",
+            "1.0: a number above 0 and below 1",
+        ),
+        (
+            {"objectives": [{"target": 0.9, "targetPercent": 90}]},
+            "spec.objectives[0]",
+            "give exactly one of target",
+        ),
+        (
+            {"objectives": [{"target": 0.9, "timeSliceTarget": 0.95}]},
+            "spec.objectives[0].timeSliceTarget",
+            "does not judge time slices",
+        ),
+        (
+            {"objectives": [{"target": 0.9, "op": "lte", "value": 1}]},
+            "spec.objectives[0].op",
+            "a ratioMetric's objective is its target",
+        ),
+        (
+            {"objectives": [{"target": 0.9, "indicatorRef": "a"}]},
+            "spec.objectives[0].indicatorRef",
+            "composite SLOs",
+        ),
         ({"alertPolicies": ["page"]}, "spec.alertPolicies", "edgesla's alerts come from"),
         ({"indicatorRef": "missing"}, "spec", "give exactly one of indicator and indicatorRef"),
-        ({"budgetingMetod": "Occurrences"}, "spec.budgetingMetod",
-         "unknown key (not in OpenSLO v1)"),
+        (
+            {"budgetingMetod": "Occurrences"},
+            "spec.budgetingMetod",
+            "unknown key (not in OpenSLO v1)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_slo_fields_edgesla_cannot_map_are_refused(
     change: dict[str, Any], where: str, says: str
 ) -> None:

@@ -96,8 +96,10 @@ def test_minimal_spec_is_the_default_spec() -> None:
     assert spec.confidence == 0.95
     availability = [o for o in spec.objectives if isinstance(o, AvailabilityObjective)]
     assert {o.sli for o in availability} == {
-        "probe_success", "loadtest_success", "controlplane_ready",
-    }  # fmt: skip
+        "probe_success",
+        "loadtest_success",
+        "controlplane_ready",
+    }
     assert all(o.objective == 0.99999 for o in availability)
     latency = {o.name: o for o in spec.objectives if isinstance(o, LatencyObjective)}
     assert latency["care-lookup-p99"].threshold == 0.200

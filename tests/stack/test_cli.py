@@ -45,9 +45,14 @@ def test_second_up_reports_the_running_stack_and_changes_nothing(stack: Layout) 
         edgesla("stack", "status", "--state-dir", str(stack.state_dir), "--json").stdout
     )
     result = edgesla(
-        "stack", "up", "--state-dir", str(stack.state_dir), "--base-port", str(SHARED_BASE_PORT),
+        "stack",
+        "up",
+        "--state-dir",
+        str(stack.state_dir),
+        "--base-port",
+        str(SHARED_BASE_PORT),
         "--json",
-    )  # fmt: skip
+    )
     doc = json.loads(result.stdout)
     assert result.returncode == 0, result.stderr
     assert doc["already_running"] is True

@@ -22,13 +22,18 @@ from tests.ports import port
 pytestmark = pytest.mark.stack
 
 
-def _up(state_dir: Path, base_port: int, env: dict[str, str] | None = None) -> (
-    tuple[int, str, str]
-):  # fmt: skip
+def _up(state_dir: Path, base_port: int, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     result = edgesla(
-        "stack", "up", "--state-dir", str(state_dir), "--base-port", str(base_port),
-        "--subscribers", "200", env=env,
-    )  # fmt: skip
+        "stack",
+        "up",
+        "--state-dir",
+        str(state_dir),
+        "--base-port",
+        str(base_port),
+        "--subscribers",
+        "200",
+        env=env,
+    )
     return result.returncode, result.stdout, result.stderr
 
 

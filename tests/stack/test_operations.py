@@ -48,9 +48,16 @@ def ops_dir() -> Iterator[Path]:
 def ops_stack(ops_dir: Path) -> Iterator[Layout]:
     """The module's stack, up (started, or found running); every component running after."""
     up = edgesla(
-        "stack", "up", "--state-dir", str(ops_dir), "--base-port", str(BASE_PORT),
-        "--subscribers", "200", "--with-victoria-metrics",
-    )  # fmt: skip
+        "stack",
+        "up",
+        "--state-dir",
+        str(ops_dir),
+        "--base-port",
+        str(BASE_PORT),
+        "--subscribers",
+        "200",
+        "--with-victoria-metrics",
+    )
     # 1: running, but not every component healthy yet (the self-care service needs a few
     # requests to drop the pooled connections a PostgreSQL restart broke)
     assert up.returncode in (0, 1), up.stdout + up.stderr
@@ -249,8 +256,9 @@ def test_stop_and_start_etcd2_the_cluster_keeps_quorum(ops_stack: Layout) -> Non
             assert components[member]["detail"] == "healthy, has leader"
         put = requests.post(
             f"http://127.0.0.1:{ops_stack.etcd_client_port('etcd1')}/v3/kv/put",
-            json={"key": "ZWRnZXNsYS1vcHM=", "value": "b2s="}, timeout=10,
-        )  # fmt: skip
+            json={"key": "ZWRnZXNsYS1vcHM=", "value": "b2s="},
+            timeout=10,
+        )
         assert put.status_code == 200
         table = edgesla(
             "stack", "status", "--state-dir", str(ops_stack.state_dir), env={"COLUMNS": "200"}
@@ -259,8 +267,15 @@ def test_stop_and_start_etcd2_the_cluster_keeps_quorum(ops_stack: Layout) -> Non
         again = _stack("stop", "etcd2", ops_stack.state_dir)
         assert json.loads(again.stdout)["message"] == "etcd2 was not running; nothing to stop"
         # `up` does not call a component stopped on purpose a stale leftover
-        up = edgesla("stack", "up", "--state-dir", str(ops_stack.state_dir), "--base-port",
-                     str(BASE_PORT), "--json")  # fmt: skip
+        up = edgesla(
+            "stack",
+            "up",
+            "--state-dir",
+            str(ops_stack.state_dir),
+            "--base-port",
+            str(BASE_PORT),
+            "--json",
+        )
         assert up.returncode == 1, up.stderr
         assert json.loads(up.stdout)["already_running"] is True
     finally:

@@ -30,8 +30,12 @@ USER = "nobody"
 def _as_user(home: Path, *argv: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["runuser", "-u", USER, "--", "env", f"HOME={home}", "PATH=/usr/bin:/bin", *argv],
-        capture_output=True, text=True, timeout=timeout, check=False, cwd=home,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=home,
+    )
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the suite already runs as an ordinary user")
@@ -40,21 +44,45 @@ def test_an_ordinary_user_runs_the_whole_stack_life_cycle() -> None:
     nobody = pwd.getpwnam(USER)
     try:
         shutil.copytree(
-            REPO, home / "src",
-            ignore=shutil.ignore_patterns(".venv", ".git", ".edgesla*", "*.egg-info", "__pycache__",
-                                          ".mypy_cache", ".ruff_cache", ".pytest_cache", "build"),
-        )  # fmt: skip
+            REPO,
+            home / "src",
+            ignore=shutil.ignore_patterns(
+                ".venv",
+                ".git",
+                ".edgesla*",
+                "*.egg-info",
+                "__pycache__",
+                ".mypy_cache",
+                ".ruff_cache",
+                ".pytest_cache",
+                "build",
+            ),
+        )
         for path in [home, *home.rglob("*")]:
             os.lchown(path, nobody.pw_uid, nobody.pw_gid)
         venv = home / "venv"
-        install = _as_user(home, "sh", "-c", f"/usr/bin/python3 -m venv {venv} && "
-                           f"{venv}/bin/pip install -q '{home / 'src'}[stack]'")  # fmt: skip
+        install = _as_user(
+            home,
+            "sh",
+            "-c",
+            f"/usr/bin/python3 -m venv {venv} && {venv}/bin/pip install -q '{home / 'src'}[stack]'",
+        )
         assert install.returncode == 0, install.stderr[-2000:]
         state = ["--state-dir", str(home / "state")]
 
         base = str(port(240))
-        up = _as_user(home, f"{venv}/bin/edgesla", "stack", "up", *state, "--base-port", base,
-                      "--subscribers", "100", "--json")  # fmt: skip
+        up = _as_user(
+            home,
+            f"{venv}/bin/edgesla",
+            "stack",
+            "up",
+            *state,
+            "--base-port",
+            base,
+            "--subscribers",
+            "100",
+            "--json",
+        )
         assert up.returncode == 0, up.stderr
         assert json.loads(up.stdout)["up"] is True
         for name in ("pg-a", "etcd1", "mongo", "prometheus"):

@@ -24,9 +24,15 @@ BASE_PORT = port(938)  # base+0..14: VictoriaMetrics on port(952)
 
 def test_a_missing_binary_names_its_package_and_starts_nothing(tmp_path: Path) -> None:
     done = edgesla(
-        "stack", "up", "--state-dir", str(tmp_path), "--base-port", str(BASE_PORT),
-        "--with-victoria-metrics", env={"EDGESLA_VICTORIA_METRICS": str(tmp_path / "nope")},
-    )  # fmt: skip
+        "stack",
+        "up",
+        "--state-dir",
+        str(tmp_path),
+        "--base-port",
+        str(BASE_PORT),
+        "--with-victoria-metrics",
+        env={"EDGESLA_VICTORIA_METRICS": str(tmp_path / "nope")},
+    )
     assert done.returncode == 2
     assert "the Debian package victoria-metrics" in done.stderr
     assert "EDGESLA_VICTORIA_METRICS" in done.stderr
@@ -55,9 +61,14 @@ def test_it_starts_just_before_prometheus_and_only_when_asked() -> None:
 def test_asking_a_running_stack_for_it_is_refused_and_changes_nothing(stack: Layout) -> None:
     before = (stack.state_dir / "stack.json").read_bytes()
     done = edgesla(
-        "stack", "up", "--state-dir", str(stack.state_dir), "--base-port", str(stack.base_port),
+        "stack",
+        "up",
+        "--state-dir",
+        str(stack.state_dir),
+        "--base-port",
+        str(stack.base_port),
         "--with-victoria-metrics",
-    )  # fmt: skip
+    )
     assert done.returncode == 2
     assert "runs without VictoriaMetrics" in done.stderr
     assert "--with-victoria-metrics" in done.stderr

@@ -175,14 +175,23 @@ targets:
 
 
 def _schedules(defaults: dict[str, object], **etcd: object) -> dict[str, tuple[float, float]]:
-    config = parse_config({
-        "version": 1, "pop": "p", "region": "r", "defaults": defaults,
-        "targets": [
-            {"name": "etcd", "prober": "etcd", "endpoints": ["http://127.0.0.1:2379"], **etcd},
-            {"name": "api", "prober": "kube_apiserver", "endpoints": ["https://127.0.0.1:6443"]},
-            {"name": "pg", "prober": "postgres_query", "dsn": "host=127.0.0.1"},
-        ],
-    })  # fmt: skip
+    config = parse_config(
+        {
+            "version": 1,
+            "pop": "p",
+            "region": "r",
+            "defaults": defaults,
+            "targets": [
+                {"name": "etcd", "prober": "etcd", "endpoints": ["http://127.0.0.1:2379"], **etcd},
+                {
+                    "name": "api",
+                    "prober": "kube_apiserver",
+                    "endpoints": ["https://127.0.0.1:6443"],
+                },
+                {"name": "pg", "prober": "postgres_query", "dsn": "host=127.0.0.1"},
+            ],
+        }
+    )
     return {t.name: (interval_of(config, t), timeout_of(config, t)) for t in config.targets}
 
 
@@ -205,11 +214,15 @@ def test_a_targets_own_interval_wins_over_its_kinds_default() -> None:
 def test_control_plane_defaults_read_back_unchanged() -> None:
     import yaml
 
-    config = parse_config({
-        "version": 1, "pop": "p", "region": "r",
-        "defaults": {"control_plane": {"interval": "5s"}},
-        "targets": [{"name": "etcd", "prober": "etcd", "endpoints": ["http://127.0.0.1:2379"]}],
-    })  # fmt: skip
+    config = parse_config(
+        {
+            "version": 1,
+            "pop": "p",
+            "region": "r",
+            "defaults": {"control_plane": {"interval": "5s"}},
+            "targets": [{"name": "etcd", "prober": "etcd", "endpoints": ["http://127.0.0.1:2379"]}],
+        }
+    )
     text = dump_config(config)
     assert "control_plane:\n    interval: 5s" in text
     assert parse_config(yaml.safe_load(text)) == config

@@ -12,8 +12,11 @@ from edgesla.metric_help import HELP
 from edgesla.probes.registry import DUTIES, PROBERS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
-METRICS = {v for k, v in vars(conv).items() if k.isupper() and isinstance(v, str)
-           and v.startswith("edgesla_")}  # fmt: skip
+METRICS = {
+    v
+    for k, v in vars(conv).items()
+    if k.isupper() and isinstance(v, str) and v.startswith("edgesla_")
+}
 
 
 def test_every_metric_is_documented() -> None:

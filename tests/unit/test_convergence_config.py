@@ -17,9 +17,16 @@ def test_the_defaults_and_a_round_trip() -> None:
     (target,) = config.targets
     assert isinstance(target, PostgresConvergenceTarget)
     assert (target.settle_time, target.modified_column, target.chunk_rows) == (
-        60.0, "modified_at", 1000,
-    )  # fmt: skip
+        60.0,
+        "modified_at",
+        1000,
+    )
     assert parse_config(yaml.safe_load(dump_config(config))) == config
-    doc = yaml.safe_load(dump_config(config.model_copy(update={"targets": (
-        target.model_copy(update={"settle_time": 90.0}),)})))  # fmt: skip
+    doc = yaml.safe_load(
+        dump_config(
+            config.model_copy(
+                update={"targets": (target.model_copy(update={"settle_time": 90.0}),)}
+            )
+        )
+    )
     assert doc["targets"][0]["settle_time"] == "90s"  # written as a duration, not a float

@@ -21,16 +21,20 @@ def test_the_example_is_valid() -> None:
 @pytest.mark.parametrize(
     ("pops", "message"),
     [
-        ([{"name": "a", "region": "r", "exporter": "h:1", "colour": "x"}],
-         "pops[0] (name: a).colour: unknown key"),
+        (
+            [{"name": "a", "region": "r", "exporter": "h:1", "colour": "x"}],
+            "pops[0] (name: a).colour: unknown key",
+        ),
         ([{"name": "a", "region": "r", "exporter": "no-port"}], "is not host:port"),
         ([{"name": "A b", "region": "r", "exporter": "h:1"}], "lower-case letters"),
         ([{"name": "a", "region": "r", "exporter": "h:1"}] * 2, "listed twice"),
-        ([{"name": "a", "region": "r", "exporter": "h:1", "labels": {"pop": "x"}}],
-         "set by edgesla"),
+        (
+            [{"name": "a", "region": "r", "exporter": "h:1", "labels": {"pop": "x"}}],
+            "set by edgesla",
+        ),
         ([], "pops"),
     ],
-)  # fmt: skip
+)
 def test_bad_inventories_name_the_key(pops: list[object], message: str) -> None:
     with pytest.raises(ConfigError, match="invalid fleet inventory") as info:
         parse_fleet({"version": 1, "pops": pops}, "fleet.yaml")

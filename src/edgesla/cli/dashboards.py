@@ -110,5 +110,7 @@ def push(
         url, token, docs, folder=folder, datasource_uid=datasource_uid, progress=err_console.print
     )
     changed = sum(r.action != "unchanged" for r in results)
-    click.echo(f"{len(results)} dashboards in folder {folder!r}: {changed} written, "
-               f"{len(results) - changed} unchanged")  # fmt: skip
+    click.echo(
+        f"{len(results)} dashboards in folder {folder!r}: {changed} written, "
+        f"{len(results) - changed} unchanged"
+    )

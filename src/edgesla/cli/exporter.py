@@ -41,10 +41,12 @@ def _seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
 
 
 config_option = click.option(
-    "--config", "config_path", required=True,
+    "--config",
+    "config_path",
+    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="PoP config file (edgesla stack up writes one for the local stack).",
-)  # fmt: skip
+)
 
 
 #: Paths the exporter serves itself: --web.telemetry-path cannot take one.
@@ -62,18 +64,30 @@ def _telemetry_path(ctx: click.Context, param: click.Parameter, value: str) -> s
 
 @click.command()
 @config_option
-@click.option("--web.listen-address", "--listen", "listen", metavar="HOST:PORT",
-              help="Address to serve on; default: the config's exporter.listen "
-              "(0.0.0.0:9830).")  # fmt: skip
 @click.option(
-    "--web.config.file", "--web-config", "web_config",
+    "--web.listen-address",
+    "--listen",
+    "listen",
+    metavar="HOST:PORT",
+    help="Address to serve on; default: the config's exporter.listen (0.0.0.0:9830).",
+)
+@click.option(
+    "--web.config.file",
+    "--web-config",
+    "web_config",
     type=click.Path(dir_okay=False, path_type=Path),
     help="TLS / client-certificate / basic-auth config, exporter-toolkit format (as "
     "node_exporter's). Re-read when it or a certificate it names changes: rotate without "
     "a restart.",
-)  # fmt: skip
-@click.option("--web.telemetry-path", "telemetry_path", default="/metrics", show_default=True,
-              callback=_telemetry_path, help="Path under which to expose the metrics.")  # fmt: skip
+)
+@click.option(
+    "--web.telemetry-path",
+    "telemetry_path",
+    default="/metrics",
+    show_default=True,
+    callback=_telemetry_path,
+    help="Path under which to expose the metrics.",
+)
 @click.option(
     "--max-concurrency",
     type=click.IntRange(1, 256),
@@ -84,24 +98,59 @@ def _telemetry_path(ctx: click.Context, param: click.Parameter, value: str) -> s
     envvar="OTEL_EXPORTER_OTLP_ENDPOINT",
     help="Send a span per probe run over OTLP/HTTP to this URL (off by default).",
 )
-@click.option("--http-threads", type=click.IntRange(1, 256), default=16, show_default=True,
-              help="Requests served at once; idle connections hold no thread.")  # fmt: skip
-@click.option("--http-header-timeout", callback=_seconds, default="10s", show_default=True,
-              help="A request (and a new connection's TLS handshake) must arrive whole within "
-              "this time of its first byte, or it gets 408; also the limit of any one read or "
-              "write, and of a new connection that sends nothing.")  # fmt: skip
-@click.option("--http-idle-timeout", callback=_seconds, default="75s", show_default=True,
-              help="Close a kept-alive connection after this long without a request.")  # fmt: skip
-@click.option("--log.level", "--log-level", "log_level", type=click.Choice(LEVELS),
-              default="info", show_default=True,
-              help="Only log messages with this severity or above.")  # fmt: skip
-@click.option("--log.format", "log_format", type=click.Choice(FORMATS), default="logfmt",
-              show_default=True, help="Output format of log messages.")  # fmt: skip
+@click.option(
+    "--http-threads",
+    type=click.IntRange(1, 256),
+    default=16,
+    show_default=True,
+    help="Requests served at once; idle connections hold no thread.",
+)
+@click.option(
+    "--http-header-timeout",
+    callback=_seconds,
+    default="10s",
+    show_default=True,
+    help="A request (and a new connection's TLS handshake) must arrive whole within "
+    "this time of its first byte, or it gets 408; also the limit of any one read or "
+    "write, and of a new connection that sends nothing.",
+)
+@click.option(
+    "--http-idle-timeout",
+    callback=_seconds,
+    default="75s",
+    show_default=True,
+    help="Close a kept-alive connection after this long without a request.",
+)
+@click.option(
+    "--log.level",
+    "--log-level",
+    "log_level",
+    type=click.Choice(LEVELS),
+    default="info",
+    show_default=True,
+    help="Only log messages with this severity or above.",
+)
+@click.option(
+    "--log.format",
+    "log_format",
+    type=click.Choice(FORMATS),
+    default="logfmt",
+    show_default=True,
+    help="Output format of log messages.",
+)
 def exporter(
-    config_path: Path, listen: str | None, web_config: Path | None, telemetry_path: str,
-    max_concurrency: int | None, otlp_endpoint: str | None, http_threads: int,
-    http_header_timeout: float, http_idle_timeout: float, log_level: str, log_format: str,
-) -> None:  # fmt: skip
+    config_path: Path,
+    listen: str | None,
+    web_config: Path | None,
+    telemetry_path: str,
+    max_concurrency: int | None,
+    otlp_endpoint: str | None,
+    http_threads: int,
+    http_header_timeout: float,
+    http_idle_timeout: float,
+    log_level: str,
+    log_format: str,
+) -> None:
     """Serve the PoP's metrics for Prometheus: probes run on their own schedule.
 
     \b
@@ -132,8 +181,7 @@ def exporter(
     config = _load_checked(config_path)
     web = WebConfigFile(web_config) if web_config else None
     tracing = make_tracing(config.pop, otlp_endpoint)
-    core = Exporter(config, PROBERS, DUTIES, tracer=tracing.tracer,
-                    max_concurrency=max_concurrency)  # fmt: skip
+    core = Exporter(config, PROBERS, DUTIES, tracer=tracing.tracer, max_concurrency=max_concurrency)
     if web is not None:
         core.add(web.collector(config.pop, config.region), live=True)
     fixed, live = runtime_collectors()
@@ -142,15 +190,22 @@ def exporter(
     for collector in live:
         core.add(collector, live=True)
     address = listen or config.exporter.listen
-    limits = Limits(threads=http_threads, header_timeout=http_header_timeout,
-                    idle_timeout=http_idle_timeout)  # fmt: skip
+    limits = Limits(
+        threads=http_threads, header_timeout=http_header_timeout, idle_timeout=http_idle_timeout
+    )
     reloader = Reloader(core, config_path)
     core.add(reloader.collector, live=True)
     app = make_app(core, web, telemetry_path=telemetry_path, reload=reloader.reload)
     server = serve(app, address, web.ssl_context if web and web.tls else None, limits)
     scheme = "https" if web and web.tls else "http"
-    log.info("edgesla exporter for PoP %s: %d targets, serving %s://%s%s",
-                 config.pop, len(config.targets), scheme, address, telemetry_path)  # fmt: skip
+    log.info(
+        "edgesla exporter for PoP %s: %d targets, serving %s://%s%s",
+        config.pop,
+        len(config.targets),
+        scheme,
+        address,
+        telemetry_path,
+    )
     _run_until_stopped(core.start, lambda: reloader.reload("SIGHUP"))
     log.info("stopping")
     server.stop()
@@ -240,12 +295,15 @@ def _load_checked(config_path: Path) -> PopConfig:
 def _as_doc(config: Any, name: str, result: Any, seconds: float) -> dict[str, Any]:
     target = next(t for t in config.targets if t.name == name)
     return {
-        "target": name, "prober": target.prober, "success": result.success,
+        "target": name,
+        "prober": target.prober,
+        "success": result.success,
         "reason": result.reason.value if result.reason else None,
-        "latency_seconds": result.latency_seconds, "run_seconds": seconds,
+        "latency_seconds": result.latency_seconds,
+        "run_seconds": seconds,
         "detail": result.detail,
         "samples": [asdict(s) | {"labels": dict(s.labels)} for s in result.samples],
-    }  # fmt: skip
+    }
 
 
 def _table(config: Any, names: list[str], results: list[Any]) -> None:

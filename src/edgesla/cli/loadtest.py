@@ -192,11 +192,23 @@ def _run_locust(argv: list[str]) -> int:
     help="--master: port to listen on for workers; --worker: the master's port.",
 )
 def loadtest(
-    config_path: Path, profile: str, duration: str, out_dir: Path | None, slo: Path | None,
-    traffic: Path | None, subscribers: int | None, processes: int, arrivals: str,
-    rate_scale: float, operations: str | None, metrics_listen: str | None, role: str | None,
-    expect_workers: int, master_host: str, master_port: int,
-) -> None:  # fmt: skip
+    config_path: Path,
+    profile: str,
+    duration: str,
+    out_dir: Path | None,
+    slo: Path | None,
+    traffic: Path | None,
+    subscribers: int | None,
+    processes: int,
+    arrivals: str,
+    rate_scale: float,
+    operations: str | None,
+    metrics_listen: str | None,
+    role: str | None,
+    expect_workers: int,
+    master_host: str,
+    master_port: int,
+) -> None:
     """Reproduce a PoP's peak subscriber traffic against the edge stack, open-model.
 
     \b
@@ -246,13 +258,13 @@ def loadtest(
     wanted = [o.strip() for o in (operations or ",".join(OPERATIONS)).split(",") if o.strip()]
     unknown = sorted(set(wanted) - set(OPERATIONS))
     if unknown:
-        raise ConfigError(f"--operations: unknown {', '.join(unknown)}; "
-                          f"known: {', '.join(OPERATIONS)}")  # fmt: skip
+        raise ConfigError(
+            f"--operations: unknown {', '.join(unknown)}; known: {', '.join(OPERATIONS)}"
+        )
     overrides: dict[str, object] = {"load.kind": profile}
     if subscribers:
         overrides["pop.subscribers"] = subscribers
-    model = (load_profile_file(traffic, overrides) if traffic
-             else default_model(overrides))  # fmt: skip
+    model = load_profile_file(traffic, overrides) if traffic else default_model(overrides)
     schedule_seconds = seconds
     check_run(model.load, schedule_seconds)
     base = rate_fn(model.pop, model.load, schedule_seconds)
@@ -300,9 +312,15 @@ def loadtest(
         argv += ["--metrics-listen", listen]
     where = f"{processes} process(es)"
     if role == "master":
-        argv += ["--master", "--master-bind-port", str(master_port),
-                 "--expect-workers", str(expect_workers),
-                 "--expect-workers-max-wait", str(_WORKERS_MAX_WAIT)]  # fmt: skip
+        argv += [
+            "--master",
+            "--master-bind-port",
+            str(master_port),
+            "--expect-workers",
+            str(expect_workers),
+            "--expect-workers-max-wait",
+            str(_WORKERS_MAX_WAIT),
+        ]
         where = f"{expect_workers} worker(s) expected on port {master_port}"
     argv += classes
     err_console.print(

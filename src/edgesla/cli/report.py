@@ -47,12 +47,19 @@ def make_report(
         f"evaluating {len(spec.objectives)} objectives ({slo or 'built-in defaults'}) for {where} …"
     )
     built = build(
-        spec, prometheus, loadtest_dirs, request=request, fleet=fleet,
-        evidence="per-pop" if evidence == "per-pop" else "fleet", inputs=inputs,
+        spec,
+        prometheus,
+        loadtest_dirs,
+        request=request,
+        fleet=fleet,
+        evidence="per-pop" if evidence == "per-pop" else "fleet",
+        inputs=inputs,
         progress=lambda line: err_console.print(f"  {line} …"),
-    )  # fmt: skip
-    err_console.print(f"period: {built.period + ': ' if built.period else ''}"
-                      f"{_bounds(built.window_start, built.window_end)}")  # fmt: skip
+    )
+    err_console.print(
+        f"period: {built.period + ': ' if built.period else ''}"
+        f"{_bounds(built.window_start, built.window_end)}"
+    )
     err_console.print("rendering HTML, PDF (headless Chromium), JSON and JUnit XML …")
     paths = write_all(built, out_dir, pdf=pdf)
     print_terminal(built)

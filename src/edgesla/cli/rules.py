@@ -60,9 +60,11 @@ def rules(slo_path: Path | None, fleet_path: Path | None, out_dir: Path) -> None
     spec = load_spec(slo_path) if slo_path else default_spec()
     fleet = load_fleet(fleet_path) if fleet_path else None
     ruleset = generate_rules(
-        spec, fleet, source=str(slo_path) if slo_path else "<built-in default SLO spec>",
+        spec,
+        fleet,
+        source=str(slo_path) if slo_path else "<built-in default SLO spec>",
         command=shlex.join(command),
-    )  # fmt: skip
+    )
     path = write_rules(ruleset, out_dir)
     err_console.print(
         f"wrote {path}: {len(ruleset.recordings)} recording rules, {len(ruleset.alerts)} alerts",

@@ -76,9 +76,14 @@ def _seconds(option: str, text: str) -> float:
     help="Write conflict.json (counts, verdict, the rows named) here.",
 )
 def conflict(
-    config_path: Path, rate: float, duration: str, rows: int, settle: str, seed: int,
+    config_path: Path,
+    rate: float,
+    duration: str,
+    rows: int,
+    settle: str,
+    seed: int,
     out_dir: Path | None,
-) -> None:  # fmt: skip
+) -> None:
     """The same subscriber rows updated at once on both PostgreSQL masters, then checked.
 
     Each pair writes one hot row on every master at the same instant, with modification
@@ -99,8 +104,9 @@ def conflict(
     from edgesla.loadtests.plan import endpoints_of
 
     config = load_config(config_path)
-    settings = ConflictSettings(rate, _seconds("--duration", duration), rows,
-                                _seconds("--settle", settle), seed)  # fmt: skip
+    settings = ConflictSettings(
+        rate, _seconds("--duration", duration), rows, _seconds("--settle", settle), seed
+    )
     dsns = endpoints_of(config, str(config_path)).pg_dsns  # ConfigError without the masters
     replication = next(t for t in config.targets if isinstance(t, PostgresReplicationTarget))
     masters = [Master(n.name, dsn) for n, dsn in zip(replication.nodes, dsns, strict=True)]
@@ -143,9 +149,11 @@ def conflict(
         write_atomic(path, json.dumps(document, indent=2, default=str) + "\n")
         err_console.print(f"results: {path}")
     after = verdict.converged_after
-    agreed = f"masters agreed {after:.1f}s after the last write" if after is not None else (
-        f"masters did not agree within {format_duration(settings.settle)}"
-    )  # fmt: skip
+    agreed = (
+        f"masters agreed {after:.1f}s after the last write"
+        if after is not None
+        else (f"masters did not agree within {format_duration(settings.settle)}")
+    )
     err_console.print(
         f"{verdict.verdict}: {agreed}; {len(verdict.divergent)} divergent, "
         f"{len(verdict.stale)} stale hot rows"
@@ -181,9 +189,12 @@ def _ms(seconds: float | None) -> str:
     help="Documents (and master rows) per second.",
 )
 @click.option(
-    "--batch", type=click.IntRange(1, 100_000), default=500, show_default=True,
+    "--batch",
+    type=click.IntRange(1, 100_000),
+    default=500,
+    show_default=True,
     help="Documents per bulk upsert.",
-)  # fmt: skip
+)
 @click.option(
     "--lookup-rate",
     type=click.FloatRange(min=0, min_open=True, max=5000),
@@ -194,17 +205,28 @@ def _ms(seconds: float | None) -> str:
 @click.option("--before", default="5s", show_default=True, help="Lookups before the sync.")
 @click.option("--after", default="5s", show_default=True, help="Lookups after the sync.")
 @click.option(
-    "--threshold", default="200ms", show_default=True,
+    "--threshold",
+    default="200ms",
+    show_default=True,
     help="FAIL when the lookups' p99 during the sync is over this.",
-)  # fmt: skip
+)
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
     help="Write sync.json (windows, counts, verdict) here.",
-)  # fmt: skip
+)
 def sync(
-    config_path: Path, share: float, sync_rate: float, batch: int, lookup_rate: float,
-    before: str, after: str, threshold: str, out_dir: Path | None,
-) -> None:  # fmt: skip
+    config_path: Path,
+    share: float,
+    sync_rate: float,
+    batch: int,
+    lookup_rate: float,
+    before: str,
+    after: str,
+    threshold: str,
+    out_dir: Path | None,
+) -> None:
     """A core→edge batch sync while customer-care lookups go on.
 
     Lookups (one subscriber document by its id, open model: latency from each lookup's
@@ -226,15 +248,22 @@ def sync(
     config = load_config(config_path)
     ends = endpoints_of(config, str(config_path))
     limit = _seconds("--threshold", threshold)
-    settings = SyncSettings(share, sync_rate, batch, lookup_rate,
-                            _seconds("--before", before), _seconds("--after", after))  # fmt: skip
+    settings = SyncSettings(
+        share,
+        sync_rate,
+        batch,
+        lookup_rate,
+        _seconds("--before", before),
+        _seconds("--after", after),
+    )
     err_console.print(
         f"sync: {share:.0%} of the subscribers at {sync_rate:g} documents/s, "
         f"{lookup_rate:g} lookups/s from {format_duration(settings.before)} before to "
         f"{format_duration(settings.after)} after"
     )
-    run = run_sync(ends.mongo_uri, ends.mongo_database, ends.mongo_collection,
-                   ends.pg_dsns[0], settings)  # fmt: skip
+    run = run_sync(
+        ends.mongo_uri, ends.mongo_database, ends.mongo_collection, ends.pg_dsns[0], settings
+    )
     summary = summarize(run, lookup_rate, limit)
     took = run.sync.end - run.sync.start
     err_console.print(

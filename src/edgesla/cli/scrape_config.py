@@ -38,24 +38,44 @@ def _seconds(option: str, text: str) -> float:
     help=f"Directory for {SCRAPE_CONFIG_FILE} and {TARGETS_DIR}/<region>.json (created).",
 )
 @click.option("--scrape-interval", default="15s", show_default=True)
-@click.option("--scrape-timeout", default="10s", show_default=True,
-              help="Must be below the interval.")  # fmt: skip
-@click.option("--scheme", type=click.Choice(["http", "https"]), default="http",
-              show_default=True)  # fmt: skip
-@click.option("--tls-ca", help="CA file on the Prometheus host that signed the exporters' "
-              "certificates (with --scheme https).")  # fmt: skip
+@click.option(
+    "--scrape-timeout", default="10s", show_default=True, help="Must be below the interval."
+)
+@click.option("--scheme", type=click.Choice(["http", "https"]), default="http", show_default=True)
+@click.option(
+    "--tls-ca",
+    help="CA file on the Prometheus host that signed the exporters' "
+    "certificates (with --scheme https).",
+)
 @click.option("--basic-auth-user", help="Basic-auth user of the exporters' web-config.")
-@click.option("--basic-auth-password-file", help="File on the Prometheus host holding the "
-              "password; Prometheus reads it, edgesla never does.")  # fmt: skip
-@click.option("--refresh-interval", default="1m", show_default=True,
-              help="Prometheus re-reads the target files at least this often.")  # fmt: skip
-@click.option("--targets-path", help="The targets directory as Prometheus will see it "
-              "(default: the absolute path of OUT/targets).")  # fmt: skip
+@click.option(
+    "--basic-auth-password-file",
+    help="File on the Prometheus host holding the "
+    "password; Prometheus reads it, edgesla never does.",
+)
+@click.option(
+    "--refresh-interval",
+    default="1m",
+    show_default=True,
+    help="Prometheus re-reads the target files at least this often.",
+)
+@click.option(
+    "--targets-path",
+    help="The targets directory as Prometheus will see it "
+    "(default: the absolute path of OUT/targets).",
+)
 def scrape_config(
-    fleet_path: Path, out_dir: Path, scrape_interval: str, scrape_timeout: str, scheme: str,
-    tls_ca: str | None, basic_auth_user: str | None, basic_auth_password_file: str | None,
-    refresh_interval: str, targets_path: str | None,
-) -> None:  # fmt: skip
+    fleet_path: Path,
+    out_dir: Path,
+    scrape_interval: str,
+    scrape_timeout: str,
+    scheme: str,
+    tls_ca: str | None,
+    basic_auth_user: str | None,
+    basic_auth_password_file: str | None,
+    refresh_interval: str,
+    targets_path: str | None,
+) -> None:
     """Write the Prometheus scrape config for every PoP of the fleet inventory.
 
     \b

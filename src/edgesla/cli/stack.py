@@ -36,15 +36,22 @@ def stack() -> None:
 
 
 def stack_up(
-    state_dir: Path, base_port: int, subscribers: int, as_json: bool,
+    state_dir: Path,
+    base_port: int,
+    subscribers: int,
+    as_json: bool,
     victoria_metrics: bool = False,
-) -> int:  # fmt: skip
+) -> int:
     layout = layout_of(state_dir, base_port)
     say = err_console.print
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=err_console, transient=True,
-    ) as bar:  # fmt: skip
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("seeding subscriber documents", total=subscribers, visible=False)
 
         def seeded(n: int) -> None:
@@ -67,14 +74,19 @@ def stack_up(
 @state_dir_option
 @base_port_option
 @click.option(
-    "--subscribers", type=click.IntRange(1, 5_000_000), default=DEFAULT_SUBSCRIBERS,
-    show_default=True, help="Synthetic subscribers seeded into MongoDB and PostgreSQL.",
-)  # fmt: skip
+    "--subscribers",
+    type=click.IntRange(1, 5_000_000),
+    default=DEFAULT_SUBSCRIBERS,
+    show_default=True,
+    help="Synthetic subscribers seeded into MongoDB and PostgreSQL.",
+)
 @click.option(
-    "--with-victoria-metrics", "victoria_metrics", is_flag=True,
+    "--with-victoria-metrics",
+    "victoria_metrics",
+    is_flag=True,
     help="Also run VictoriaMetrics (Debian victoria-metrics) on base port + 14; the stack's "
     "Prometheus remote-writes to it, and `edgesla report --prometheus URL` reads it.",
-)  # fmt: skip
+)
 @json_option
 def up_command(
     state_dir: Path, base_port: int, subscribers: int, victoria_metrics: bool, as_json: bool
@@ -132,20 +144,25 @@ def down_command(state_dir: Path, as_json: bool) -> None:
         err_console.print(f"stopping the stack in {layout.state_dir} …")
     result = orchestrator.down(layout)
     if as_json:
-        print_json({
-            "state_dir": str(layout.state_dir), "had_stack": result.had_stack,
-            "stopped": result.stopped, "not_running": result.not_running,
-            "not_stopped": [{"name": n, "pid": p} for n, p in result.not_stopped],
-            "data_kept_for": [{"pid": p, "command": c} for p, c in result.kept_for],
-        })  # fmt: skip
+        print_json(
+            {
+                "state_dir": str(layout.state_dir),
+                "had_stack": result.had_stack,
+                "stopped": result.stopped,
+                "not_running": result.not_running,
+                "not_stopped": [{"name": n, "pid": p} for n, p in result.not_stopped],
+                "data_kept_for": [{"pid": p, "command": c} for p, c in result.kept_for],
+            }
+        )
     elif not result.had_stack:
         click.echo(f"no stack recorded in {layout.state_dir}; nothing to stop")
         for pid, command in result.kept_for:
             click.secho(
                 f"but pid {pid} ({command}) runs in {layout.data_dir}: not started by a stack "
-                "recorded here, so neither stopped nor deleted; stop it by hand", fg="red",
+                "recorded here, so neither stopped nor deleted; stop it by hand",
+                fg="red",
                 err=True,
-            )  # fmt: skip
+            )
     else:
         click.echo(f"stopped: {', '.join(result.stopped) or 'nothing'}")
         if result.not_running:
@@ -155,8 +172,10 @@ def down_command(state_dir: Path, as_json: bool) -> None:
         for pid, command in result.kept_for:
             click.secho(
                 f"data kept: pid {pid} ({command}) still runs in {layout.data_dir}; stop it, "
-                "then run `edgesla stack down` again", fg="red", err=True,
-            )  # fmt: skip
+                "then run `edgesla stack down` again",
+                fg="red",
+                err=True,
+            )
     raise SystemExit(exitcodes.OK if result.ok else exitcodes.FAILURE)
 
 
@@ -165,10 +184,14 @@ _NAME = click.argument("name", metavar="NAME")
 
 def _report(result: control.OperationResult, as_json: bool, code: int) -> None:
     if as_json:
-        print_json({
-            "name": result.name, "changed": result.changed, "message": result.message,
-            "component": asdict(result.status),
-        })  # fmt: skip
+        print_json(
+            {
+                "name": result.name,
+                "changed": result.changed,
+                "message": result.message,
+                "component": asdict(result.status),
+            }
+        )
     else:
         click.echo(result.message)
         stack_table([result.status], "")

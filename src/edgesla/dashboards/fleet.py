@@ -49,43 +49,60 @@ def _columns() -> list[Column]:
     )
     return [
         Column(
-            "Availability", _availability(_BY_POP), unit="percentunit", decimals=4,
-            steps=((_OBJECTIVE, "green"),), base="red",
+            "Availability",
+            _availability(_BY_POP),
+            unit="percentunit",
+            decimals=4,
+            steps=((_OBJECTIVE, "green"),),
+            base="red",
         ),
         Column(
             "Error budget left (worst SLO)",
             f"min {_BY_POP} ({q.selector(conv.RULE_POP_BUDGET_REMAINING, *region)})",
-            unit="percentunit", decimals=1, steps=((0.0, "orange"), (0.25, "green")), base="red",
+            unit="percentunit",
+            decimals=1,
+            steps=((0.0, "orange"), (0.25, "green")),
+            base="red",
         ),
         Column(
-            "Worst p99 latency", f"max {_BY_POP} ({worst_p99})", unit="s",
-            steps=((conv.EDGE_QUERY_LATENCY_SECONDS, "yellow"),
-                   (conv.CUSTOMER_CARE_LATENCY_SECONDS, "red")),
+            "Worst p99 latency",
+            f"max {_BY_POP} ({worst_p99})",
+            unit="s",
+            steps=(
+                (conv.EDGE_QUERY_LATENCY_SECONDS, "yellow"),
+                (conv.CUSTOMER_CARE_LATENCY_SECONDS, "red"),
+            ),
         ),
         Column(
             "Worst replication lag",
             f"max {_BY_POP} (max_over_time("
             f"{q.selector(conv.PG_REPLICATION_LAG_SECONDS, *region)}[{q.RANGE}]))",
-            unit="s", steps=((DEFAULT_LAG_THRESHOLD_SECONDS, "red"),),
+            unit="s",
+            steps=((DEFAULT_LAG_THRESHOLD_SECONDS, "red"),),
         ),
         Column(
-            "Targets down", f"count {_BY_POP} ({q.selector(conv.PROBE_UP, *region)} == 0) "
+            "Targets down",
+            f"count {_BY_POP} ({q.selector(conv.PROBE_UP, *region)} == 0) "
             f"or max {_BY_POP} ({q.selector(conv.PROBE_UP, *region)}) * 0",
             steps=((1, "red"),),
         ),
         Column(
-            "etcd quorum", f"min {_BY_POP} ({q.selector(conv.ETCD_QUORUM_OK, *region)})",
+            "etcd quorum",
+            f"min {_BY_POP} ({q.selector(conv.ETCD_QUORUM_OK, *region)})",
             words={"1": ("ok", "green"), "0": ("LOST", "red")},
         ),
         Column(
-            "etcd leader", f"min {_BY_POP} ({q.selector(conv.ETCD_MEMBER_HAS_LEADER, *region)})",
+            "etcd leader",
+            f"min {_BY_POP} ({q.selector(conv.ETCD_MEMBER_HAS_LEADER, *region)})",
             words={"1": ("yes", "green"), "0": ("NONE", "red")},
         ),
         Column(
-            "Failures tolerated", q.tolerated(*region, by=_BY),
-            steps=((1, "green"),), base="red",
+            "Failures tolerated",
+            q.tolerated(*region, by=_BY),
+            steps=((1, "green"),),
+            base="red",
         ),
-    ]  # fmt: skip
+    ]
 
 
 def _count_pops(condition: str) -> str:
@@ -100,45 +117,56 @@ def _stats() -> list[Item]:
     return [
         builder.Row("Fleet"),
         stat_panel(
-            "PoPs reporting", "PoPs whose exporter Prometheus scrapes now.",
+            "PoPs reporting",
+            "PoPs whose exporter Prometheus scrapes now.",
             series(f"count(count {_BY_POP} ({q.selector(conv.PROBE_UP, *region)}))"),
             limits=thresholds(base="blue"),
         ),
         stat_panel(
-            "Fleet availability", "Successful probe runs over all runs of every PoP in the "
-            "time range (exact counts).",
-            series(_availability("")), unit="percentunit", decimals=5,
+            "Fleet availability",
+            "Successful probe runs over all runs of every PoP in the time range (exact counts).",
+            series(_availability("")),
+            unit="percentunit",
+            decimals=5,
             limits=thresholds((_OBJECTIVE, "green"), base="red"),
         ),
         stat_panel(
-            "PoPs below objective", f"PoPs whose availability over the time range is below "
-            f"{_OBJECTIVE:.3%}.",
-            series(_count_pops(f"{_availability(_BY_POP)} < {_OBJECTIVE}")), limits=bad,
-        ),
-        stat_panel(
-            "PoPs with budget spent", "PoPs where some SLO's error budget is used up.",
-            series(_count_pops(
-                f"min {_BY_POP} ({q.selector(conv.RULE_POP_BUDGET_REMAINING, *region)}) <= 0"
-            )),
+            "PoPs below objective",
+            f"PoPs whose availability over the time range is below {_OBJECTIVE:.3%}.",
+            series(_count_pops(f"{_availability(_BY_POP)} < {_OBJECTIVE}")),
             limits=bad,
         ),
         stat_panel(
-            "PoPs without etcd quorum", "PoPs whose etcd cluster has lost quorum now.",
+            "PoPs with budget spent",
+            "PoPs where some SLO's error budget is used up.",
+            series(
+                _count_pops(
+                    f"min {_BY_POP} ({q.selector(conv.RULE_POP_BUDGET_REMAINING, *region)}) <= 0"
+                )
+            ),
+            limits=bad,
+        ),
+        stat_panel(
+            "PoPs without etcd quorum",
+            "PoPs whose etcd cluster has lost quorum now.",
             series(_count_pops(f"min {_BY_POP} ({q.selector(conv.ETCD_QUORUM_OK, *region)}) == 0")),
             limits=bad,
         ),
         stat_panel(
-            "PoPs with a single point of failure", "PoPs where one more control-plane member "
-            "failure loses etcd quorum or the API server.",
-            series(_count_pops(f"{q.tolerated(*region, by=_BY)} <= 0")), limits=bad,
+            "PoPs with a single point of failure",
+            "PoPs where one more control-plane member failure loses etcd quorum or the API server.",
+            series(_count_pops(f"{q.tolerated(*region, by=_BY)} <= 0")),
+            limits=bad,
         ),
         timeseries_panel(
-            "Fleet error ratio (1 h) by SLO", "Bad events of every PoP over all events of every "
+            "Fleet error ratio (1 h) by SLO",
+            "Bad events of every PoP over all events of every "
             "PoP, per SLO (recording rule; not narrowed by region).",
             series(conv.RULE_FLEET_ERROR_RATIO.format(window="1h"), "{{slo}}"),
-            unit="percentunit", width=24,
+            unit="percentunit",
+            width=24,
         ),
-    ]  # fmt: skip
+    ]
 
 
 def build() -> builder.Dashboard:

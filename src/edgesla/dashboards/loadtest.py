@@ -49,29 +49,34 @@ def _panels() -> list[Item]:
                 f"sum by (operation) ({q.selector(conv.LOADTEST_TARGET_RATE, *_RUN)})",
                 "{{operation}} intended",
             ),
-            unit="reqps", width=24,
+            unit="reqps",
+            width=24,
         ),
         stat_panel(
-            "Achieved / intended", "All operations, now. Below 1: requests could not be sent "
-            "at the intended rate.",
+            "Achieved / intended",
+            "All operations, now. Below 1: requests could not be sent at the intended rate.",
             series(
                 f"sum({_rate(conv.LOADTEST_REQUESTS_TOTAL)}) / "
                 f"sum({q.selector(conv.LOADTEST_TARGET_RATE, *_RUN)})"
             ),
-            unit="percentunit", limits=thresholds((0.95, "yellow"), (0.99, "green"), base="red"),
+            unit="percentunit",
+            limits=thresholds((0.95, "yellow"), (0.99, "green"), base="red"),
         ),
         stat_panel(
-            "Failure ratio", "Failed requests over all requests in the time range.",
+            "Failure ratio",
+            "Failed requests over all requests in the time range.",
             series(
                 f"sum(increase({q.selector(conv.LOADTEST_REQUESTS_TOTAL, *_RUN, failure)}"
                 f"[{q.RANGE}])) / sum(increase("
                 f"{q.selector(conv.LOADTEST_REQUESTS_TOTAL, *_RUN)}[{q.RANGE}]))"
             ),
-            unit="percentunit", decimals=4,
+            unit="percentunit",
+            decimals=4,
             limits=thresholds((1 - conv.AVAILABILITY_OBJECTIVE, "red")),
         ),
         stat_panel(
-            "Users", "Simulated users now (all generator processes).",
+            "Users",
+            "Simulated users now (all generator processes).",
             series(f"sum({q.selector(conv.LOADTEST_USERS, *_RUN)})"),
             limits=thresholds(base="blue"),
         ),
@@ -85,7 +90,9 @@ def _panels() -> list[Item]:
                     q.quantile(quant, conv.LOADTEST_LATENCY_SECONDS, _BY_OP, *_RUN),
                     "{{operation}}",
                 ),
-                unit="s", limits=latency_thresholds(), width=8,
+                unit="s",
+                limits=latency_thresholds(),
+                width=8,
             )
             for quant, label in ((0.5, "50"), (0.99, "99"), (0.999, "99.9"))
         ),
@@ -99,20 +106,24 @@ def _panels() -> list[Item]:
                 )
                 for limit in (conv.EDGE_QUERY_LATENCY_SECONDS, conv.CUSTOMER_CARE_LATENCY_SECONDS)
             ),
-            unit="percentunit", width=24,
+            unit="percentunit",
+            width=24,
         ),
         builder.Row("Failures and the generator itself"),
         timeseries_panel(
-            "Failures by operation", "Failed requests per second.",
+            "Failures by operation",
+            "Failed requests per second.",
             series(_rate(conv.LOADTEST_REQUESTS_TOTAL, failure), "{{operation}}"),
-            unit="reqps", width=8,
+            unit="reqps",
+            width=8,
         ),
         timeseries_panel(
             "Late starts by operation",
             "Requests that could not start at their intended time per second: the generator "
             "fell behind the open-model schedule.",
             series(_rate(conv.LOADTEST_LATE_STARTS_TOTAL), "{{operation}}"),
-            unit="reqps", width=8,
+            unit="reqps",
+            width=8,
         ),
         timeseries_panel(
             "Generator CPU",
@@ -122,9 +133,11 @@ def _panels() -> list[Item]:
                 f"max by (pop, instance) ({q.selector(conv.LOADTEST_GENERATOR_CPU_RATIO, *_RUN)})",
                 "{{pop}} {{instance}}",
             ),
-            unit="percentunit", limits=thresholds((_CPU_SATURATED, "red")), width=8,
+            unit="percentunit",
+            limits=thresholds((_CPU_SATURATED, "red")),
+            width=8,
         ),
-    ]  # fmt: skip
+    ]
 
 
 def build() -> builder.Dashboard:
@@ -144,9 +157,11 @@ def build() -> builder.Dashboard:
         )
         .with_variable(
             label_variable(
-                conv.LABEL_PROFILE, conv.LOADTEST_USERS, label="Profile",
+                conv.LABEL_PROFILE,
+                conv.LOADTEST_USERS,
+                label="Profile",
                 depends_on=(conv.LABEL_POP,),
             )
         )
-    )  # fmt: skip
+    )
     return assemble(dash, _panels())

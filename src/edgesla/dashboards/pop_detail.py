@@ -47,8 +47,10 @@ _BURN_FACTORS: Final = tuple(
 
 def _fires_at() -> str:
     """ "14.4 (1 h), 6 (6 h) and 3 (1 d)": the page and the first ticket alert's factors."""
-    pairs = [(w.factor(conv.WINDOW_SECONDS_30D), w.long.replace("h", " h").replace("d", " d"))
-             for w in BURN_WINDOWS[:3]]  # fmt: skip
+    pairs = [
+        (w.factor(conv.WINDOW_SECONDS_30D), w.long.replace("h", " h").replace("d", " d"))
+        for w in BURN_WINDOWS[:3]
+    ]
     said = [f"{decimal_text(f)} ({window})" for f, window in pairs]
     return ", ".join(said[:-1]) + " and " + said[-1]
 
@@ -376,9 +378,12 @@ def build() -> builder.Dashboard:
         .with_variable(label_variable(conv.LABEL_REGION, conv.PROBE_UP, label="Region"))
         .with_variable(
             label_variable(
-                conv.LABEL_POP, conv.PROBE_UP, label="PoP", depends_on=(conv.LABEL_REGION,),
+                conv.LABEL_POP,
+                conv.PROBE_UP,
+                label="PoP",
+                depends_on=(conv.LABEL_REGION,),
                 multi=False,
             )
         )
-    )  # fmt: skip
+    )
     return assemble(dash, [*_probes(), *_replication(), *_control_plane(), *_slo()])

@@ -102,11 +102,15 @@ def load_dashboards(directory: Path) -> list[dict[str, Any]]:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path}: not readable JSON ({exc}); regenerate it with "
-                              "`edgesla dashboards generate`") from exc  # fmt: skip
+            raise ConfigError(
+                f"{path}: not readable JSON ({exc}); regenerate it with "
+                "`edgesla dashboards generate`"
+            ) from exc
         if not isinstance(doc, dict) or not doc.get("uid") or not doc.get("title"):
-            raise ConfigError(f"{path}: not a Grafana dashboard (needs a uid and a title); "
-                              "regenerate it with `edgesla dashboards generate`")  # fmt: skip
+            raise ConfigError(
+                f"{path}: not a Grafana dashboard (needs a uid and a title); "
+                "regenerate it with `edgesla dashboards generate`"
+            )
         docs.append(doc)
     return docs
 
@@ -151,8 +155,9 @@ def _translated(url: str, doing: str) -> Iterator[None]:
                 f"Grafana at {url} refused the token (403) while {doing}: the service "
                 "account lacks permission; give it the Editor role (or folder write access)"
             ) from exc
-        raise PushError(f"Grafana at {url} answered {exc.status_code} while {doing}: "
-                        f"{exc.message}") from exc  # fmt: skip
+        raise PushError(
+            f"Grafana at {url} answered {exc.status_code} while {doing}: {exc.message}"
+        ) from exc
     except (GrafanaTimeoutError, niquests.exceptions.RequestException) as exc:
         raise ConfigError(
             f"cannot reach Grafana at {url} while {doing} ({type(exc).__name__}: {exc}); "
@@ -217,8 +222,13 @@ def _upsert(api: GrafanaApi, url: str, doc: dict[str, Any], folder_uid: str) -> 
         and _comparable(stored.get("dashboard", {})) == _comparable(doc)
     ):
         meta = stored["meta"]
-        return Pushed(uid, title, "unchanged", int(stored["dashboard"].get("version", 0)),
-                      f"{url}{meta.get('url', '')}")  # fmt: skip
+        return Pushed(
+            uid,
+            title,
+            "unchanged",
+            int(stored["dashboard"].get("version", 0)),
+            f"{url}{meta.get('url', '')}",
+        )
     body = {
         "dashboard": {**_comparable(doc), "id": None},
         "folderUid": folder_uid,
@@ -236,8 +246,10 @@ def _read_back(api: GrafanaApi, url: str, folder_uid: str, uids: list[str]) -> N
         hits = api.search.search_dashboards(type_="dash-db", folder_uids=folder_uid)  # type: ignore[no-untyped-call]
     missing = sorted(set(uids) - {str(hit.get("uid")) for hit in hits})
     if missing:
-        raise PushError(f"Grafana at {url} accepted but does not list {', '.join(missing)} "
-                        "in the folder; look at Grafana's log")  # fmt: skip
+        raise PushError(
+            f"Grafana at {url} accepted but does not list {', '.join(missing)} "
+            "in the folder; look at Grafana's log"
+        )
 
 
 def push(

@@ -170,11 +170,23 @@ def _judge(
             needed = stats.events_needed(objective, confidence, good, total)
     spent = stats.budget(objective, total, total - good)
     return ObjectiveResult(
-        name=name, kind=kind, pop=pop, verdict=verdict, objective=objective, good=good,
-        total=total, measured=measured, lower_bound=lower, upper_bound=upper,
-        confidence=confidence, events_needed=needed, budget_allowed=spent.allowed,
-        budget_consumed=spent.consumed, downtime_seconds=None, issues=issues,
-    )  # fmt: skip
+        name=name,
+        kind=kind,
+        pop=pop,
+        verdict=verdict,
+        objective=objective,
+        good=good,
+        total=total,
+        measured=measured,
+        lower_bound=lower,
+        upper_bound=upper,
+        confidence=confidence,
+        events_needed=needed,
+        budget_allowed=spent.allowed,
+        budget_consumed=spent.consumed,
+        downtime_seconds=None,
+        issues=issues,
+    )
 
 
 def _generator(issues: Sequence[DataIssue]) -> DataIssue | None:
@@ -203,7 +215,7 @@ def _claim(r: ObjectiveResult, noun: str, what: str, unit: str, label: str = "")
         f"at {conf} confidence {what} is only known to be at least {_pct(r.lower_bound, digits)} "
         f"— too little evidence for the {goal} objective: {r.events_needed:,} more {noun} "
         f"{unit} without a single failure are needed."
-    )  # fmt: skip
+    )
 
 
 def _no_data(r: ObjectiveResult, noun: str, head: str) -> str | None:
@@ -287,9 +299,15 @@ def availability(
         evidence.unobserved_seconds, window, objective, "failure time"
     )
     result = _judge(
-        name, "availability", evidence.pop, objective, evidence.good, evidence.total,
-        confidence, issues,
-    )  # fmt: skip
+        name,
+        "availability",
+        evidence.pop,
+        objective,
+        evidence.good,
+        evidence.total,
+        confidence,
+        issues,
+    )
     downtime = evidence.downtime_seconds
     if downtime is None and evidence.total:
         downtime = round((evidence.total - evidence.good) / evidence.total * window, 3)
@@ -300,10 +318,13 @@ def availability(
     if coarse is not None and resolution.is_control_plane(evidence.sli):
         notes += (coarse,)
     result = dataclasses.replace(
-        result, downtime_seconds=downtime, downtime_bracket=bracket, evidence=evidence,
+        result,
+        downtime_seconds=downtime,
+        downtime_bracket=bracket,
+        evidence=evidence,
         issues=result.issues + notes,
         probe_interval_seconds=resolution.coarsest(evidence.probe_intervals),
-    )  # fmt: skip
+    )
     summary = _availability_summary(result, noun or _noun(evidence.sli, "availability"))
     return dataclasses.replace(result, summary=summary)
 
@@ -322,9 +343,15 @@ def latency(
         evidence.unobserved_seconds, evidence.period_seconds, percentile / 100, "slow time"
     )
     result = _judge(
-        name, "latency", evidence.pop, percentile / 100, evidence.total - evidence.over,
-        evidence.total, confidence, issues,
-    )  # fmt: skip
+        name,
+        "latency",
+        evidence.pop,
+        percentile / 100,
+        evidence.total - evidence.over,
+        evidence.total,
+        confidence,
+        issues,
+    )
     result = dataclasses.replace(
         result, threshold_seconds=evidence.threshold_seconds, evidence=evidence
     )
@@ -400,18 +427,29 @@ def roll_up(
             dataclasses.replace(i, detail=f"{r.pop}: {i.detail}") for r in group for i in r.issues
         )
         pooled = _judge(
-            name, kind, FLEET, goal, sum(r.good for r in group), sum(r.total for r in group),
-            confidence, issues,
-        )  # fmt: skip
+            name,
+            kind,
+            FLEET,
+            goal,
+            sum(r.good for r in group),
+            sum(r.total for r in group),
+            confidence,
+            issues,
+        )
         thresholds = {r.threshold_seconds for r in group}
         intervals = [r.probe_interval_seconds for r in group if r.probe_interval_seconds]
         pooled = dataclasses.replace(
-            pooled, threshold_seconds=thresholds.pop() if len(thresholds) == 1 else None,
+            pooled,
+            threshold_seconds=thresholds.pop() if len(thresholds) == 1 else None,
             probe_interval_seconds=max(intervals, default=None),
-        )  # fmt: skip
+        )
         if kind == "replication_lag":
-            lags = [lag for r in group if isinstance(r.evidence, LagEvidence)
-                    for _, lag in r.evidence.samples]  # fmt: skip
+            lags = [
+                lag
+                for r in group
+                if isinstance(r.evidence, LagEvidence)
+                for _, lag in r.evidence.samples
+            ]
             steps = {r.evidence.step_seconds for r in group if isinstance(r.evidence, LagEvidence)}
             text = _lag_summary(pooled, lags, steps.pop() if len(steps) == 1 else 0.0)
         else:

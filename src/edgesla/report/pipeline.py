@@ -260,10 +260,13 @@ def build(
                 results.append(_judge(o, ev, spec) if ev else _silent(o, pop, period, spec))
             countings.append(
                 Counting(
-                    objective.name, answer.source, tuple(answer.queries),
-                    tuple(sorted(answer.per_pop)), tuple(sorted(answer.sliced)),
+                    objective.name,
+                    answer.source,
+                    tuple(answer.queries),
+                    tuple(sorted(answer.per_pop)),
+                    tuple(sorted(answer.sliced)),
                 )
-            )  # fmt: skip
+            )
         if unlisted:
             issues.append(
                 DataIssue(

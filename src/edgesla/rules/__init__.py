@@ -37,9 +37,12 @@ __all__ = [
 
 
 def generate_rules(
-    spec: SloSpec, fleet: Fleet | None = None, *, source: str = "<built-in default SLO spec>",
+    spec: SloSpec,
+    fleet: Fleet | None = None,
+    *,
+    source: str = "<built-in default SLO spec>",
     command: str = "edgesla rules",
-) -> RuleSet:  # fmt: skip
+) -> RuleSet:
     """Spec (+ fleet) → RuleSet; ConfigError (exit 2) naming every problem."""
     return generate(build_model(spec, fleet, source=source, command=command))
 

@@ -125,9 +125,12 @@ def _slo(spec: SloSpec, index: int, o: AnyObjective) -> tuple[Slo, list[str]]:
 
 
 def build_model(
-    spec: SloSpec, fleet: Fleet | None = None, *, source: str = "<built-in default SLO spec>",
+    spec: SloSpec,
+    fleet: Fleet | None = None,
+    *,
+    source: str = "<built-in default SLO spec>",
     command: str = "edgesla rules",
-) -> RulesModel:  # fmt: skip
+) -> RulesModel:
     """The model the rule steps need; ConfigError listing every problem found."""
     problems = _check_window(spec) + _check_fleet(spec, fleet)
     slos: list[Slo] = []
@@ -151,6 +154,11 @@ def build_model(
     pops = () if fleet is None else tuple(FleetPopRef(p.name, p.region) for p in fleet.pops)
     guard = Guard(spec.alerting.guard, spec.confidence, spec.alerting.min_events)
     return RulesModel(
-        tuple(slos), spec.window_seconds, tuple(skipped), pops, command=command,
-        spec_source=source, guard=guard,
-    )  # fmt: skip
+        tuple(slos),
+        spec.window_seconds,
+        tuple(skipped),
+        pops,
+        command=command,
+        spec_source=source,
+        guard=guard,
+    )

@@ -77,9 +77,12 @@ def render(ruleset: RuleSet) -> str:
             if isinstance(rule, Alert):
                 lines += _comment(rule.comment, 6)
             dumped = yaml.dump(
-                [_as_dict(rule)], Dumper=_Dumper, sort_keys=False, width=10_000,
+                [_as_dict(rule)],
+                Dumper=_Dumper,
+                sort_keys=False,
+                width=10_000,
                 allow_unicode=True,
-            )  # fmt: skip
+            )
             lines += _indent(dumped, 6)
     return "\n".join(lines) + "\n"
 

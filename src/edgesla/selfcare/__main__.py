@@ -47,19 +47,42 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--listen", required=True, metavar="HOST:PORT", help="address to serve on")
-    p.add_argument("--mongo-uri", required=True, metavar="URI",
-                   help="MongoDB connection string, e.g. mongodb://127.0.0.1:19409/")  # fmt: skip
-    p.add_argument("--pg-dsn", required=True, action="append", metavar="DSN", dest="pg_dsns",
-                   help="a PostgreSQL master (libpq key=value or postgresql:// URI); "
-                   "repeat once per master")  # fmt: skip
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="uvicorn worker processes (default 1); each has its own pools")  # fmt: skip
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, metavar="SECONDS",
-                   help="bound on every backend call; past it the answer is 503 "
-                   f"(default {DEFAULT_TIMEOUT_SECONDS})")  # fmt: skip
-    p.add_argument("--pg-pool-size", type=int, default=DEFAULT_POOL_SIZE, metavar="N",
-                   help="connections per PostgreSQL node per worker "
-                   f"(default {DEFAULT_POOL_SIZE})")  # fmt: skip
+    p.add_argument(
+        "--mongo-uri",
+        required=True,
+        metavar="URI",
+        help="MongoDB connection string, e.g. mongodb://127.0.0.1:19409/",
+    )
+    p.add_argument(
+        "--pg-dsn",
+        required=True,
+        action="append",
+        metavar="DSN",
+        dest="pg_dsns",
+        help="a PostgreSQL master (libpq key=value or postgresql:// URI); repeat once per master",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="uvicorn worker processes (default 1); each has its own pools",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="bound on every backend call; past it the answer is 503 "
+        f"(default {DEFAULT_TIMEOUT_SECONDS})",
+    )
+    p.add_argument(
+        "--pg-pool-size",
+        type=int,
+        default=DEFAULT_POOL_SIZE,
+        metavar="N",
+        help=f"connections per PostgreSQL node per worker (default {DEFAULT_POOL_SIZE})",
+    )
     return p
 
 
@@ -75,10 +98,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error(str(exc))  # exits 2
     os.environ[ENV_SETTINGS] = settings.to_json()  # read by every worker process
     uvicorn.run(
-        "edgesla.selfcare.app:app_from_env", factory=True, host=host, port=port,
-        workers=args.workers, access_log=False, log_level="warning", server_header=False,
+        "edgesla.selfcare.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        access_log=False,
+        log_level="warning",
+        server_header=False,
         timeout_graceful_shutdown=5,
-    )  # fmt: skip
+    )
     return 0
 
 

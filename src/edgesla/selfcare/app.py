@@ -119,19 +119,33 @@ async def put_contact(request: Request) -> Response:
     if not result.found:
         return _unknown(subscriber_id)
     if not result.applied:
-        return _error(409, "conflict", "a newer write to this subscriber won (last-write-wins)",
-                      node=result.node)  # fmt: skip
+        return _error(
+            409,
+            "conflict",
+            "a newer write to this subscriber won (last-write-wins)",
+            node=result.node,
+        )
     return JSONResponse(
-        {"subscriberId": subscriber_id, "email": email, "node": result.node,
-         "modifiedAt": result.modified_at, "modifiedBy": result.modified_by}
-    )  # fmt: skip
+        {
+            "subscriberId": subscriber_id,
+            "email": email,
+            "node": result.node,
+            "modifiedAt": result.modified_at,
+            "modifiedBy": result.modified_by,
+        }
+    )
 
 
 async def _backend_unavailable(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BackendUnavailable)
     log.warning("%s %s: %s", request.method, request.url.path, exc)
-    return _error(503, "backend_unavailable", f"{exc.backend} did not answer",
-                  backend=exc.backend, cause=exc.cause)  # fmt: skip
+    return _error(
+        503,
+        "backend_unavailable",
+        f"{exc.backend} did not answer",
+        backend=exc.backend,
+        cause=exc.cause,
+    )
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

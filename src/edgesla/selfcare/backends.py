@@ -100,9 +100,14 @@ class BackendState:
     latency_seconds: float
 
     def as_json(self) -> dict[str, object]:
-        return {"backend": self.backend, "name": self.name, "address": self.address,
-                "ok": self.ok, "detail": self.detail,
-                "latencySeconds": round(self.latency_seconds, 6)}  # fmt: skip
+        return {
+            "backend": self.backend,
+            "name": self.name,
+            "address": self.address,
+            "ok": self.ok,
+            "detail": self.detail,
+            "latencySeconds": round(self.latency_seconds, 6),
+        }
 
 
 def _address(dsn: str) -> str:
@@ -123,9 +128,13 @@ class Backends:
         ms = int(settings.timeout_seconds * 1000)
         self.mongo_address = _mongo_address(settings.mongo_uri)
         self.mongo: AsyncMongoClient[Document] = AsyncMongoClient(
-            settings.mongo_uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms,
-            timeoutMS=ms, appname=APP_NAME, maxPoolSize=max(10, settings.pg_pool_size * 4),
-        )  # fmt: skip
+            settings.mongo_uri,
+            serverSelectionTimeoutMS=ms,
+            connectTimeoutMS=ms,
+            timeoutMS=ms,
+            appname=APP_NAME,
+            maxPoolSize=max(10, settings.pg_pool_size * 4),
+        )
         self.nodes = [self._node(i, dsn) for i, dsn in enumerate(settings.pg_dsns)]
         self._writes = itertools.count()
         self._reads = itertools.count()
@@ -145,14 +154,23 @@ class Backends:
                 node.name = str(row[0])
 
         pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
-            dsn, open=False, min_size=1, max_size=self.settings.pg_pool_size,
-            kwargs={"autocommit": True, "application_name": APP_NAME,
-                    "connect_timeout": max(2, math.ceil(timeout))},
-            configure=configure, timeout=timeout, max_waiting=MAX_WAITING,
-            reconnect_timeout=RECONNECT_GIVE_UP_SECONDS, name=f"selfcare-{index}",
+            dsn,
+            open=False,
+            min_size=1,
+            max_size=self.settings.pg_pool_size,
+            kwargs={
+                "autocommit": True,
+                "application_name": APP_NAME,
+                "connect_timeout": max(2, math.ceil(timeout)),
+            },
+            configure=configure,
+            timeout=timeout,
+            max_waiting=MAX_WAITING,
+            reconnect_timeout=RECONNECT_GIVE_UP_SECONDS,
+            name=f"selfcare-{index}",
             # a connection the server dropped (a master restarted) is never handed out
             check=AsyncConnectionPool.check_connection,
-        )  # fmt: skip
+        )
         node = PgNode(address=_address(dsn), pool=pool, index=index)
         return node
 
@@ -225,8 +243,9 @@ class Backends:
             ok, detail = False, short_cause(exc)
         else:
             ok, detail = True, "answers"
-        return BackendState("mongodb", "mongodb", self.mongo_address, ok, detail,
-                            time.perf_counter() - started)  # fmt: skip
+        return BackendState(
+            "mongodb", "mongodb", self.mongo_address, ok, detail, time.perf_counter() - started
+        )
 
     async def ping_pg(self, node: PgNode) -> BackendState:
         started = time.perf_counter()
@@ -237,8 +256,9 @@ class Backends:
             ok, detail = False, short_cause(exc)
         else:
             ok, detail = True, "answers"
-        return BackendState("postgresql", node.label, node.address, ok, detail,
-                            time.perf_counter() - started)  # fmt: skip
+        return BackendState(
+            "postgresql", node.label, node.address, ok, detail, time.perf_counter() - started
+        )
 
     async def health(self) -> list[BackendState]:
         """Ping every backend concurrently; each ping is bounded by the settings' timeout."""

@@ -40,9 +40,13 @@ class Settings:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"mongo_uri": self.mongo_uri, "pg_dsns": list(self.pg_dsns),
-             "timeout_seconds": self.timeout_seconds, "pg_pool_size": self.pg_pool_size}
-        )  # fmt: skip
+            {
+                "mongo_uri": self.mongo_uri,
+                "pg_dsns": list(self.pg_dsns),
+                "timeout_seconds": self.timeout_seconds,
+                "pg_pool_size": self.pg_pool_size,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
@@ -58,6 +62,8 @@ class Settings:
     def from_env(cls) -> Settings:
         text = os.environ.get(ENV_SETTINGS)
         if not text:
-            raise RuntimeError(f"{ENV_SETTINGS} is not set: start the service with "
-                               "`python -m edgesla.selfcare --help`")  # fmt: skip
+            raise RuntimeError(
+                f"{ENV_SETTINGS} is not set: start the service with "
+                "`python -m edgesla.selfcare --help`"
+            )
         return cls.from_json(text)

@@ -65,9 +65,15 @@ async def billing(
     if row is None:
         return None
     plan, fee, balance, currency, day = row
-    return {"subscriberId": subscriber_id, "plan": plan, "monthlyFeeCents": fee,
-            "balanceCents": balance, "currency": currency.strip(), "billingCycleDay": day,
-            "node": used.label}  # fmt: skip
+    return {
+        "subscriberId": subscriber_id,
+        "plan": plan,
+        "monthlyFeeCents": fee,
+        "balanceCents": balance,
+        "currency": currency.strip(),
+        "billingCycleDay": day,
+        "node": used.label,
+    }
 
 
 @dataclass(frozen=True)
@@ -105,5 +111,10 @@ async def update_email(backends: Backends, subscriber_id: str, email: str) -> Co
         return ContactUpdate(node=used.label, found=False, applied=False)
     if not row:
         return ContactUpdate(node=used.label, found=True, applied=False)
-    return ContactUpdate(node=used.label, found=True, applied=True,
-                         modified_at=row[0].isoformat(), modified_by=row[1])  # fmt: skip
+    return ContactUpdate(
+        node=used.label,
+        found=True,
+        applied=True,
+        modified_at=row[0].isoformat(),
+        modified_by=row[1],
+    )

@@ -164,9 +164,10 @@ def _document(doc: object) -> _Document:
             "Service ignored)",
         )
     metadata = fields(
-        required(node, "metadata", "", "give metadata: {name: ...}"), "metadata",
+        required(node, "metadata", "", "give metadata: {name: ...}"),
+        "metadata",
         ("name", "displayName", "labels", "annotations"),
-    )  # fmt: skip
+    )
     name = required(metadata, "name", "metadata", "give the document a name")
     if not isinstance(name, str) or not _NAME.match(name):
         raise Refusal(
@@ -324,9 +325,11 @@ def _objectives(slo: _Document, node: Mapping[str, Any], found: Indicator) -> li
     for i, item in enumerate(items):
         path = f"spec.objectives[{i}]"
         objective = fields(
-            item, path, ("displayName", "op", "value", "target", "targetPercent"),
+            item,
+            path,
+            ("displayName", "op", "value", "target", "targetPercent"),
             _OBJECTIVE_REFUSED,
-        )  # fmt: skip
+        )
         name = slo.name if len(items) == 1 else f"{slo.name}-{i + 1}"
         if len(name) > 63:
             raise Refusal(path, f"{name}: too long a name for an objective (63 at most)")

@@ -96,8 +96,9 @@ def _query(metric: object, base: str, sources: Mapping[str, str]) -> tuple[Query
     path = f"{base}.metricSource"
     source = fields(
         required(node, "metricSource", base, "write metricSource: {type: Prometheus, spec: ...}"),
-        path, ("metricSourceRef", "type", "spec"),
-    )  # fmt: skip
+        path,
+        ("metricSourceRef", "type", "spec"),
+    )
     ref = optional(source, "metricSourceRef", path, str, "the name of a DataSource document")
     kind = optional(source, "type", path, str, "a metric source type such as Prometheus")
     types = [(f"{path}.type", "", kind)]

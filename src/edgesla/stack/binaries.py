@@ -75,8 +75,11 @@ def _pg(env: str = "EDGESLA_PG_BINDIR") -> tuple[Path, str]:
     try:
         out = subprocess.run(
             [str(bin_dir / "postgres"), "--version"],
-            capture_output=True, text=True, timeout=10, check=True,
-        ).stdout  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError) as exc:
         raise PreflightError(f"{bin_dir / 'postgres'} --version failed: {exc}") from exc
     match = re.search(r"(\d+)(?:\.(\d+))?", out)

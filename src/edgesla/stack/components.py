@@ -132,9 +132,12 @@ def _probe(layout: Layout, component: Component) -> tuple[bool, str]:
 
 
 def launch(
-    layout: Layout, component: Component, binaries: Binaries, run_as: str | None,
+    layout: Layout,
+    component: Component,
+    binaries: Binaries,
+    run_as: str | None,
     remote_write: str | None = None,
-) -> ProcessRecord:  # fmt: skip
+) -> ProcessRecord:
     """Start one component again on its existing data (``stack start | restart``);
     ``remote_write``: Prometheus's, when the stack has VictoriaMetrics."""
     if component.kind == KIND_POSTGRES:
@@ -209,9 +212,15 @@ def check(
         on_purpose = component.stopped and found.foreign is None and not found.hidden
         state = STATE_STOPPED if on_purpose else STATE_DOWN
     return ComponentStatus(
-        component.name, component.kind, component.address, component.url,
-        found.pid, up, state, detail,
-    )  # fmt: skip
+        component.name,
+        component.kind,
+        component.address,
+        component.url,
+        found.pid,
+        up,
+        state,
+        detail,
+    )
 
 
 def _log_tail(path: str, lines: int = 8) -> str:

@@ -24,20 +24,36 @@ def start(layout: Layout, member: str, binaries: Binaries) -> ProcessRecord:
     cluster = ",".join(f"{m}={_peer_url(layout, m)}" for m in ETCD_MEMBERS)
     return spawn(
         [
-            str(binaries.etcd), "--name", member,
-            "--data-dir", str(layout.data_dir / member),
-            "--listen-client-urls", client_url(layout, member),
-            "--advertise-client-urls", client_url(layout, member),
-            "--listen-peer-urls", _peer_url(layout, member),
-            "--initial-advertise-peer-urls", _peer_url(layout, member),
-            "--initial-cluster", cluster,
-            "--initial-cluster-state", "new",
-            "--initial-cluster-token", f"edgesla-{layout.base_port}",
-            "--heartbeat-interval", "100", "--election-timeout", "1000",
-            "--logger", "zap", "--log-outputs", "stderr",
+            str(binaries.etcd),
+            "--name",
+            member,
+            "--data-dir",
+            str(layout.data_dir / member),
+            "--listen-client-urls",
+            client_url(layout, member),
+            "--advertise-client-urls",
+            client_url(layout, member),
+            "--listen-peer-urls",
+            _peer_url(layout, member),
+            "--initial-advertise-peer-urls",
+            _peer_url(layout, member),
+            "--initial-cluster",
+            cluster,
+            "--initial-cluster-state",
+            "new",
+            "--initial-cluster-token",
+            f"edgesla-{layout.base_port}",
+            "--heartbeat-interval",
+            "100",
+            "--election-timeout",
+            "1000",
+            "--logger",
+            "zap",
+            "--log-outputs",
+            "stderr",
         ],
         layout.log_dir / f"{member}.log",
-    )  # fmt: skip
+    )
 
 
 def check(layout: Layout, member: str) -> tuple[bool, str]:

@@ -27,17 +27,26 @@ def start(layout: Layout, binaries: Binaries) -> ProcessRecord:
     storage = layout.data_dir / "mongo"
     storage.mkdir(parents=True, exist_ok=True)
     return spawn(
-        [str(binaries.mongo_server), "--host", HOST, "--port", str(layout.mongo_port),
-         "--storage-path", str(storage)],
+        [
+            str(binaries.mongo_server),
+            "--host",
+            HOST,
+            "--port",
+            str(layout.mongo_port),
+            "--storage-path",
+            str(storage),
+        ],
         layout.log_dir / "mongo.log",
-    )  # fmt: skip
+    )
 
 
 def client(layout: Layout, timeout_ms: int = 3000) -> pymongo.MongoClient[dict[str, object]]:
     return pymongo.MongoClient(
-        uri(layout), serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
+        uri(layout),
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
         directConnection=True,
-    )  # fmt: skip
+    )
 
 
 def seed(layout: Layout, count: int, progress: Callable[[int], None]) -> None:

@@ -126,9 +126,13 @@ def _describe(proc: psutil.Process) -> str:
 
 
 def up(
-    layout: Layout, subscribers: int = DEFAULT_SUBSCRIBERS, say: Progress = print,
-    seeded: Callable[[int], None] = lambda n: None, *, victoria_metrics: bool = False,
-) -> UpResult:  # fmt: skip
+    layout: Layout,
+    subscribers: int = DEFAULT_SUBSCRIBERS,
+    say: Progress = print,
+    seeded: Callable[[int], None] = lambda n: None,
+    *,
+    victoria_metrics: bool = False,
+) -> UpResult:
     """Start the stack (or report the running one); on any failure stop all it started.
     ``victoria_metrics``: also VictoriaMetrics, which the stack's Prometheus remote-writes to."""
     with locked(layout.state_dir):
@@ -171,9 +175,14 @@ def up(
 
 
 def _start_all(
-    layout: Layout, state: StackState, binaries: Binaries, subscribers: int, say: Progress,
-    seeded: Callable[[int], None], victoria_metrics: bool = False,
-) -> None:  # fmt: skip
+    layout: Layout,
+    state: StackState,
+    binaries: Binaries,
+    subscribers: int,
+    say: Progress,
+    seeded: Callable[[int], None],
+    victoria_metrics: bool = False,
+) -> None:
     def launch(name: str, kind: str, record: ProcessRecord) -> None:
         state.components.append(describe(name, kind, layout, record))
         write_state(layout.state_file, state)

@@ -107,10 +107,17 @@ def ensure_run_as(data_dir: Path) -> str | None:
         pwd.getpwnam(PG_SYSTEM_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-             PG_SYSTEM_USER],
-            check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                PG_SYSTEM_USER,
+            ],
+            check=True,
+            capture_output=True,
+        )
     for parent in data_dir.resolve().parents:
         if parent.exists() and not parent.stat().st_mode & stat.S_IXOTH:
             raise PreflightError(
@@ -125,9 +132,15 @@ def ensure_run_as(data_dir: Path) -> str | None:
 def _run_as(user: str | None, argv: list[str], log: Path) -> None:
     with log.open("ab") as out:
         result = subprocess.run(
-            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            user=user, group=user, extra_groups=[] if user else None, check=False,
-        )  # fmt: skip
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            user=user,
+            group=user,
+            extra_groups=[] if user else None,
+            check=False,
+        )
     if result.returncode != 0:
         raise StartupError(f"{argv[0]} failed (exit {result.returncode}); see {log}")
 
@@ -146,10 +159,19 @@ def init_and_start(
         shutil.chown(data, run_as, run_as)
     _run_as(
         run_as,
-        [str(binaries.pg_bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER,
-         "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"],
+        [
+            str(binaries.pg_bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        ],
         log,
-    )  # fmt: skip
+    )
     with (data / "postgresql.conf").open("a", encoding="utf-8") as conf:
         conf.write(
             _CONF.format(host=HOST, replication_host=REPLICATION_HOST, port=layout.pg_port(node))
@@ -222,12 +244,18 @@ def wait_replicating(layout: Layout, timeout: float = 30.0) -> None:
         _wait(
             "SELECT count(*) = count(pid) AND count(*) > 0 FROM pg_stat_subscription "
             "WHERE relid IS NULL",
-            layout, node, "start of the logical replication apply workers", timeout,
-        )  # fmt: skip
+            layout,
+            node,
+            "start of the logical replication apply workers",
+            timeout,
+        )
         _wait(
             "SELECT bool_and(active) FROM pg_replication_slots",
-            layout, node, "activation of the replication slots", timeout,
-        )  # fmt: skip
+            layout,
+            node,
+            "activation of the replication slots",
+            timeout,
+        )
 
 
 def seed(layout: Layout, rows: list[tuple[object, ...]], timeout: float = 120.0) -> None:
@@ -252,8 +280,11 @@ def seed(layout: Layout, rows: list[tuple[object, ...]], timeout: float = 120.0)
             )
     _wait(
         f"SELECT count(*) = {len(rows)} FROM public.billing_account",
-        layout, peer, f"replication of {len(rows)} seeded billing accounts", timeout,
-    )  # fmt: skip
+        layout,
+        peer,
+        f"replication of {len(rows)} seeded billing accounts",
+        timeout,
+    )
 
 
 def check_node(layout: Layout, node: str) -> tuple[bool, str]:

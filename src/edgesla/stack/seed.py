@@ -75,5 +75,14 @@ def subscriber_rows(count: int) -> Iterator[tuple[object, ...]]:
         name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
         sid = doc["subscriber"]["id"]
         level = doc["serviceLevel"]
-        yield (sid, "endcustomer", doc["accountType"], level, name,
-               f"subscriber{sid}@example.net", level, _FEES[level], rng.randint(1, 28))  # fmt: skip
+        yield (
+            sid,
+            "endcustomer",
+            doc["accountType"],
+            level,
+            name,
+            f"subscriber{sid}@example.net",
+            level,
+            _FEES[level],
+            rng.randint(1, 28),
+        )

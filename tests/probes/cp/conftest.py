@@ -47,9 +47,15 @@ def _close_mongo_clients() -> Iterator[None]:
 def own_stack() -> Iterator[Layout]:
     state_dir = make_state_dir("cp-own")
     result = edgesla(
-        "stack", "up", "--state-dir", str(state_dir), "--base-port", str(OWN_BASE_PORT),
-        "--subscribers", "10",
-    )  # fmt: skip
+        "stack",
+        "up",
+        "--state-dir",
+        str(state_dir),
+        "--base-port",
+        str(OWN_BASE_PORT),
+        "--subscribers",
+        "10",
+    )
     try:
         assert result.returncode == 0, result.stderr + result.stdout
         yield Layout(state_dir, OWN_BASE_PORT)
@@ -72,10 +78,19 @@ def standalone_mongo() -> Iterator[str]:
     """The URI of a MongoDB-wire server that is not a replica-set member."""
     server = Path(sys.executable).parent / "secantusd-py"
     proc = subprocess.Popen(
-        [str(server), "--host", "127.0.0.1", "--port", str(STANDALONE_MONGO_PORT),
-         "--storage-path", ":memory:", "--standalone"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(server),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(STANDALONE_MONGO_PORT),
+            "--storage-path",
+            ":memory:",
+            "--standalone",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_port(STANDALONE_MONGO_PORT, 15)
         yield f"mongodb://127.0.0.1:{STANDALONE_MONGO_PORT}/"

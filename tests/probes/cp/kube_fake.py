@@ -45,8 +45,20 @@ def _openssl(*args: str, cwd: Path) -> None:
 def make_pki(directory: Path) -> Pki:
     """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate."""
     ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
-             "-subj", "/CN=edgesla-test-ca", cwd=directory)  # fmt: skip
+    _openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=edgesla-test-ca",
+        cwd=directory,
+    )
     exts = {
         "server": "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
         "client": "extendedKeyUsage=clientAuth\n",
@@ -56,11 +68,36 @@ def make_pki(directory: Path) -> Pki:
         (directory / f"{kind}.ext").write_text(
             "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n" + exts[kind]
         )
-        _openssl("req", "-new", *ec, "-keyout", f"{kind}.key", "-out", f"{kind}.csr",
-                 "-subj", subjects[kind], cwd=directory)  # fmt: skip
-        _openssl("x509", "-req", "-in", f"{kind}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-                 "-CAcreateserial", "-out", f"{kind}.crt", "-days", "2",
-                 "-extfile", f"{kind}.ext", cwd=directory)  # fmt: skip
+        _openssl(
+            "req",
+            "-new",
+            *ec,
+            "-keyout",
+            f"{kind}.key",
+            "-out",
+            f"{kind}.csr",
+            "-subj",
+            subjects[kind],
+            cwd=directory,
+        )
+        _openssl(
+            "x509",
+            "-req",
+            "-in",
+            f"{kind}.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            f"{kind}.crt",
+            "-days",
+            "2",
+            "-extfile",
+            f"{kind}.ext",
+            cwd=directory,
+        )
     return Pki(
         ca=directory / "ca.crt",
         server_cert=directory / "server.crt",

@@ -39,8 +39,11 @@ def per_member(result: ProbeResult, name: str) -> dict[str, float]:
 
 
 def single(result: ProbeResult, name: str, labels: tuple[tuple[str, str], ...] = ()) -> float:
-    found = [s.value for s in result.samples
-             if s.name == name and tuple(sorted(s.labels.items())) == labels]  # fmt: skip
+    found = [
+        s.value
+        for s in result.samples
+        if s.name == name and tuple(sorted(s.labels.items())) == labels
+    ]
     assert len(found) == 1, (name, result.samples)
     return found[0]
 
@@ -105,9 +108,13 @@ def test_untrusted_server_certificate_is_tls_and_ca_file_fixes_it(
     assert (result.success, result.reason) == (False, Reason.TLS), result.detail
     assert "certificate verify failed" in result.detail
     trusted = EtcdTarget(
-        name="etcd", prober="etcd", endpoints=(apiserver.url,), ca_file=pki.ca,
-        cert_file=pki.client_cert, key_file=pki.client_key,
-    )  # fmt: skip
+        name="etcd",
+        prober="etcd",
+        endpoints=(apiserver.url,),
+        ca_file=pki.ca,
+        cert_file=pki.client_cert,
+        key_file=pki.client_key,
+    )
     result = etcd.probe(trusted, 2.0)
     # TLS and the client certificate passed; the stand-in is no etcd, so /health is a 404
     assert (result.success, result.reason) == (False, Reason.UNHEALTHY), result.detail

@@ -193,10 +193,20 @@ def test_closed_port_is_refused_within_the_timeout() -> None:
 def test_never_raises_on_a_garbage_uri(garbage: str) -> None:
     # model_construct skips validation: the probe must survive what the config would reject
     target = MongoQueryTarget.model_construct(
-        name="garbage", prober="mongodb_query", uri=garbage, database="edge",
-        collection="subscribers", id_field="subscriber.id", find=None, aggregate=None,
-        username=None, password_file=None, password_env=None, tls=False, tls_ca_file=None,
-    )  # fmt: skip
+        name="garbage",
+        prober="mongodb_query",
+        uri=garbage,
+        database="edge",
+        collection="subscribers",
+        id_field="subscriber.id",
+        find=None,
+        aggregate=None,
+        username=None,
+        password_file=None,
+        password_env=None,
+        tls=False,
+        tls_ca_file=None,
+    )
     result = mongodb_query.probe(target, 0.5)
     assert (result.success, result.reason) == (False, Reason.CONFIG), result.detail
 

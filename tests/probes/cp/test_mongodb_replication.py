@@ -38,8 +38,11 @@ def values(result: ProbeResult, name: str) -> dict[tuple[tuple[str, str], ...], 
 
 
 def lags(result: ProbeResult) -> dict[str, float]:
-    return {s.labels["member"]: s.value for s in result.samples
-            if s.name == conv.MONGO_MEMBER_LAG_SECONDS}  # fmt: skip
+    return {
+        s.labels["member"]: s.value
+        for s in result.samples
+        if s.name == conv.MONGO_MEMBER_LAG_SECONDS
+    }
 
 
 def _target(uri: str) -> MongoReplicationTarget:

@@ -24,9 +24,15 @@ def dsn(layout: Layout, node: str, user: str = "postgres") -> str:
 
 def query_target(dsn: str, query: str = BILLING_LOOKUP, **extra: object) -> PostgresQueryTarget:
     return PostgresQueryTarget.model_validate(
-        {"name": "pg-lookup", "prober": "postgres_query", "dsn": dsn, "query": query,
-         "sslmode": "disable", **extra}
-    )  # fmt: skip
+        {
+            "name": "pg-lookup",
+            "prober": "postgres_query",
+            "dsn": dsn,
+            "query": query,
+            "sslmode": "disable",
+            **extra,
+        }
+    )
 
 
 def replication_target(

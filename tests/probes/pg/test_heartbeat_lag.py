@@ -143,8 +143,11 @@ def test_a_peer_ahead_of_what_this_exporter_knows_when_it_cannot_write(
     result = heartbeat(private, BUDGET)
     assert result.reason is Reason.UNHEALTHY
     assert "heartbeat refused as older than the stored one" in result.detail
-    value = eventually(lambda: (x := a_to_b(heartbeat(private, BUDGET), private)) < 1.0 and x,
-                       timeout=10, interval=0.1)  # fmt: skip
+    value = eventually(
+        lambda: (x := a_to_b(heartbeat(private, BUDGET), private)) < 1.0 and x,
+        timeout=10,
+        interval=0.1,
+    )
     assert value < 1.0  # not the 2 s of its own last beat
 
 

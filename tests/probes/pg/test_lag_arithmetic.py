@@ -54,9 +54,7 @@ def ledger(*beats: Beat) -> Ledger:
 NO_OFFSET = Offset(0.0, 0.0001)
 
 
-def test_a_missing_beat_of_ours_is_aged_on_the_exporters_clock_whatever_the_origin_clock() -> (
-    None
-):  # fmt: skip
+def test_a_missing_beat_of_ours_is_aged_on_the_exporters_clock_whatever_the_origin_clock() -> None:
     """Origin 30 s ahead, no offset known: our own beat needs no host clock at all."""
     book = ledger(own(10, 0.0, origin_ahead=30), own(11, 1.0, origin_ahead=30))
     lag = estimate(book, 10, WALL + 30, stamp(3.5), offset=None)
@@ -68,8 +66,9 @@ def test_a_missing_beat_of_ours_is_aged_on_the_exporters_clock_whatever_the_orig
 
 def test_another_writers_beat_is_aged_on_the_origins_clock_corrected_by_its_offset() -> None:
     """HA pair: seq 11 is the other exporter's, learned when our write of 12 replaced it."""
-    book = ledger(own(10, 0.0, 5.0), learned(11, 0.6, known_at=1.002, origin_ahead=5.0),
-                  own(12, 1.0, 5.0))  # fmt: skip
+    book = ledger(
+        own(10, 0.0, 5.0), learned(11, 0.6, known_at=1.002, origin_ahead=5.0), own(12, 1.0, 5.0)
+    )
     offset = Offset(5.0, 0.0003)
     lag = estimate(book, 10, WALL + 5.0, stamp(4.0), offset)
     assert lag is not None

@@ -42,9 +42,14 @@ LAG, ERROR = conv.PG_REPLICATION_LAG_SECONDS, conv.PG_REPLICATION_LAG_ERROR_SECO
 def pop_config(stack: Layout) -> str:
     target = replication_target(stack).model_copy(update={"name": "pg-multimaster"})
     config = PopConfig.model_validate(
-        {"version": 1, "pop": "lag-test", "region": "lab",
-         "defaults": {"interval": 5.0, "timeout": 2.0, "jitter": 0.0}, "targets": [target]}
-    )  # fmt: skip
+        {
+            "version": 1,
+            "pop": "lag-test",
+            "region": "lab",
+            "defaults": {"interval": 5.0, "timeout": 2.0, "jitter": 0.0},
+            "targets": [target],
+        }
+    )
     return dump_config(config)
 
 
@@ -56,8 +61,10 @@ def exporter(stack: Layout, tmp_path: Path, listen_port: int) -> Iterator[str]:
     log = (tmp_path / f"exporter-{listen_port}.log").open("wb")
     proc = subprocess.Popen(
         [EDGESLA, "exporter", "--config", str(config), "--listen", f"127.0.0.1:{listen_port}"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{listen_port}/metrics"
 
     def serving() -> bool:
@@ -181,8 +188,9 @@ def slope(points: list[tuple[float, float]]) -> float:
 
 
 def seq_of(conn: psycopg.Connection, origin: str) -> int:
-    row = conn.execute("SELECT seq FROM public.repl_heartbeat WHERE origin = %s",
-                       (origin,)).fetchone()  # fmt: skip
+    row = conn.execute(
+        "SELECT seq FROM public.repl_heartbeat WHERE origin = %s", (origin,)
+    ).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -228,8 +236,9 @@ def test_the_clock_offset_on_loopback_is_zero_within_its_bound(url: str) -> None
 
 def test_promtool_lints_the_beat_series_clean(url: str) -> None:
     body = requests.get(url, timeout=5).content
-    lint = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
-                          check=False)  # fmt: skip
+    lint = subprocess.run(
+        ["promtool", "check", "metrics"], input=body, capture_output=True, check=False
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert lint.stdout + lint.stderr == b""
 
@@ -255,9 +264,11 @@ def test_a_stall_grows_second_by_second_and_falls_back_within_a_heartbeat(
     rate = slope(stall)
     peak = max(v for _, v in stall)
     fell = next(t for t, v in sampler.series(("pg-a", "pg-b"), since=caught_up) if v < 1.0)
-    print(f"stall: slope {rate:.3f} over {len(stall)} scrapes, peak {peak:.2f} s after 6 s; "
-          f"fall-back {fell - caught_up:.2f} s after catch-up "
-          f"({caught_up - began - 6.0:.2f} s after ENABLE)")  # fmt: skip
+    print(
+        f"stall: slope {rate:.3f} over {len(stall)} scrapes, peak {peak:.2f} s after 6 s; "
+        f"fall-back {fell - caught_up:.2f} s after catch-up "
+        f"({caught_up - began - 6.0:.2f} s after ENABLE)"
+    )
     assert rate == pytest.approx(1.0, abs=0.15)  # second by second
     assert 4.5 < peak < 6.0 + 0.5
     assert all(v < 1.0 for _, v in sampler.series(("pg-b", "pg-a"), since=began))  # unaffected
@@ -277,8 +288,10 @@ def test_an_exporter_restarted_mid_stall_still_reports_the_growing_lag(
     locker.execute("BEGIN")
     locker.execute("LOCK TABLE public.subscriber IN ACCESS EXCLUSIVE MODE")
     try:
-        pg_a.execute("UPDATE public.subscriber SET status = status WHERE subscriber_id = "
-                     "(SELECT min(subscriber_id) FROM public.subscriber)")  # fmt: skip
+        pg_a.execute(
+            "UPDATE public.subscriber SET status = status WHERE subscriber_id = "
+            "(SELECT min(subscriber_id) FROM public.subscriber)"
+        )
         began = time.monotonic()
         with exporter(stack, tmp_path, port(881)) as first:
             time.sleep(2.0)

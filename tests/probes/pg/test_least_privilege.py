@@ -73,19 +73,26 @@ def test_both_probers_succeed_with_every_sample(
         _names(full) - {conv.PG_WALSENDER_LAG_SECONDS}
     )
     assert {
-        conv.PG_SUBSCRIPTION_WORKER_UP, conv.PG_SUBSCRIPTION_RECEIPT_AGE_SECONDS,
-        conv.PG_SUBSCRIPTION_APPLY_ERRORS_TOTAL, conv.PG_SUBSCRIPTION_SYNC_ERRORS_TOTAL,
-        conv.PG_SUBSCRIPTION_CONFLICTS_TOTAL, conv.PG_WALSENDER_IDLE,
-        conv.PG_WALSENDER_DISTANCE_BYTES, conv.PG_SLOT_ACTIVE,
-    } <= _names(result)  # fmt: skip
+        conv.PG_SUBSCRIPTION_WORKER_UP,
+        conv.PG_SUBSCRIPTION_RECEIPT_AGE_SECONDS,
+        conv.PG_SUBSCRIPTION_APPLY_ERRORS_TOTAL,
+        conv.PG_SUBSCRIPTION_SYNC_ERRORS_TOTAL,
+        conv.PG_SUBSCRIPTION_CONFLICTS_TOTAL,
+        conv.PG_WALSENDER_IDLE,
+        conv.PG_WALSENDER_DISTANCE_BYTES,
+        conv.PG_SLOT_ACTIVE,
+    } <= _names(result)
     assert len(result.samples) >= len(full.samples) - 6  # at most the 6 walsender lag kinds
     beaten = heartbeat(target, 2.0)
     assert beaten.success, beaten.detail
     assert {
-        conv.PG_REPLICATION_LAG_SECONDS, conv.PG_REPLICATION_LAG_ERROR_SECONDS,
-        conv.PG_HEARTBEAT_SEQ, conv.PG_CLOCK_OFFSET_SECONDS, conv.PG_CLOCK_OFFSET_ERROR_SECONDS,
+        conv.PG_REPLICATION_LAG_SECONDS,
+        conv.PG_REPLICATION_LAG_ERROR_SECONDS,
+        conv.PG_HEARTBEAT_SEQ,
+        conv.PG_CLOCK_OFFSET_SECONDS,
+        conv.PG_CLOCK_OFFSET_ERROR_SECONDS,
         conv.PG_HEARTBEAT_INTERVAL_SECONDS,
-    } == _names(beaten)  # fmt: skip
+    } == _names(beaten)
 
     for node in PG_NODES:
         lookup = query_target(dsn(stack, node, probe_role), password_file=str(password_file))

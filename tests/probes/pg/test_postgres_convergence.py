@@ -54,18 +54,29 @@ def reader(stack: Layout) -> Iterator[str]:
         yield role
 
 
-def _target(layout: Layout, user: str, ports: dict[str, int] | None = None,
-            **extra: object) -> PostgresConvergenceTarget:  # fmt: skip
+def _target(
+    layout: Layout, user: str, ports: dict[str, int] | None = None, **extra: object
+) -> PostgresConvergenceTarget:
     ports = ports or {node: layout.pg_port(node) for node in PG_NODES}
     nodes = [
-        {"name": node, "dsn": f"host={HOST} port={ports[node]} dbname=edgesla user={user}",
-         "sslmode": "disable"}
+        {
+            "name": node,
+            "dsn": f"host={HOST} port={ports[node]} dbname=edgesla user={user}",
+            "sslmode": "disable",
+        }
         for node in PG_NODES
-    ]  # fmt: skip
+    ]
     return PostgresConvergenceTarget.model_validate(
-        {"name": "pg-convergence", "prober": "postgres_convergence", "nodes": nodes,
-         "tables": [SUBSCRIBER, BILLING], "chunk_rows": 100, "settle_time": "30s", **extra}
-    )  # fmt: skip
+        {
+            "name": "pg-convergence",
+            "prober": "postgres_convergence",
+            "nodes": nodes,
+            "tables": [SUBSCRIBER, BILLING],
+            "chunk_rows": 100,
+            "settle_time": "30s",
+            **extra,
+        }
+    )
 
 
 def _divergent(result: ProbeResult, table: str) -> float | None:
@@ -84,8 +95,9 @@ def unreplicated(stack: Layout) -> Iterator[psycopg.Connection]:
     with pg(stack, "pg-a") as conn:
         conn.execute(
             "SELECT pg_replication_origin_create(%s) WHERE NOT EXISTS "
-            "(SELECT FROM pg_replication_origin WHERE roname = %s)", (ORIGIN, ORIGIN),
-        )  # fmt: skip
+            "(SELECT FROM pg_replication_origin WHERE roname = %s)",
+            (ORIGIN, ORIGIN),
+        )
         conn.execute("SELECT pg_replication_origin_session_setup(%s)", (ORIGIN,))
         conn.execute("SET session_replication_role = replica")
         yield conn
@@ -122,8 +134,11 @@ def test_unreplicated_writes_are_counted_exactly_and_fresh_ones_left_out(
     with pg(stack, "pg-b") as peer:
         eventually(lambda: peer.execute(_HAS, (SHARED,)).fetchone(), timeout=20)
     try:
-        for sid, when in ((ONLY_ON_A[0], "2026-01-01"), (ONLY_ON_A[1], "2026-01-01"),
-                          (FRESH_ON_A, "now")):  # fmt: skip
+        for sid, when in (
+            (ONLY_ON_A[0], "2026-01-01"),
+            (ONLY_ON_A[1], "2026-01-01"),
+            (FRESH_ON_A, "now"),
+        ):
             unreplicated.execute(_INSERT, (sid, when))
         unreplicated.execute(  # keeps its old modified_at: settled, and different on pg-a
             "UPDATE public.subscriber SET email = 'diverged@example.net' WHERE subscriber_id = %s",
@@ -146,8 +161,9 @@ def test_unreplicated_writes_are_counted_exactly_and_fresh_ones_left_out(
         assert FRESH_ON_A not in result.detail
 
         short = _target(stack, reader, settle_time="1ms")
-        counted = eventually(lambda: _divergent(postgres_convergence.probe(short, 5.0),
-                                                SUBSCRIBER) == 4, timeout=5)  # fmt: skip
+        counted = eventually(
+            lambda: _divergent(postgres_convergence.probe(short, 5.0), SUBSCRIBER) == 4, timeout=5
+        )
         assert counted  # settled after 1 ms: the fresh row counts too
     finally:
         unreplicated.execute(

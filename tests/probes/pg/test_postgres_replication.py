@@ -40,9 +40,9 @@ pytestmark = pytest.mark.stack
 PAIRS = (("pg-a", "pg-b"), ("pg-b", "pg-a"))  # (origin, peer)
 
 
-def fresh(heartbeat: Heartbeat, target: PostgresReplicationTarget, below: float = 1.0) -> (
-    ProbeResult | None
-):  # fmt: skip
+def fresh(
+    heartbeat: Heartbeat, target: PostgresReplicationTarget, below: float = 1.0
+) -> ProbeResult | None:
     """A successful beat cycle whose every origin->peer lag is under ``below`` s, else None."""
     result = heartbeat(target, 2.0)
     names = [node.name for node in target.nodes]
@@ -80,8 +80,9 @@ def test_beat_writes_every_nodes_own_row(
     assert f"{b} seq 1" in first.detail
     second = heartbeat(private, 2.0)
     assert f"{a} seq 2" in second.detail
-    assert pg_a.execute("SELECT seq FROM public.repl_heartbeat WHERE origin = %s",
-                        (a,)).fetchone() == (2,)  # fmt: skip
+    assert pg_a.execute(
+        "SELECT seq FROM public.repl_heartbeat WHERE origin = %s", (a,)
+    ).fetchone() == (2,)
     assert value(second, conv.PG_HEARTBEAT_INTERVAL_SECONDS) == private.heartbeat_interval
 
 
@@ -129,8 +130,9 @@ def test_healthy_pair_reports_lag_both_ways_and_the_probe_the_views(stack: Layou
         other = "pg-b" if node == "pg-a" else "pg-a"
         assert value(result, conv.PG_SLOT_ACTIVE, node=other, slot=sub) == 1.0
         assert value(result, conv.PG_WALSENDER_IDLE, node=other, application_name=sub) in {
-            0.0, 1.0,
-        }  # fmt: skip
+            0.0,
+            1.0,
+        }
         distance = value(result, conv.PG_WALSENDER_DISTANCE_BYTES, node=other, application_name=sub)
         assert distance is not None
         assert distance >= 0
@@ -166,13 +168,13 @@ def test_lag_grows_while_a_subscription_is_disabled_and_recovers(
         later = lag(heartbeat(private, 2.0), a, b)
         assert later is not None
         assert later > held_back
-    recovered: ProbeResult = eventually(lambda: fresh(heartbeat, private), timeout=30,
-                                        interval=0.2)  # fmt: skip
+    recovered: ProbeResult = eventually(lambda: fresh(heartbeat, private), timeout=30, interval=0.2)
     assert lag(recovered, a, b) is not None
     probed = eventually(
         lambda: (r := postgres_replication.probe(target, timeout=2.0)).success and r,
-        timeout=30, interval=0.2,
-    )  # fmt: skip
+        timeout=30,
+        interval=0.2,
+    )
     assert value(probed, conv.PG_SUBSCRIPTION_WORKER_UP, **labels) == 1.0
 
 

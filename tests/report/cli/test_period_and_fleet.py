@@ -82,8 +82,9 @@ def test_a_past_calendar_month_of_every_fleet_pop(
 
 
 def test_month_boundaries_follow_the_time_zone(tmp_path: Path, month_prometheus: str) -> None:
-    code, out, text = _report(tmp_path, month_prometheus, "--month", "2025-11", "--tz",
-                              "Europe/Berlin")  # fmt: skip
+    code, out, text = _report(
+        tmp_path, month_prometheus, "--month", "2025-11", "--tz", "Europe/Berlin"
+    )
     assert code in (1, 3), text
     doc = json.loads((out / "report.json").read_text())
     assert (doc["window_start"], doc["window_end"]) == (
@@ -94,8 +95,9 @@ def test_month_boundaries_follow_the_time_zone(tmp_path: Path, month_prometheus:
 
 
 def test_from_to_and_a_fixed_spec_window(tmp_path: Path, month_prometheus: str) -> None:
-    code, out, text = _report(tmp_path, month_prometheus, "--from", "2025-11-03",
-                              "--to", "2025-11-10T12:00:00+01:00")  # fmt: skip
+    code, out, text = _report(
+        tmp_path, month_prometheus, "--from", "2025-11-03", "--to", "2025-11-10T12:00:00+01:00"
+    )
     assert code in (1, 3), text
     doc = json.loads((out / "report.json").read_text())
     assert (doc["window_start"], doc["window_end"]) == (
@@ -153,8 +155,9 @@ def test_a_month_still_running_says_how_to_judge_it_so_far(
 def test_a_bad_fleet_file_is_exit_2_naming_it(tmp_path: Path, month_prometheus: str) -> None:
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text("version: 1\npops:\n  - {name: pop-a, region: eu}\n", encoding="utf-8")
-    code, out, text = _report(tmp_path, month_prometheus, "--month", "2025-11",
-                              "--fleet", str(fleet))  # fmt: skip
+    code, out, text = _report(
+        tmp_path, month_prometheus, "--month", "2025-11", "--fleet", str(fleet)
+    )
     assert code == 2, text
     assert str(fleet) in text
     assert "exporter" in text

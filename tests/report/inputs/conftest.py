@@ -122,7 +122,10 @@ def rollup_prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     Prometheus with the rules loaded would have recorded them while scraping)."""
     span = (START - BEFORE * STEP, START + WINDOW_SAMPLES * STEP)
     with served_backfill(
-        tmp_path_factory.mktemp("prom-rollups"), openmetrics(), PORTS,
-        rules=[rollups.rule_group()], rules_span=span,
-    ) as url:  # fmt: skip
+        tmp_path_factory.mktemp("prom-rollups"),
+        openmetrics(),
+        PORTS,
+        rules=[rollups.rule_group()],
+        rules_span=span,
+    ) as url:
         yield url

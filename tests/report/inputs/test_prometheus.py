@@ -159,9 +159,13 @@ def test_rollups_give_the_raw_scan_answer(prometheus_url: str, rollup_prometheus
         prometheus_url, T0, END, maintenance=[window], scrape_interval=STEP, stats=raw_stats
     )
     rolled = availability_fleet(
-        rollup_prometheus_url, T0, END, maintenance=[window], scrape_interval=STEP,
+        rollup_prometheus_url,
+        T0,
+        END,
+        maintenance=[window],
+        scrape_interval=STEP,
         stats=rolled_stats,
-    )  # fmt: skip
+    )
     assert raw_stats.source == "raw samples"
     assert rolled_stats.source.startswith("report roll-ups")
     assert rolled_stats.sliced == raw_stats.sliced == ["pop-b"]

@@ -59,9 +59,9 @@ objectives:
 
 
 @pytest.fixture(scope="module")
-def victoria_metrics(rollup_prometheus_url: str, tmp_path_factory: pytest.TempPathFactory) -> (
-    Iterator[str]
-):  # fmt: skip
+def victoria_metrics(
+    rollup_prometheus_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     end = START + WINDOW_SAMPLES * STEP + 3600
     span = end - START + BEFORE * STEP + 3600
     root = tmp_path_factory.mktemp("vm")
@@ -89,8 +89,9 @@ def test_the_copy_holds_every_sample(rollup_prometheus_url: str, victoria_metric
 def _evidence(
     url: str, period: tuple[datetime, datetime], strategy: Strategy, rollups: bool, name: str
 ) -> tuple[str, dict[str, Any]]:
-    engine = Engine(PrometheusClient(url), Period(*period, "range", ""), (), strategy,
-                    rollups=rollups)  # fmt: skip
+    engine = Engine(
+        PrometheusClient(url), Period(*period, "range", ""), (), strategy, rollups=rollups
+    )
     answer = engine.answer(dict.fromkeys(POPS, OBJECTIVES[name]))
     return answer.source, {
         pop: dataclasses.replace(ev, queries=(), source="") for pop, ev in answer.by_pop.items()
@@ -102,23 +103,29 @@ def _evidence(
     ("strategy", "rollups"), [("fleet", True), ("fleet", False), ("per-pop", False)]
 )
 def test_the_same_evidence_as_from_prometheus(
-    rollup_prometheus_url: str, victoria_metrics: str, period: str, strategy: Strategy,
+    rollup_prometheus_url: str,
+    victoria_metrics: str,
+    period: str,
+    strategy: Strategy,
     rollups: bool,
-) -> None:  # fmt: skip
+) -> None:
     for name in OBJECTIVES:
-        source, expected = _evidence(rollup_prometheus_url, PERIODS[period], strategy, rollups,
-                                     name)  # fmt: skip
+        source, expected = _evidence(
+            rollup_prometheus_url, PERIODS[period], strategy, rollups, name
+        )
         assert _evidence(victoria_metrics, PERIODS[period], strategy, rollups, name) == (
-            source, expected,
-        ), name  # fmt: skip
+            source,
+            expected,
+        ), name
 
 
 def _report(tmp_path: Path, url: str, name: str, *args: str) -> tuple[int, dict[str, Any]]:
     slo = tmp_path / "slo.yaml"
     slo.write_text(SPEC, encoding="utf-8")
     out = tmp_path / name
-    done = edgesla("report", "--slo", str(slo), "--prometheus", url, "--out", str(out),
-                   "--no-pdf", *args)  # fmt: skip
+    done = edgesla(
+        "report", "--slo", str(slo), "--prometheus", url, "--out", str(out), "--no-pdf", *args
+    )
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert doc.pop("sources") == [f"{name} {url}"]  # the server named as what it is
     del doc["generated_at"]
@@ -170,8 +177,14 @@ def test_a_victoria_metrics_with_a_shorter_lookback_is_named_with_its_caveat(
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("0s", 0.0), ("5m0s", 300.0), ("300500ms", 300.5), ("1h2m", 3720.0), ("5m junk", None),
-     ("", None)],
-)  # fmt: skip
+    [
+        ("0s", 0.0),
+        ("5m0s", 300.0),
+        ("300500ms", 300.5),
+        ("1h2m", 3720.0),
+        ("5m junk", None),
+        ("", None),
+    ],
+)
 def test_go_durations(text: str, seconds: float | None) -> None:
     assert store.duration_seconds(text) == seconds

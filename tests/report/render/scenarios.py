@@ -112,9 +112,14 @@ def latency_million(tmp: Path) -> tuple[ObjectiveResult, tuple[datetime, datetim
     threshold = conv.CUSTOMER_CARE_LATENCY_SECONDS
     within = dict(buckets)[threshold]
     evidence = LatencyEvidence(
-        "probe_latency", "pop-1e6", threshold, len(values) - within, len(values), buckets,
+        "probe_latency",
+        "pop-1e6",
+        threshold,
+        len(values) - within,
+        len(values),
+        buckets,
         source="prometheus (test)",
-    )  # fmt: skip
+    )
     return _latency("Probe latency (10^6 probes)", evidence), MONTH
 
 
@@ -136,9 +141,14 @@ def latency_million_hdr(tmp: Path) -> tuple[ObjectiveResult, tuple[datetime, dat
     threshold = conv.CUSTOMER_CARE_LATENCY_SECONDS
     over = 50 * int(numpy.count_nonzero(values_us > threshold * 1_000_000))
     evidence = LatencyEvidence(
-        "loadtest_response_time", "pop-1e6-hdr", threshold, over, running, tuple(buckets),
+        "loadtest_response_time",
+        "pop-1e6-hdr",
+        threshold,
+        over,
+        running,
+        tuple(buckets),
         source="loadtest (test)",
-    )  # fmt: skip
+    )
     return _latency("Customer care latency (10^6 requests)", evidence), MINUTE
 
 
@@ -188,10 +198,16 @@ def _probes(
     increments = [(t.timestamp(), 1) for t in bad_at]
     chart = downsample_cumulative(increments, start, end, 500)
     evidence = AvailabilityEvidence(
-        "probe_success", pop, total - len(bad_at), total, period[0], period[1],
+        "probe_success",
+        pop,
+        total - len(bad_at),
+        total,
+        period[0],
+        period[1],
         bad_over_time=tuple((datetime.fromtimestamp(t, UTC), float(n)) for t, n in chart),
-        downtime_seconds=interval * len(bad_at), source="prometheus (test)",
-    )  # fmt: skip
+        downtime_seconds=interval * len(bad_at),
+        source="prometheus (test)",
+    )
     return evaluate.availability(name, evidence, objective, CONFIDENCE)
 
 
@@ -212,8 +228,9 @@ def burn_overspent(tmp: Path) -> tuple[ObjectiveResult, tuple[datetime, datetime
     start = WEEK[0]
     bad = [start + timedelta(days=1, hours=h) for h in range(0, 48, 3)]
     bad += [start + timedelta(days=5, minutes=m) for m in range(0, 30, 2)]
-    result = _probes("Probe availability (budget overspent)", "pop-week", WEEK, 15.0, bad,
-                     objective=0.9999)  # fmt: skip
+    result = _probes(
+        "Probe availability (budget overspent)", "pop-week", WEEK, 15.0, bad, objective=0.9999
+    )
     return result, WEEK
 
 
@@ -264,7 +281,11 @@ def report_of(name: str, tmp: Path) -> Report:
     """A one-objective report of scenario ``name`` over its own period."""
     result, (start, end) = SCENARIOS[name](tmp)
     return evaluate.build_report(
-        [result], title=f"Chart test: {name}", generated_at=end, window_start=start,
-        window_end=end, confidence=CONFIDENCE, sources=(result.evidence.source,)
-        if result.evidence and result.evidence.source else (),
-    )  # fmt: skip
+        [result],
+        title=f"Chart test: {name}",
+        generated_at=end,
+        window_start=start,
+        window_end=end,
+        confidence=CONFIDENCE,
+        sources=(result.evidence.source,) if result.evidence and result.evidence.source else (),
+    )

@@ -101,8 +101,9 @@ def test_latency_bars_hold_every_judged_request(name: str, tmp_path: Path) -> No
     slower = sum(int(b.get("data-count", "0")) for b in bars if b.get("fill") == "#dc2626")
     # drawn as within: the buckets whose bound is <= the threshold; a bucket that straddles
     # it (an HdrHistogram bucket around 10 ms) is drawn as slower, never as within
-    within_for_sure = max((c for b, c in evidence.buckets if b <= evidence.threshold_seconds),
-                          default=0)  # fmt: skip
+    within_for_sure = max(
+        (c for b, c in evidence.buckets if b <= evidence.threshold_seconds), default=0
+    )
     assert slower == result.total - within_for_sure >= result.total - result.good
     shares = _words(root)
     within = fmt.share_text(result.good, result.total, digits=fmt.decimals_for(result.objective))
@@ -136,8 +137,9 @@ def test_a_log_uniform_million_is_flat_on_the_log_axis(tmp_path: Path) -> None:
     """10^6 requests spread evenly over four decades, 10 bins a decade: 2.5 % in each bin."""
     result, _ = scenarios.latency_million_hdr(tmp_path)
     root = _root(svg.chart(result))
-    shares = [float(b.get("data-share", "0")) for b in root.iter("rect")
-              if b.get("class") == "ch-bar"]  # fmt: skip
+    shares = [
+        float(b.get("data-share", "0")) for b in root.iter("rect") if b.get("class") == "ch-bar"
+    ]
     inner = shares[1:-2]  # the first and the last bins hold the axis ends
     assert len(inner) >= 35
     assert all(abs(share - 0.025) < 0.0015 for share in inner), inner
@@ -162,9 +164,16 @@ _ROUND = re.compile(r"^(1|2|5)0* (µs|ms|s)$")
 
 @pytest.mark.parametrize(
     ("lo", "hi", "n"),
-    [(0.001, 0.003, 1), (0.0005, 0.002, 12), (1e-6, 3600.0, 400), (0.001, 10.0, 3000),
-     (0.0001, 0.0004, 200), (0.3, 0.31, 50), (2.0, 1800.0, 80)],
-)  # fmt: skip
+    [
+        (0.001, 0.003, 1),
+        (0.0005, 0.002, 12),
+        (1e-6, 3600.0, 400),
+        (0.001, 10.0, 3000),
+        (0.0001, 0.0004, 200),
+        (0.3, 0.31, 50),
+        (2.0, 1800.0, 80),
+    ],
+)
 def test_latency_labels_fit_at_any_data_size(lo: float, hi: float, n: int) -> None:
     bounds = [lo * (hi / lo) ** (i / max(n - 1, 1)) for i in range(n)]
     threshold = 0.2
@@ -216,9 +225,11 @@ def test_a_minute_is_labelled_in_seconds(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "why"),
-    [("latency-mixed", "the cumulative count falls from 40 at ≤ 25 ms to 31 at ≤ 50 ms"),
-     ("latency-mismatch", "the buckets hold 60 probes, the verdict counted 12")],
-)  # fmt: skip
+    [
+        ("latency-mixed", "the cumulative count falls from 40 at ≤ 25 ms to 31 at ≤ 50 ms"),
+        ("latency-mismatch", "the buckets hold 60 probes, the verdict counted 12"),
+    ],
+)
 def test_inconsistent_buckets_are_said_not_drawn(name: str, why: str, tmp_path: Path) -> None:
     root = _chart(name, tmp_path)
     assert not [r for r in root.iter("rect") if r.get("class") == "ch-bar"]
@@ -241,9 +252,10 @@ def test_fleet_lag_with_one_pops_samples_is_said_not_drawn(report: Report) -> No
     fra = next(r for r in report.objectives if r.name == "Replication lag" and r.pop == "pop-fra1")
     objectives = tuple(
         dataclasses.replace(r, evidence=fra.evidence)
-        if (r.name, r.pop) == ("Replication lag", "fleet") else r
+        if (r.name, r.pop) == ("Replication lag", "fleet")
+        else r
         for r in report.objectives
-    )  # fmt: skip
+    )
     html = render_html(dataclasses.replace(report, objectives=objectives))
     card = html[html.index("Replication lag @ fleet") :]
     card = " ".join(re.sub(r"<[^>]+>", " ", card[: card.index("</section>")]).split())
@@ -260,9 +272,10 @@ def test_budget_series_that_falls_or_disagrees_is_said_not_drawn() -> None:
     start = datetime(2024, 1, 1, tzinfo=UTC)
     end = start + timedelta(days=1)
     falls = ((start, 0.0), (start + timedelta(hours=3), 4.0), (start + timedelta(hours=5), 2.0))
-    for points, why in ((falls, "falls from 4 to 2 at 2024-01-01 05:00 UTC"),
-                        (((start, 0.0), (end, 9.0)), "the series ends at 9 bad events, the "
-                                                     "verdict counted 2")):  # fmt: skip
+    for points, why in (
+        (falls, "falls from 4 to 2 at 2024-01-01 05:00 UTC"),
+        (((start, 0.0), (end, 9.0)), "the series ends at 9 bad events, the verdict counted 2"),
+    ):
         evidence = AvailabilityEvidence("probe_success", "p", 5758, 5760, start, end, points)
         result = evaluate.availability("x", evidence, 0.999, 0.95)
         root = _root(svg.budget_burn_chart(evidence, result))
@@ -298,8 +311,10 @@ def test_share_text_never_shows_zero_or_all_unless_it_is() -> None:
     assert fmt.share_text(999_999, 1_000_000, digits=4) == "99.9999 %"
     assert fmt.share_text(999_999, 1_000_000, up=True) == "99.9999 %"
     assert (fmt.share_text(0, 12), fmt.share_text(12, 12), fmt.share_text(0, 0)) == (
-        "0 %", "100 %", "n/a",
-    )  # fmt: skip
+        "0 %",
+        "100 %",
+        "n/a",
+    )
 
 
 def test_period_text_shows_seconds_only_when_there_are_some() -> None:

@@ -88,9 +88,13 @@ def _look(
     png = out / f"{name}.png"
     with tempfile.TemporaryDirectory(prefix="edgesla-chromium-") as profile:
         argv = chromium_argv(
-            find_chromium(), Path(profile), "--dump-dom", f"--screenshot={png}",
-            f"--window-size={width},{height}", page.as_uri(),
-        )  # fmt: skip
+            find_chromium(),
+            Path(profile),
+            "--dump-dom",
+            f"--screenshot={png}",
+            f"--window-size={width},{height}",
+            page.as_uri(),
+        )
         done = subprocess.run(argv, capture_output=True, text=True, timeout=90, check=True)
     found = _LAYOUT.search(done.stdout)
     assert found, "the measuring script left nothing in the DOM"
@@ -114,8 +118,12 @@ def _assert_readable(chart: dict[str, Any]) -> None:
     assert texts, f"{title}: a chart without a word"
     for t in texts:
         l1, t1, r1, b1 = t["box"]
-        inside = (l1 >= left - _TOLERANCE and r1 <= right + _TOLERANCE
-                  and t1 >= top - _TOLERANCE and b1 <= bottom + _TOLERANCE)  # fmt: skip
+        inside = (
+            l1 >= left - _TOLERANCE
+            and r1 <= right + _TOLERANCE
+            and t1 >= top - _TOLERANCE
+            and b1 <= bottom + _TOLERANCE
+        )
         assert inside, f"{title}: {t['text']!r} {t['box']} leaves the chart {chart['box']}"
     for a, b in itertools.combinations(texts, 2):
         assert not _overlap(a["box"], b["box"]), f"{title}: {a['text']!r} overlaps {b['text']!r}"
@@ -160,18 +168,34 @@ def test_pdf_prints_the_charts(report: Report, pages: Path) -> None:
     written = write_all(report, pages / "pdf")
     text = subprocess.run(
         ["pdftotext", "-layout", str(written["pdf"]), "-"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    for words in ("97.87 % within ≤ 10 ms", "2.13 % slower", "410,000 requests: 401,300 within",
-                  "1 bad event of 6 allowed: 17 % of the error budget",
-                  "period 2025-05-01 00:00 → 2025-05-31 00:00 UTC (30 d)",
-                  "Over 1 s for 40 min (40 of 43,200 samples), worst 2.4 s"):  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for words in (
+        "97.87 % within ≤ 10 ms",
+        "2.13 % slower",
+        "410,000 requests: 401,300 within",
+        "1 bad event of 6 allowed: 17 % of the error budget",
+        "period 2025-05-01 00:00 → 2025-05-31 00:00 UTC (30 d)",
+        "Over 1 s for 40 min (40 of 43,200 samples), worst 2.4 s",
+    ):
         assert words in text, words
     subprocess.run(
-        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "2", str(written["pdf"]),
-         str(pages / "pdf-page")],
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "80",
+            "-f",
+            "1",
+            "-l",
+            "2",
+            str(written["pdf"]),
+            str(pages / "pdf-page"),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     shots = sorted(pages.glob("pdf-page*.png"))
     assert len(shots) == 2
     for png in shots:

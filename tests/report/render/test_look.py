@@ -28,8 +28,11 @@ def written(report: Report, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 def test_write_all_writes_every_file(written: dict[str, Path]) -> None:
     assert set(written) == {"html", "pdf", "json", "junit"}
     assert sorted(p.name for p in written["pdf"].parent.iterdir()) == [
-        "junit.xml", "report.html", "report.json", "report.pdf",
-    ]  # fmt: skip
+        "junit.xml",
+        "report.html",
+        "report.json",
+        "report.pdf",
+    ]
     assert written["pdf"].read_bytes().startswith(b"%PDF-")
 
 
@@ -50,12 +53,22 @@ def test_pdf_first_page_has_verdict_and_key_figures(
     assert "A4" in info.stdout
     page1 = subprocess.run(
         ["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     head = [line for line in page1.splitlines() if line.strip()][:3]
     assert any(line.strip() == "FAIL" for line in head), head  # the verdict comes first
-    for figure in ("2 of 10 objectives broken", "INCONCLUSIVE", "126,772", "99.9998 %",
-                   "97.87 %", "98.70 %", "95 % (one-sided)", "2025-05-01 00:00 UTC"):  # fmt: skip
+    for figure in (
+        "2 of 10 objectives broken",
+        "INCONCLUSIVE",
+        "126,772",
+        "99.9998 %",
+        "97.87 %",
+        "98.70 %",
+        "95 % (one-sided)",
+        "2025-05-01 00:00 UTC",
+    ):
         assert figure in page1, figure
     subprocess.run(
         ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],

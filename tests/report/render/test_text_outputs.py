@@ -48,9 +48,10 @@ def test_html_is_self_contained_and_verdict_first(report: Report) -> None:
 
 def test_html_escapes_names(report: Report) -> None:
     hostile = dataclasses.replace(
-        report, title="<script>alert(1)</script>",
+        report,
+        title="<script>alert(1)</script>",
         objectives=(dataclasses.replace(report.objectives[0], name="a<b & c"),),
-    )  # fmt: skip
+    )
     html = render_html(hostile)
     assert "<script>" not in html
     assert "a&lt;b &amp; c" in html

@@ -114,9 +114,9 @@ def scrape_interval(times: Sequence[float], default: float = 15.0) -> float:
     return steps[len(steps) // 2] if steps else default
 
 
-def find_gaps(times: Sequence[float], start: float, end: float, max_gap: float) -> list[
-    tuple[float, float]
-]:  # fmt: skip
+def find_gaps(
+    times: Sequence[float], start: float, end: float, max_gap: float
+) -> list[tuple[float, float]]:
     """Spans of ``[start, end]`` longer than ``max_gap`` without a sample (sorted ``times``)."""
     gaps = []
     last = start

@@ -154,12 +154,22 @@ def availability_evidence(
         *excluded_issues(list(clipped), ex_good, ex_total),
     ]
     return AvailabilityEvidence(
-        sli, pop, good, total, period.start, period.end,
-        bad_over_time=parts.chart, downtime_seconds=parts.downtime, issues=tuple(issues),
-        source=source, unobserved_seconds=unobserved_seconds(parts, clipped),
-        outages=parts.outages, resolution_seconds=parts.interval if parts.outages else None,
-        queries=tuple(parts.queries), probe_intervals=_probe_intervals(parts, period, clipped),
-    )  # fmt: skip
+        sli,
+        pop,
+        good,
+        total,
+        period.start,
+        period.end,
+        bad_over_time=parts.chart,
+        downtime_seconds=parts.downtime,
+        issues=tuple(issues),
+        source=source,
+        unobserved_seconds=unobserved_seconds(parts, clipped),
+        outages=parts.outages,
+        resolution_seconds=parts.interval if parts.outages else None,
+        queries=tuple(parts.queries),
+        probe_intervals=_probe_intervals(parts, period, clipped),
+    )
 
 
 def _probe_intervals(
@@ -204,7 +214,15 @@ def latency_evidence(
     over = total - (groups.get(at, 0) if at is not None else 0)
     buckets = tuple(sorted((_bound(le), n) for le, n in groups.items()))
     return LatencyEvidence(
-        sli, pop, threshold, over, total, buckets, tuple(issues), source,
+        sli,
+        pop,
+        threshold,
+        over,
+        total,
+        buckets,
+        tuple(issues),
+        source,
         period_seconds=period.seconds,
-        unobserved_seconds=unobserved_seconds(parts, clipped), queries=tuple(parts.queries),
-    )  # fmt: skip
+        unobserved_seconds=unobserved_seconds(parts, clipped),
+        queries=tuple(parts.queries),
+    )

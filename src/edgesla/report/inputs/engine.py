@@ -100,20 +100,32 @@ class Engine:
             answer.source = "raw samples, PoP by PoP"
             for pop in pops:
                 ev = single.availability(
-                    self.client, period.start, period.end, pop=pop, targets=wanted,
-                    maintenance=self.maintenance, sli=sli.key,
-                )  # fmt: skip
+                    self.client,
+                    period.start,
+                    period.end,
+                    pop=pop,
+                    targets=wanted,
+                    maintenance=self.maintenance,
+                    sli=sli.key,
+                )
                 answer.by_pop[pop] = ev
                 answer.queries += ev.queries
             return answer
         stats = fleet.FleetStats()
         answer.by_pop = dict(
             fleet.availability_fleet(
-                self.client, period.start, period.end, pops=pops, targets=wanted,
-                maintenance=self.maintenance, sli=sli.key, stats=stats,
-                scrape_interval=self._scrape_interval(sli, targets), rollups=self.rollups,
+                self.client,
+                period.start,
+                period.end,
+                pops=pops,
+                targets=wanted,
+                maintenance=self.maintenance,
+                sli=sli.key,
+                stats=stats,
+                scrape_interval=self._scrape_interval(sli, targets),
+                rollups=self.rollups,
             )
-        )  # fmt: skip
+        )
         return self._stats(answer, stats)
 
     def _latency(self, targets: tuple[str, ...], thresholds: dict[str, float]) -> Answer:
@@ -123,21 +135,30 @@ class Engine:
             answer.source = "raw samples, PoP by PoP"
             for pop, threshold in thresholds.items():
                 ev = single.latency(
-                    self.client, period.start, period.end, pop=pop, threshold=threshold,
-                    targets=wanted, maintenance=self.maintenance,
-                )  # fmt: skip
+                    self.client,
+                    period.start,
+                    period.end,
+                    pop=pop,
+                    threshold=threshold,
+                    targets=wanted,
+                    maintenance=self.maintenance,
+                )
                 answer.by_pop[pop] = ev
                 answer.queries += ev.queries
             return answer
         stats = fleet.FleetStats()
         answer.by_pop = dict(
             fleet.latency_fleet(
-                self.client, period, thresholds=thresholds, targets=wanted,
-                maintenance=self.maintenance, stats=stats,
+                self.client,
+                period,
+                thresholds=thresholds,
+                targets=wanted,
+                maintenance=self.maintenance,
+                stats=stats,
                 scrape_interval=self._scrape_interval(kinds.PROBE_LATENCY, targets),
                 rollups=self.rollups,
             )
-        )  # fmt: skip
+        )
         return self._stats(answer, stats)
 
     def _lag(self, thresholds: dict[str, float]) -> Answer:

@@ -86,9 +86,7 @@ def _pop(key: _Key) -> str:
     return dict(key).get(conv.LABEL_POP, "")
 
 
-def scrape_interval(client: PrometheusClient, period: Period, filters: Sequence[str] = ()) -> (
-    float
-):  # fmt: skip
+def scrape_interval(client: PrometheusClient, period: Period, filters: Sequence[str] = ()) -> float:
     """The usual scrape interval: the median sample count of an ``up`` series in the period's
     last hour (15 s when nothing is there)."""
     span = min(3600.0, period.seconds)
@@ -243,9 +241,17 @@ def availability_fleet(
     assert isinstance(counter, kinds.CounterSli)
     wanted = pops if pops is not None else single.pops(client, window_start, window_end)
     found = counter_parts(
-        client, counter, period, pops=wanted, targets=targets, maintenance=maintenance,
-        interval=scrape_interval, stats=stats, chart_points=chart_points, rollups=rollups,
-    )  # fmt: skip
+        client,
+        counter,
+        period,
+        pops=wanted,
+        targets=targets,
+        maintenance=maintenance,
+        interval=scrape_interval,
+        stats=stats,
+        chart_points=chart_points,
+        rollups=rollups,
+    )
     source = f"prometheus {client.url}"
     clipped = windows(maintenance, window_start.timestamp(), window_end.timestamp())
     out = {}
@@ -275,9 +281,16 @@ def latency_fleet(
     threshold: per-PoP overrides differ)."""
     client = single.as_client(url)
     found = counter_parts(
-        client, kinds.PROBE_LATENCY, period, pops=list(thresholds), targets=targets,
-        maintenance=maintenance, interval=scrape_interval, stats=stats, rollups=rollups,
-    )  # fmt: skip
+        client,
+        kinds.PROBE_LATENCY,
+        period,
+        pops=list(thresholds),
+        targets=targets,
+        maintenance=maintenance,
+        interval=scrape_interval,
+        stats=stats,
+        rollups=rollups,
+    )
     source = f"prometheus {client.url}"
     clipped = windows(maintenance, period.start.timestamp(), period.end.timestamp())
     out = {}
@@ -286,9 +299,15 @@ def latency_fleet(
         if parts is None:
             issue = missing_issue(kinds.PROBE_LATENCY.metric, pop, targets, period)
             out[pop] = LatencyEvidence(
-                kinds.PROBE_LATENCY.key, pop, threshold, 0, 0, issues=(issue,), source=source,
+                kinds.PROBE_LATENCY.key,
+                pop,
+                threshold,
+                0,
+                0,
+                issues=(issue,),
+                source=source,
                 period_seconds=period.seconds,
-            )  # fmt: skip
+            )
             continue
         parts.downtime = parts.outages = None
         out[pop] = latency_evidence(

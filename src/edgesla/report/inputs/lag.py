@@ -56,9 +56,12 @@ def _pop_matcher(pops: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def _chart(
-    client: PrometheusClient, period: Period, pops: Sequence[str] | None, points: int,
+    client: PrometheusClient,
+    period: Period,
+    pops: Sequence[str] | None,
+    points: int,
     queries: list[str],
-) -> dict[str, tuple[tuple[datetime, float], ...]]:  # fmt: skip
+) -> dict[str, tuple[tuple[datetime, float], ...]]:
     """The worst lag of each bin of whole steps, the last bin cut at the period's end; a
     query per group of PoPs whose subquery holds at most ``SUBQUERY_POINTS`` points (a range
     query evaluates its subquery over the whole period at once)."""
@@ -173,14 +176,28 @@ def _evidence(
             "missing_series", f"no {_METRIC} series for pop {pop!r}", period.start, period.end
         )
         return LagEvidence(
-            REPLICATION_LAG.key, pop, (), STEP, (issue,), source, counted=(0, 0),
-            period_seconds=period.seconds, queries=tuple(queries),
-        )  # fmt: skip
+            REPLICATION_LAG.key,
+            pop,
+            (),
+            STEP,
+            (issue,),
+            source,
+            counted=(0, 0),
+            period_seconds=period.seconds,
+            queries=tuple(queries),
+        )
     return LagEvidence(
-        REPLICATION_LAG.key, pop, chart, STEP, (*_missing_issues(missing), *notes),
-        source, counted=(good, steps), period_seconds=period.seconds,
-        unobserved_seconds=(expected - steps) * STEP, queries=tuple(queries),
-    )  # fmt: skip
+        REPLICATION_LAG.key,
+        pop,
+        chart,
+        STEP,
+        (*_missing_issues(missing), *notes),
+        source,
+        counted=(good, steps),
+        period_seconds=period.seconds,
+        unobserved_seconds=(expected - steps) * STEP,
+        queries=tuple(queries),
+    )
 
 
 def per_pop(
@@ -331,9 +348,16 @@ def fleet(
     for pop in thresholds:
         n = round(counted.get(pop, 0))
         out[pop] = _evidence(
-            pop, period, round(good.get(pop, 0)), n, missing.get(pop, ()),
-            charts.get(pop, ()), source, (), notes.get(pop, ()),
-        )  # fmt: skip
+            pop,
+            period,
+            round(good.get(pop, 0)),
+            n,
+            missing.get(pop, ()),
+            charts.get(pop, ()),
+            source,
+            (),
+            notes.get(pop, ()),
+        )
     return out
 
 

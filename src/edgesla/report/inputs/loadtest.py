@@ -154,6 +154,13 @@ def latency(
     issues += _context(pooled, operations, total)
     seconds = sum(run.meta.duration_seconds for run in pooled)
     return LatencyEvidence(
-        sli, pooled[0].meta.pop or "loadtest", threshold, over, total, tuple(buckets),
-        tuple(issues), _source(pooled), period_seconds=seconds,
-    )  # fmt: skip
+        sli,
+        pooled[0].meta.pop or "loadtest",
+        threshold,
+        over,
+        total,
+        tuple(buckets),
+        tuple(issues),
+        _source(pooled),
+        period_seconds=seconds,
+    )

@@ -56,9 +56,14 @@ def _period(start: datetime, end: datetime) -> Period:
 
 
 def _raw(
-    client: PrometheusClient, metric: str, filters: Sequence[str], pop: str, lo: float, hi: float,
+    client: PrometheusClient,
+    metric: str,
+    filters: Sequence[str],
+    pop: str,
+    lo: float,
+    hi: float,
     queries: list[str],
-) -> list[RawSeries]:  # fmt: skip
+) -> list[RawSeries]:
     """Every sample of (lo - LOOKBACK, hi] of ``metric`` at ``pop`` (the baseline included)."""
     series = promql.selector(metric, promql.equals(conv.LABEL_POP, pop), *filters)
     expr = f"{series}{lookback_range(hi - lo)}"
@@ -88,10 +93,13 @@ def count_parts(
         counted = count_increases(samples, start, end, spans)
         parts.series.append(
             SeriesCount(
-                labels, counted.counted, dict(counted.excluded_by_window), counted.resets,
+                labels,
+                counted.counted,
+                dict(counted.excluded_by_window),
+                counted.resets,
                 counted.reset_values,
             )
-        )  # fmt: skip
+        )
     times: dict[str, list[float]] = defaultdict(list)
     for labels, samples in ups:
         times[labels.get(conv.LABEL_TARGET, "?")] += [t for t, _ in samples]
@@ -173,9 +181,15 @@ def latency(
     if counted is None:
         issue = missing_issue(kinds.PROBE_LATENCY.metric, pop, targets, period)
         return LatencyEvidence(
-            sli, pop, threshold, 0, 0, issues=(issue,), source=source,
+            sli,
+            pop,
+            threshold,
+            0,
+            0,
+            issues=(issue,),
+            source=source,
             period_seconds=period.seconds,
-        )  # fmt: skip
+        )
     parts, _, _ = counted
     parts.downtime = parts.outages = None  # latency has no downtime
     return latency_evidence(sli, pop, period, parts, threshold, clipped, source)

@@ -140,9 +140,7 @@ def rollup_scan(
     return scan
 
 
-def cover(client: PrometheusClient, start: float, end: float, queries: list[str]) -> (
-    Cover | None
-):  # fmt: skip
+def cover(client: PrometheusClient, start: float, end: float, queries: list[str]) -> Cover | None:
     """Where the rule group's evaluations fall in the window.
 
     A roll-up point describes the 5 minutes up to its evaluation, and evaluations keep one

@@ -39,9 +39,14 @@ Span = tuple[float, float]
 
 
 def _fetch(
-    client: PrometheusClient, metric: str, pop: str, filters: Sequence[str], lo: float,
-    hi: float, queries: list[str],
-) -> list[RawSeries]:  # fmt: skip
+    client: PrometheusClient,
+    metric: str,
+    pop: str,
+    filters: Sequence[str],
+    lo: float,
+    hi: float,
+    queries: list[str],
+) -> list[RawSeries]:
     series = promql.selector(metric, promql.equals(conv.LABEL_POP, pop), *filters)
     expr = f"{series}{lookback_range(hi - lo)}"
     queries.append(f"{expr} @ {hi:.3f}")
@@ -78,8 +83,11 @@ def read_slices(
         entry.gaps += [(target, gap) for (target, _), gap in found.items()]
         entry.gaps.sort(key=lambda item: (item[1].start, item[0]))
         bounds = [t for span in maintenance for t in span]
-        if any(g.start < t < g.end and g.end - g.start > LOOKBACK for _, g in entry.gaps
-               for t in bounds):  # fmt: skip
+        if any(
+            g.start < t < g.end and g.end - g.start > LOOKBACK
+            for _, g in entry.gaps
+            for t in bounds
+        ):
             odd.add(pop)
     return odd
 

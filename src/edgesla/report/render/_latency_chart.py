@@ -35,9 +35,12 @@ def latency_problems(evidence: LatencyEvidence, result: ObjectiveResult) -> list
     if not evidence.buckets:
         return ["the evidence has no histogram buckets"]
     return _latency_bins.problems(
-        evidence.buckets, result.good, result.total, evidence.threshold_seconds,
+        evidence.buckets,
+        result.good,
+        result.total,
+        evidence.threshold_seconds,
         _noun(evidence.sli),
-    )  # fmt: skip
+    )
 
 
 def latency_chart(evidence: LatencyEvidence, result: ObjectiveResult) -> str:
@@ -61,10 +64,15 @@ def latency_chart(evidence: LatencyEvidence, result: ObjectiveResult) -> str:
     if not 0 < threshold < math.inf:
         found = [f"the threshold ({threshold:g} s) is not a positive duration"]
     if found:
-        return lay.message(title, "latency", head, [
-            f"The latency distribution is not drawn: {'; '.join(found)}.",
-            "The figures above are the verdict's own counts.",
-        ])  # fmt: skip
+        return lay.message(
+            title,
+            "latency",
+            head,
+            [
+                f"The latency distribution is not drawn: {'; '.join(found)}.",
+                "The figures above are the verdict's own counts.",
+            ],
+        )
     layout = _latency_bins.bars(evidence.buckets, threshold)
     parts, top = lay.head(head)
     right = lay.W - lay.RIGHT - (_SLOT + 10 if layout.overflow else 0)
@@ -91,16 +99,30 @@ def latency_chart(evidence: LatencyEvidence, result: ObjectiveResult) -> str:
             half = kit.text_width(more, lay.TICK) / 2
             reserved.append(((x0 + x1) / 2 - half, (x0 + x1) / 2 + half))
             parts.append(kit.line(x0, plot.bottom, x1, plot.bottom, INK))
-            parts.append(kit.text((x0 + x1) / 2, plot.bottom + lay.TICK_Y, more, anchor="middle",
-                                  size=lay.TICK, cls="ch-tick"))  # fmt: skip
+            parts.append(
+                kit.text(
+                    (x0 + x1) / 2,
+                    plot.bottom + lay.TICK_Y,
+                    more,
+                    anchor="middle",
+                    size=lay.TICK,
+                    cls="ch-tick",
+                )
+            )
         else:
             x0, x1 = x_of(bar.lo), x_of(bar.hi)
         width = max(x1 - x0 - 1.0, 1.5)  # one px apart; a narrow bin stays visible
         height = max(plot.height * share * 100 / y_top, 1.5)  # so does a small share
-        parts.append(kit.rect(
-            x0 + 0.5, plot.bottom - height, width, height, BAD if bar.slower else GOOD,
-            attrs=f'class="ch-bar" data-share="{share:.6f}" data-count="{bar.count}"',
-        ))  # fmt: skip
+        parts.append(
+            kit.rect(
+                x0 + 0.5,
+                plot.bottom - height,
+                width,
+                height,
+                BAD if bar.slower else GOOD,
+                attrs=f'class="ch-bar" data-share="{share:.6f}" data-count="{bar.count}"',
+            )
+        )
     candidates = [
         [(v, fmt.latency_text(v)) for v in values]
         for values in _axes.log_candidates(layout.lo, layout.hi)
@@ -110,14 +132,19 @@ def latency_chart(evidence: LatencyEvidence, result: ObjectiveResult) -> str:
     digits = fmt.decimals_for(result.objective)
     parts += _threshold_marks(plot, x_of(threshold), limit, good, total, digits)
     sources = sum(1 for b, _ in evidence.buckets if 0 < b < math.inf)
-    bins = "one bar per bucket" if len(layout.bars) == sources else (
-        f"{fmt.count(len(evidence.buckets))} histogram buckets in {len(drawn)} bars"
-    )  # fmt: skip
+    bins = (
+        "one bar per bucket"
+        if len(layout.bars) == sources
+        else (f"{fmt.count(len(evidence.buckets))} histogram buckets in {len(drawn)} bars")
+    )
     legend, bottom = lay.legend(
-        [("box", GOOD, f"within ≤ {limit}"), ("box", BAD, f"slower than {limit}"),
-         ("dash", LINE, "threshold")],
+        [
+            ("box", GOOD, f"within ≤ {limit}"),
+            ("box", BAD, f"slower than {limit}"),
+            ("dash", LINE, "threshold"),
+        ],
         plot.bottom + 31,
-    )  # fmt: skip
+    )
     parts += legend
     note = f"Bar height: share of the {fmt.count(total)} {noun}; log scale; {bins}."
     notes, bottom = lay.notes([note], bottom + 13, "ch-note")
@@ -140,8 +167,9 @@ def _threshold_marks(
     ):
         left_w, right_w = kit.text_width(before, lay.TICK), kit.text_width(after, lay.TICK)
         if x - 4 - left_w >= plot.left and x + 4 + right_w <= lay.W - 2:
-            parts.append(kit.text(x - 4, y, before, anchor="end", size=lay.TICK, fill=GOOD,
-                                  cls="ch-mark"))  # fmt: skip
+            parts.append(
+                kit.text(x - 4, y, before, anchor="end", size=lay.TICK, fill=GOOD, cls="ch-mark")
+            )
             parts.append(kit.text(x + 4, y, after, size=lay.TICK, fill=BAD, cls="ch-mark"))
             return parts
     words = f"≤ {limit}: {within} within, {slower} slower"

@@ -144,8 +144,9 @@ def y_axis(plot: Plot, top_value: float, step: float, label: Callable[[float], s
         value = step * i
         y = plot.y(value, top_value)
         parts.append(kit.line(plot.left, y, plot.right, y, GRID))
-        parts.append(kit.text(plot.left - 5, y + 3.5, label(value), anchor="end", size=TICK,
-                              cls="ch-tick"))  # fmt: skip
+        parts.append(
+            kit.text(plot.left - 5, y + 3.5, label(value), anchor="end", size=TICK, cls="ch-tick")
+        )
     parts.append(kit.line(plot.left, plot.bottom, plot.right, plot.bottom, INK))
     return parts
 
@@ -154,15 +155,19 @@ def x_ticks(plot: Plot, ticks: Sequence[_axes.Tick]) -> list[str]:
     parts = []
     for tick in ticks:
         parts.append(kit.line(tick.x, plot.bottom, tick.x, plot.bottom + 4, INK))
-        parts.append(kit.text(tick.x, plot.bottom + TICK_Y, tick.label, anchor="middle",
-                              size=TICK, cls="ch-tick"))  # fmt: skip
+        parts.append(
+            kit.text(
+                tick.x, plot.bottom + TICK_Y, tick.label, anchor="middle", size=TICK, cls="ch-tick"
+            )
+        )
     return parts
 
 
 def plot_frame(plot: Plot, attrs: str) -> str:
     """An invisible rectangle marking the plot area (what the in-browser tests measure)."""
-    return kit.rect(plot.left, plot.top, plot.width, plot.height, "none",
-                    attrs=f'class="ch-plot" {attrs}')  # fmt: skip
+    return kit.rect(
+        plot.left, plot.top, plot.width, plot.height, "none", attrs=f'class="ch-plot" {attrs}'
+    )
 
 
 def time_axis(plot: Plot, start: datetime, end: datetime) -> tuple[list[str], float, float]:
@@ -189,9 +194,10 @@ def hline(plot: Plot, y: float, words: str, colour: str, *, below: bool = False)
     text_y = y + 12 if below or y - plot.top < 14 else y - 4
     return [
         kit.line(plot.left, y, plot.right, y, colour, width=1.5, dash="6 3"),
-        kit.text(plot.right - 3, text_y, words, anchor="end", fill=colour, size=SMALL,
-                 cls="ch-mark"),
-    ]  # fmt: skip
+        kit.text(
+            plot.right - 3, text_y, words, anchor="end", fill=colour, size=SMALL, cls="ch-mark"
+        ),
+    ]
 
 
 def thin_xy(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -47,11 +47,15 @@ def _burn_problems(points: Sequence[tuple[datetime, float]], bad: int) -> list[s
     for (_t1, v1), (t2, v2) in itertools.pairwise(points):
         if v2 < v1 - 1e-9:
             when = fmt.timestamp(t2)
-            return [f"the cumulative bad-event count falls from {fmt.count(v1)} to "
-                    f"{fmt.count(v2)} at {when}, which a running count cannot do"]  # fmt: skip
+            return [
+                f"the cumulative bad-event count falls from {fmt.count(v1)} to "
+                f"{fmt.count(v2)} at {when}, which a running count cannot do"
+            ]
     if points and abs(points[-1][1] - bad) > 0.5:
-        return [f"the series ends at {fmt.count(points[-1][1])} bad events, the verdict "
-                f"counted {fmt.count(bad)}"]  # fmt: skip
+        return [
+            f"the series ends at {fmt.count(points[-1][1])} bad events, the verdict "
+            f"counted {fmt.count(bad)}"
+        ]
     return []
 
 
@@ -62,8 +66,9 @@ def budget_burn_chart(evidence: AvailabilityEvidence, result: ObjectiveResult) -
     start, end = evidence.window_start, evidence.window_end
     caption = f"period {fmt.period_text(start, end)}"
     if result.total == 0:
-        return lay.message(title, "burn", None, ["No events in the period: no budget to burn."],
-                        caption)  # fmt: skip
+        return lay.message(
+            title, "burn", None, ["No events in the period: no budget to burn."], caption
+        )
     bad = result.total - result.good
     allowed = result.budget_allowed or 0.0
     events = "bad event" if bad == 1 else "bad events"
@@ -77,10 +82,16 @@ def budget_burn_chart(evidence: AvailabilityEvidence, result: ObjectiveResult) -
         found = ["the evidence has fewer than two points of the bad-event series in the period"]
     if found:
         why = "; ".join(found)
-        return lay.message(title, "burn", head, [
-            f"The budget burn is not drawn: {why}.",
-            "The figures above are the verdict's own counts.",
-        ], caption)  # fmt: skip
+        return lay.message(
+            title,
+            "burn",
+            head,
+            [
+                f"The budget burn is not drawn: {why}.",
+                "The figures above are the verdict's own counts.",
+            ],
+            caption,
+        )
     parts, top = lay.head(head)
     plot = lay.Plot(lay.LEFT, lay.W - lay.RIGHT, top + 2)
     y_top, y_step = _axes.linear_scale(max(max(v for _, v in points), allowed, 1e-9) * 1.12)
@@ -92,17 +103,22 @@ def budget_burn_chart(evidence: AvailabilityEvidence, result: ObjectiveResult) -
         return plot.left + plot.width * (moment.timestamp() - t0) / span
 
     if allowed > 0:
-        parts.append(kit.line(plot.left, plot.bottom, plot.right, plot.y(allowed, y_top),
-                              MUTED, dash="2 3"))  # fmt: skip
-        parts += lay.hline(plot, plot.y(allowed, y_top), f"budget: {_allowed(allowed)} allowed",
-                        LINE)  # fmt: skip
+        parts.append(
+            kit.line(plot.left, plot.bottom, plot.right, plot.y(allowed, y_top), MUTED, dash="2 3")
+        )
+        parts += lay.hline(
+            plot, plot.y(allowed, y_top), f"budget: {_allowed(allowed)} allowed", LINE
+        )
     line = [(x_of(t), plot.y(v, y_top)) for t, v in points]
     parts.append(lay.polyline(lay.thin_xy(line), BAD, "ch-series"))
     legend, bottom = lay.legend(
-        [("line", BAD, "bad events so far"), ("dash", LINE, "error budget"),
-         ("dot", MUTED, "budget spent evenly")],
+        [
+            ("line", BAD, "bad events so far"),
+            ("dash", LINE, "error budget"),
+            ("dot", MUTED, "budget spent evenly"),
+        ],
         plot.bottom + 31,
-    )  # fmt: skip
+    )
     parts += legend
     notes, bottom = lay.notes([caption], bottom + 14, "ch-period")
     parts += notes
@@ -185,32 +201,45 @@ def lag_chart(
     finite = [v for _, v in samples if math.isfinite(v)]
     worst = f"worst {_lag_text(max(finite))}" if finite else "no lag known"
     if over:
-        head = (f"Over {limit} for {fmt.duration(over * step)} ({fmt.count(over)} of "
-                f"{fmt.count(result.total)} samples), {worst}")  # fmt: skip
+        head = (
+            f"Over {limit} for {fmt.duration(over * step)} ({fmt.count(over)} of "
+            f"{fmt.count(result.total)} samples), {worst}"
+        )
     else:
         head = f"Within ≤ {limit} the whole period ({fmt.count(result.total)} samples), {worst}"
     found = []
     if evidence.counted is not None and evidence.counted != (result.good, result.total):
-        found.append(f"the evidence counted {fmt.count(evidence.counted[1])} steps, the verdict "
-                     f"{fmt.count(result.total)}")  # fmt: skip
+        found.append(
+            f"the evidence counted {fmt.count(evidence.counted[1])} steps, the verdict "
+            f"{fmt.count(result.total)}"
+        )
     elif evidence.counted is None and len(ordered) != result.total:
-        found.append(f"the evidence has {fmt.count(len(ordered))} samples, the verdict "
-                     f"counted {fmt.count(result.total)}")  # fmt: skip
+        found.append(
+            f"the evidence has {fmt.count(len(ordered))} samples, the verdict "
+            f"counted {fmt.count(result.total)}"
+        )
     elif len(samples) != len(ordered):
         found.append(f"{fmt.count(len(ordered) - len(samples))} samples lie outside the period")
     elif not finite:
         found.append("no sample holds a known lag")
     if found:
         why = "; ".join(found)
-        return lay.message(title, "lag", head, [
-            f"The lag is not drawn: {why}.",
-            "The figures above are the verdict's own counts.",
-        ], caption)  # fmt: skip
+        return lay.message(
+            title,
+            "lag",
+            head,
+            [
+                f"The lag is not drawn: {why}.",
+                "The figures above are the verdict's own counts.",
+            ],
+            caption,
+        )
     parts, top = lay.head(head)
     plot = lay.Plot(lay.LEFT, lay.W - lay.RIGHT, top + 2)
     peak = max(finite)
-    y_top, y_step = _axes.linear_scale(max(peak, threshold * 1.5 if math.isfinite(threshold)
-                                           else peak, 1e-3) * 1.05)  # fmt: skip
+    y_top, y_step = _axes.linear_scale(
+        max(peak, threshold * 1.5 if math.isfinite(threshold) else peak, 1e-3) * 1.05
+    )
     parts += lay.y_axis(plot, y_top, y_step, _lag_label if y_top >= 1 else _lag_label_ms)
     ticks, t0, span = lay.time_axis(plot, start, end)
 
@@ -222,8 +251,17 @@ def lag_chart(
     for spans, colour, cls in ((slow, BAD, "ch-over"), (unknown, MUTED, "ch-unknown")):
         for lo, hi in spans:
             x0, x1 = x_of(lo), min(x_of(hi), plot.right)
-            parts.append(kit.rect(x0, plot.top, max(x1 - x0, 1.0), plot.height, colour,
-                                  opacity=0.16, attrs=f'class="{cls}"'))  # fmt: skip
+            parts.append(
+                kit.rect(
+                    x0,
+                    plot.top,
+                    max(x1 - x0, 1.0),
+                    plot.height,
+                    colour,
+                    opacity=0.16,
+                    attrs=f'class="{cls}"',
+                )
+            )
     parts += ticks
     if math.isfinite(threshold):
         parts += lay.hline(plot, plot.y(threshold, y_top), f"threshold: within ≤ {limit}", LINE)
