@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from edgesla.stack.components import ComponentStatus
+if TYPE_CHECKING:  # the stack (drivers for every server) is not loaded for every command
+    from edgesla.stack.components import ComponentStatus
 
 __all__ = ["err_console", "print_json", "stack_document", "stack_table"]
 
