@@ -24,7 +24,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import psycopg
 
@@ -104,17 +103,20 @@ def _writer(
             if delay > 0:
                 time.sleep(delay)
             try:
-                done = conn.execute(_UPDATE, (write.value, write.at, write.node, write.row))
-                outcome: Any = done.rowcount
+                args = (write.value, write.at, write.node, write.row)
+                rows = conn.execute(_UPDATE, args).rowcount
             except psycopg.Error as exc:
-                outcome = f"{master.name}: {type(exc).__name__}: {exc}".strip()
+                with lock:
+                    why = f"{master.name}: {type(exc).__name__}: {exc}".strip()
+                    run.failed.append((write, why))
+                continue
             with lock:
-                if outcome == 1:
+                if rows == 1:
                     run.applied.append(write)
-                elif outcome == 0:
+                elif rows == 0:  # the last-write-wins trigger kept a newer version
                     run.refused.append(write)
                 else:
-                    run.failed.append((write, str(outcome)))
+                    run.failed.append((write, f"{master.name}: {rows} rows updated"))
 
 
 def hot_rows(master: Master, count: int) -> tuple[str, ...]:

@@ -59,13 +59,11 @@ def _states(master: Master, rows: Sequence[str]) -> dict[str, RowState]:
 
 def newest_writes(run: ConflictRun) -> dict[str, Write]:
     """Each row's newest write that ran: largest (modified_at, modified_by), as the trigger."""
-    lost = {id(w) for w, _ in run.failed}
+    lost = {w for w, _ in run.failed}
     newest: dict[str, Write] = {}
     for write in run.planned:
         best = newest.get(write.row)
-        if id(write) not in lost and (
-            best is None or (write.at, write.node) > (best.at, best.node)
-        ):
+        if write not in lost and (best is None or (write.at, write.node) > (best.at, best.node)):
             newest[write.row] = write
     return newest
 
@@ -127,7 +125,9 @@ def check_conflict(
 
 
 def counts(run: ConflictRun) -> Mapping[str, int]:
-    """planned = applied + refused + failed, checked by the caller."""
+    """The writes by outcome: every planned write ends in exactly one of applied, refused and
+    failed (a master that cannot be reached fails all of its writes), so planned is their
+    sum."""
     return {
         "planned": len(run.planned),
         "applied": len(run.applied),

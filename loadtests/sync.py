@@ -62,7 +62,6 @@ class Window:
 
 @dataclass
 class SyncRun:
-    planned_lookups: int = 0
     lookups: list[Lookup] = field(default_factory=list)
     planned_documents: int = 0
     synced_documents: int = 0
@@ -101,7 +100,6 @@ def _lookups(
             done = Lookup(intended, None, f"{type(exc).__name__}: {exc}"[:200])
         with lock:
             run.lookups.append(done)
-            run.planned_lookups = i + 1
         i += 1
 
 

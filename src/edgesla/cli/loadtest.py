@@ -12,9 +12,10 @@ import click
 
 from edgesla import exitcodes
 from edgesla._errors import ConfigError
+from edgesla.cli.options import positive_seconds
 from edgesla.cli.render import err_console
 from edgesla.config import load_config
-from edgesla.durations import format_duration, parse_duration
+from edgesla.durations import format_duration
 from edgesla.hostport import parse_host_port
 
 __all__ = ["loadtest"]
@@ -28,16 +29,6 @@ def _locustfile() -> Path:
     assert spec is not None
     assert spec.submodule_search_locations
     return Path(next(iter(spec.submodule_search_locations))) / "edge_pop.py"
-
-
-def _duration(text: str) -> float:
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise ConfigError(f"--duration: {exc}") from exc
-    if seconds <= 0:
-        raise ConfigError(f"--duration: must be above 0, got {text!r}")
-    return seconds
 
 
 def _metrics_listen(listen: str | None) -> str | None:
@@ -242,7 +233,7 @@ def loadtest(
     from edgesla.loadtests.results import check_out_dir
     from edgesla.loadtests.timeline import LEAD_SECONDS, run_time_bound
 
-    seconds = _duration(duration)
+    seconds = positive_seconds("--duration", duration)
     config = load_config(config_path)
     listen = (
         None

@@ -6,7 +6,21 @@ from pathlib import Path
 
 import click
 
+from edgesla._errors import ConfigError
+from edgesla.durations import parse_duration
 from edgesla.stack.layout import DEFAULT_BASE_PORT, Layout, default_state_dir
+
+
+def positive_seconds(option: str, text: str) -> float:
+    """A duration option (``90s``, ``5m``) in seconds, above 0; ConfigError naming it."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise ConfigError(f"{option}: {exc}") from exc
+    if seconds <= 0:
+        raise ConfigError(f"{option}: must be above 0, got {text!r}")
+    return seconds
+
 
 state_dir_option = click.option(
     "--state-dir",

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
 from edgesla import exitcodes, wording
-from edgesla._errors import ConfigError
 from edgesla.atomic import write_atomic
+from edgesla.cli.options import positive_seconds
 from edgesla.cli.render import err_console
 from edgesla.config import PostgresConvergenceTarget, PostgresReplicationTarget, load_config
-from edgesla.durations import format_duration, parse_duration
+from edgesla.durations import format_duration
 
 __all__ = ["scenario"]
-
-_EXIT = {"PASS": exitcodes.OK, "FAIL": exitcodes.FAILURE, "INCONCLUSIVE": exitcodes.INCONCLUSIVE}
 
 
 @click.group()
@@ -29,14 +28,11 @@ def scenario() -> None:
     """
 
 
-def _seconds(option: str, text: str) -> float:
-    try:
-        value = parse_duration(text)
-    except ValueError as exc:
-        raise ConfigError(f"{option}: {exc}") from exc
-    if value <= 0:
-        raise ConfigError(f"{option}: must be above 0, got {text!r}")
-    return value
+def _write_results(path: Path, document: Mapping[str, object]) -> None:
+    """A scenario's results file, written atomically into its (created) directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(document, indent=2, default=str) + "\n")
+    err_console.print(f"results: {path}")
 
 
 @scenario.command()
@@ -105,7 +101,11 @@ def conflict(
 
     config = load_config(config_path)
     settings = ConflictSettings(
-        rate, _seconds("--duration", duration), rows, _seconds("--settle", settle), seed
+        rate,
+        positive_seconds("--duration", duration),
+        rows,
+        positive_seconds("--settle", settle),
+        seed,
     )
     dsns = endpoints_of(config, str(config_path)).pg_dsns  # ConfigError without the masters
     replication = next(t for t in config.targets if isinstance(t, PostgresReplicationTarget))
@@ -144,10 +144,7 @@ def conflict(
     for reason in verdict.reasons:
         err_console.print(f"  {reason}")
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / "conflict.json"
-        write_atomic(path, json.dumps(document, indent=2, default=str) + "\n")
-        err_console.print(f"results: {path}")
+        _write_results(out_dir / "conflict.json", document)
     after = verdict.converged_after
     agreed = (
         f"masters agreed {after:.1f}s after the last write"
@@ -158,7 +155,7 @@ def conflict(
         f"{verdict.verdict}: {agreed}; {len(verdict.divergent)} divergent, "
         f"{len(verdict.stale)} stale hot rows"
     )
-    raise SystemExit(_EXIT[verdict.verdict])
+    raise SystemExit(exitcodes.of_verdict(verdict.verdict))
 
 
 def _ms(seconds: float | None) -> str:
@@ -247,14 +244,14 @@ def sync(
 
     config = load_config(config_path)
     ends = endpoints_of(config, str(config_path))
-    limit = _seconds("--threshold", threshold)
+    limit = positive_seconds("--threshold", threshold)
     settings = SyncSettings(
         share,
         sync_rate,
         batch,
         lookup_rate,
-        _seconds("--before", before),
-        _seconds("--after", after),
+        positive_seconds("--before", before),
+        positive_seconds("--after", after),
     )
     err_console.print(
         f"sync: {share:.0%} of the subscribers at {sync_rate:g} documents/s, "
@@ -281,7 +278,6 @@ def sync(
     for reason in summary.reasons:
         err_console.print(f"  {reason}")
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
         document = {
             "scenario": "sync", "settings": vars(settings), "threshold_seconds": limit,
             "verdict": summary.verdict,
@@ -293,11 +289,10 @@ def sync(
             "windows": {n: vars(w) for n, w in summary.windows.items()},
             "reasons": summary.reasons,
         }  # fmt: skip
-        write_atomic(out_dir / "sync.json", json.dumps(document, indent=2) + "\n")
-        err_console.print(f"results: {out_dir / 'sync.json'}")
+        _write_results(out_dir / "sync.json", document)
     err_console.print(
         f"{summary.verdict}: p99 during the sync {_ms(summary.windows['during'].p99)} "
         f"(threshold {wording.seconds(limit)}; before {_ms(summary.windows['before'].p99)}, "
         f"after {_ms(summary.windows['after'].p99)})"
     )
-    raise SystemExit(_EXIT[summary.verdict])
+    raise SystemExit(exitcodes.of_verdict(summary.verdict))

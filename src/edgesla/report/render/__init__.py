@@ -56,11 +56,7 @@ def exit_code(report: Report) -> int:
         verdict = "FAIL" if report.verdict == "FAIL" else "INCONCLUSIVE"
     else:
         verdict = overall([report.verdict, *(r.verdict for r in report.objectives)])
-    return {
-        "PASS": exitcodes.OK,
-        "FAIL": exitcodes.FAILURE,
-        "INCONCLUSIVE": exitcodes.INCONCLUSIVE,
-    }[verdict]
+    return exitcodes.of_verdict(verdict)
 
 
 def write_all(
