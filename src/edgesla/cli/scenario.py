@@ -243,7 +243,6 @@ def sync(
     from edgesla.loadtests.sync_summary import WINDOWS, summarize
 
     config = load_config(config_path)
-    ends = endpoints_of(config, str(config_path))
     limit = positive_seconds("--threshold", threshold)
     settings = SyncSettings(
         share,
@@ -253,6 +252,7 @@ def sync(
         positive_seconds("--before", before),
         positive_seconds("--after", after),
     )
+    ends = endpoints_of(config, str(config_path))  # ConfigError without the stores
     err_console.print(
         f"sync: {share:.0%} of the subscribers at {sync_rate:g} documents/s, "
         f"{lookup_rate:g} lookups/s from {format_duration(settings.before)} before to "
