@@ -12,6 +12,7 @@ from edgesla.loadtests.profile import OPERATIONS
 from edgesla.report.gate import load_gate
 from edgesla.slo.legacy_gate import convert, is_gate_file
 from edgesla.slo.spec import AvailabilityObjective, LatencyObjective, parse_spec
+from tests.helpers import edgesla
 
 #: loadtests/slo-default.yaml before the gate took an SLO spec
 OLD_DEFAULT = """version: 1
@@ -80,3 +81,15 @@ def test_an_invalid_old_file_is_refused_as_such(tmp_path: Path) -> None:
 )
 def test_what_counts_as_an_old_gate_file(data: object, old: bool) -> None:
     assert is_gate_file(data) is old
+
+
+@pytest.mark.parametrize("command", ["report", "rules"])
+def test_report_and_rules_refuse_an_old_gate_file_too(tmp_path: Path, command: str) -> None:
+    path = tmp_path / "gate.yaml"
+    path.write_text(OLD_DEFAULT, encoding="utf-8")
+    out = tmp_path / "out"
+    result = edgesla(command, "--slo", str(path), "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    assert "load-test gate file of the old format" in result.stderr
+    assert "name: selfcare-http-p99" in result.stderr  # the defaults, for every operation
+    assert not out.exists()

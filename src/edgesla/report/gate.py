@@ -21,9 +21,7 @@ from pathlib import Path
 from edgesla._errors import ConfigError
 from edgesla.report.model import Report
 from edgesla.report.pipeline import Inputs, build
-from edgesla.slo import legacy_gate
-from edgesla.slo.spec import AvailabilityObjective, LatencyObjective, SloSpec, parse_spec
-from edgesla.yamlfile import read_yaml
+from edgesla.slo.spec import AvailabilityObjective, LatencyObjective, SloSpec, load_spec
 
 __all__ = ["Gate", "judge", "load_gate"]
 
@@ -44,9 +42,7 @@ def load_gate(path: Path, known: Sequence[str], run: Sequence[str]) -> Gate:
     ConfigError (exit 2, before the run) for an old gate file, a spec without load-test
     objectives, or an objective that covers some of the run's operations but not all.
     """
-    data = read_yaml(path, "the SLO spec")
-    legacy_gate.refuse(data, str(path), known)
-    spec = parse_spec(data, str(path))
+    spec = load_spec(path, known)
     ours = [
         o
         for o in spec.objectives

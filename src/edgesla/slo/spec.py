@@ -32,6 +32,7 @@ lag objective, ``objective`` defaults to five nines or 99.9 %, ``percentile`` to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -48,6 +49,7 @@ from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, parse_duration
 from edgesla.locations import validate_model
+from edgesla.slo import legacy_gate
 from edgesla.slo.alerting import Alerting
 from edgesla.slo.sli.loadtest import MAX_LATE_START_RATIO
 from edgesla.strict import Strict
@@ -411,9 +413,15 @@ def lag_thresholds(spec: SloSpec) -> tuple[float, ...]:
     return tuple(sorted(found))
 
 
-def load_spec(path: Path) -> SloSpec:
-    """Read and validate an SLO spec file."""
-    return parse_spec(read_yaml(path, "the SLO spec"), str(path))
+def load_spec(path: Path, operations: Sequence[str] = ()) -> SloSpec:
+    """Read and validate an SLO spec file.
+
+    An old load-test gate file is refused with the spec it converts to, for the load-test
+    ``operations`` (``edgesla.loadtests.profile.OPERATIONS``; the spec cannot import them).
+    """
+    data = read_yaml(path, "the SLO spec")
+    legacy_gate.refuse(data, str(path), operations)
+    return parse_spec(data, str(path))
 
 
 def default_spec() -> SloSpec:
