@@ -22,8 +22,10 @@ complete (a killed process leaves only the hidden partial one, which has no ``me
 An existing non-empty ``OUT`` is refused; call ``check_out_dir`` before the run starts so the
 user learns it in a second, not after the test.
 
-Reading is strict: ``read_results`` checks the format version and every file, and raises
-``ConfigError`` (exit 2) naming the file and what is wrong. It also refuses an INCOMPLETE run
+Reading is strict: ``read_results`` checks the format version and every file against its model
+(``results_format``: unknown, missing and mistyped keys refused), and raises ``ConfigError``
+(exit 2) naming the file, the key and what is wrong; what spans files (the operations listed,
+the accounting against the histograms) is checked here. It also refuses an INCOMPLETE run
 (a worker's final report missing, requests unaccounted for) unless ``allow_incomplete=True``:
 such results must never back a pass. The operations' histograms are the source of truth;
 ``summary.json`` is a convenience for people and ``jq``.

@@ -12,6 +12,7 @@ import pytest
 
 from edgesla import ConfigError
 from edgesla.loadtests.results import read_results, write_results
+from tests.helpers import edgesla
 from tests.loadtests.test_results import FIX, START, _meta, _recorder
 
 
@@ -102,3 +103,14 @@ def test_a_time_in_another_zone_is_read_as_utc(written: Path) -> None:
     meta = read_results(written).meta
     assert meta.started_at == START
     assert meta.started_at.tzinfo is UTC
+
+
+def test_the_report_cli_says_which_key_and_exits_2(written: Path, tmp_path: Path) -> None:
+    """What a user sees: ``edgesla report --loadtest`` on a hand-edited results directory."""
+    _change(written / "operations" / "care_lookup.json", successes=-1)
+    out = tmp_path / "never"
+    result = edgesla("report", "--loadtest", str(written), "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    path = written / "operations" / "care_lookup.json"
+    assert f"{path}: successes: expected a count (integer >= 0), got -1; {FIX}" in result.stderr
+    assert not out.exists()
