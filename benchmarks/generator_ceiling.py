@@ -103,9 +103,9 @@ def start_nginx(state: Path) -> subprocess.Popen[bytes]:
 
 
 def ours(
-    config: Path, rate: float, duration: float, tmp: Path, processes: int = 1
+    config: Path, rate: float, duration: float, tmp: Path, processes: int = 1, per_user: float = 10
 ) -> dict[str, Any]:
-    out = tmp / f"ours-{rate:g}-{processes}"
+    out = tmp / f"ours-{rate:g}-{processes}-{per_user:g}"
     code, wall, rss, _ = _timed(
         [
             EDGESLA,
@@ -124,6 +124,8 @@ def ours(
             str(processes),
             "--metrics-listen",
             "off",
+            "--max-user-rate",
+            f"{per_user:g}",
             "--out",
             str(out),
         ]
@@ -135,6 +137,7 @@ def ours(
     return {
         "target": rate,
         "processes": processes,
+        "max_user_rate": per_user,
         "achieved": round(achieved, 1),
         "error_pct": round((achieved - rate) / rate * 100, 2),
         "late_pct": round(op.late_starts / max(1, op.requests) * 100, 2),
@@ -206,11 +209,34 @@ def wrk(duration: float) -> dict[str, Any]:
     }
 
 
+def sweep(
+    config: Path, rates: list[float], duration: float, tmp: Path, per_user: float
+) -> tuple[list[dict[str, Any]], float | None]:
+    """Rising rates until one is not held; (the steps, the highest rate held)."""
+    steps, ceiling = [], None
+    for rate in rates:
+        row = ours(config, rate, duration, tmp, per_user=per_user)
+        steps.append(row)
+        print(
+            f"ours, --max-user-rate {per_user:g}, {rate:6.0f}/s: {row['achieved']:8.1f}/s "
+            f"({row['error_pct']:+5.1f}%), late {row['late_pct']:4.1f}%, p99 {row['p99_ms']} ms, "
+            f"cpu {row['cpu_max_pct'] or 0:3.0f}%",
+            flush=True,
+        )
+        if not held(row):
+            break
+        ceiling = rate
+    return steps, ceiling
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--rates", default="500,1000,1500,2000,3000,4000,5000,6000,8000")
     parser.add_argument("--stock-users", default="10,50")
+    parser.add_argument(
+        "--max-user-rates", default="10,100", help="edgesla loadtest --max-user-rate values"
+    )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     with (
@@ -234,23 +260,18 @@ def main() -> None:
                     f"(p99 {row['p99_ms']} ms, {row['failures']} failures)",
                     flush=True,
                 )
-            steps, ceiling = [], None
-            for rate in rates:
-                row = ours(config, rate, args.duration, tmp)
-                steps.append(row)
+            series: dict[str, Any] = {}
+            for per_user in (float(v) for v in args.max_user_rates.split(",")):
+                steps, ceiling = sweep(config, rates, args.duration, tmp, per_user)
+                series[f"{per_user:g}"] = {"steps": steps, "ceiling_req_s": ceiling}
+            best_per_user, best = max(
+                ((k, v["ceiling_req_s"] or 0.0) for k, v in series.items()), key=lambda kv: kv[1]
+            )
+            two = None
+            if best:
+                two = ours(config, 2 * best, args.duration, tmp, 2, float(best_per_user))
                 print(
-                    f"ours {rate:6.0f}/s: {row['achieved']:8.1f}/s ({row['error_pct']:+5.1f}%), "
-                    f"late {row['late_pct']:4.1f}%, p99 {row['p99_ms']} ms, "
-                    f"cpu {row['cpu_max_pct'] or 0:3.0f}%",
-                    flush=True,
-                )
-                if not held(row):
-                    break
-                ceiling = rate
-            two = ours(config, 2 * ceiling, args.duration, tmp, processes=2) if ceiling else None
-            if two:
-                print(
-                    f"ours --processes 2 at {2 * ceiling:g}/s: {two['achieved']}/s, "
+                    f"ours --processes 2 at {2 * best:g}/s: {two['achieved']}/s, "
                     f"late {two['late_pct']}%, held: {held(two)}",
                     flush=True,
                 )
@@ -267,12 +288,16 @@ def main() -> None:
         },
         "wrk": reference,
         "stock_locust_fasthttpuser": baseline,
-        "ours": steps,
-        "ours_ceiling_req_s": ceiling,
+        "ours_by_max_user_rate": series,
         "ours_two_processes": two,
-        "ceiling_vs_stock": None if ceiling is None else round(ceiling / best_stock, 3),
+        "best_ceiling_vs_stock": round(best / best_stock, 3),
     }
-    print(f"ceiling, one process: {ceiling} req/s = {data['ceiling_vs_stock']} of stock Locust")
+    for key, value in series.items():
+        top = value["ceiling_req_s"]
+        print(
+            f"ceiling, one process, --max-user-rate {key}: {top} req/s"
+            + (f" = {top / best_stock:.0%} of stock Locust's {best_stock:g}" if top else "")
+        )
     print(f"saved: {save('generator_ceiling', data)}")
 
 

@@ -251,7 +251,7 @@ def test_master_and_workers_run_one_plan_that_edgesla_accepts(tmp_path: Path) ->
     assert worker["master_host"] == service["metadata"]["name"]
     assert worker["master_port"] == master["master_port"] == 5557
     plan = ("config_path", "profile", "duration", "traffic", "subscribers", "arrivals",
-            "rate_scale", "operations")  # fmt: skip
+            "rate_scale", "operations", "max_user_rate")  # fmt: skip
     assert {k: master[k] for k in plan} == {k: worker[k] for k in plan}
     assert parse_duration(master["duration"]) > 0
     job = _by("Job", "edgesla-locust-master")["spec"]

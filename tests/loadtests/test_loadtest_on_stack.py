@@ -139,6 +139,7 @@ def test_two_processes_merge_histograms_exactly(stack: Layout, tmp_path: Path) -
         (["--duration", "soon"], "--duration: invalid duration 'soon'"),
         (["--rate-scale", "-1"], "Invalid value for '--rate-scale'"),
         (["--operations", "care_lookup,teleport"], "--operations: unknown teleport"),
+        (["--max-user-rate", "0"], "Invalid value for '--max-user-rate'"),
     ],
 )
 def test_bad_input_is_exit_2_and_nothing_runs(

@@ -173,6 +173,15 @@ def _run_locust(argv: list[str]) -> int:
 )
 @click.option("--operations", help="Comma-separated operations to run (default: all).")
 @click.option(
+    "--max-user-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Requests/s one Locust user may be asked to start: sizes the users (rate / this). "
+    "Each user runs its requests one after another, so keep it well below 1 / service time; "
+    "raise it against a fast target to spend less of the generator's CPU on users.",
+)
+@click.option(
     "--metrics-listen",
     help="HOST:PORT: serve the load generator's Prometheus /metrics during the run "
     "(edgesla_loadtest_*). Default: the PoP config's loadtest.metrics_listen, else off; "
@@ -227,6 +236,7 @@ def loadtest(
     arrivals: str,
     rate_scale: float,
     operations: str | None,
+    max_user_rate: float,
     metrics_listen: str | None,
     role: str | None,
     expect_workers: int,
@@ -295,7 +305,7 @@ def loadtest(
     def rates(t: float) -> dict[str, float]:
         return {op: r * rate_scale for op, r in base(t).items() if op in wanted}
 
-    users = users_needed(rates, schedule_seconds, 10.0)
+    users = users_needed(rates, schedule_seconds, max_user_rate)
     endpoints = endpoints_of(config, str(config_path))
     if role != "master":  # the master runs no users: the workers check their own reach
         check_reachable(endpoints, users["SelfCareWebUser"] > 0, str(config_path))
@@ -308,7 +318,8 @@ def loadtest(
         "--schedule-duration", f"{seconds + LEAD_SECONDS:g}s",
         "--pop-config", str(config_path), "--load-profile", profile,
         "--arrivals", arrivals, "--rate-scale", str(rate_scale),
-        "--operations", ",".join(wanted), "--loglevel", "WARNING",
+        "--operations", ",".join(wanted), "--max-user-rate", f"{max_user_rate!r}",
+        "--loglevel", "WARNING",
     ]  # fmt: skip
     if traffic:
         plan_args += ["--traffic", str(traffic)]
