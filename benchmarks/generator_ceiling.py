@@ -33,12 +33,11 @@ import yaml
 
 from benchmarks._common import (
     EDGESLA,
-    HERE,
-    LOCUST,
     env_with,
     locust_row,
     private_stack,
     save,
+    stock_locust,
 )
 from edgesla.loadtests.results import read_results
 
@@ -157,22 +156,7 @@ def held(row: dict[str, Any]) -> bool:
 def stock(users: int, duration: float, tmp: Path) -> dict[str, Any]:
     prefix = tmp / f"stock-{users}"
     code, wall, rss, _ = _timed(
-        [
-            *LOCUST,
-            "-f",
-            str(HERE / "stock_locust.py"),
-            "StockHttpUser",
-            "--headless",
-            "-u",
-            str(users),
-            "-r",
-            str(users),
-            "-t",
-            f"{duration:g}s",
-            "--csv",
-            str(prefix),
-            "--only-summary",
-        ],
+        stock_locust("StockHttpUser", users, duration, prefix),
         env=env_with(
             EDGESLA_BENCH_HTTP=f"http://127.0.0.1:{NGINX_PORT}",
             EDGESLA_BENCH_USER_RATE="1000000",  # no wait: a closed loop as fast as it goes
