@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from edgesla._errors import StartupError
+from edgesla._errors import StackError, StartupError
 from edgesla.stack import (
     alertmanager,
     etcd,
@@ -91,44 +91,87 @@ class ComponentStatus:
     detail: str
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """What the stack does with one kind of component; ``name`` is the component's."""
+
+    #: its port and the URL (or DSN) clients use
+    where: Callable[[Layout, str], tuple[int, str]]
+    #: is it healthy (``stack status``)
+    healthy: Callable[[Layout, str], tuple[bool, str]]
+    #: start it on its existing data: (layout, name, binaries, run_as, remote_write)
+    start: Callable[[Layout, str, Binaries, str | None, str | None], ProcessRecord]
+    #: does it serve its protocol at all (``stack start`` waits for this); None: ``healthy``
+    serves: Callable[[Layout, str], tuple[bool, str]] | None = None
+
+
+_KINDS: dict[str, _Kind] = {
+    KIND_POSTGRES: _Kind(
+        where=lambda layout, name: (layout.pg_port(name), postgres.dsn(layout, name)),
+        healthy=postgres.check_node,
+        start=lambda layout, name, binaries, run_as, _: postgres.start(
+            layout, name, binaries, run_as
+        ),
+        serves=postgres.ping,
+    ),
+    KIND_ETCD: _Kind(
+        where=lambda layout, name: (layout.etcd_client_port(name), etcd.client_url(layout, name)),
+        healthy=etcd.check,
+        start=lambda layout, name, binaries, *_: etcd.start(layout, name, binaries),
+        serves=etcd.answers,
+    ),
+    KIND_MONGO: _Kind(
+        where=lambda layout, _: (layout.mongo_port, mongo.uri(layout)),
+        healthy=lambda layout, _: mongo.check(layout),
+        start=lambda layout, _, binaries, *__: mongo.start(layout, binaries),
+    ),
+    KIND_SELFCARE: _Kind(
+        where=lambda layout, _: (layout.selfcare_port, selfcare.url(layout)),
+        healthy=lambda layout, _: selfcare.check(layout),
+        start=lambda layout, *_: selfcare.start(layout),
+        serves=lambda layout, _: selfcare.answers(layout),
+    ),
+    KIND_EXPORTER: _Kind(
+        where=lambda layout, _: (layout.exporter_port, exporter.url(layout)),
+        healthy=lambda layout, _: exporter.check(layout),
+        start=lambda layout, *_: exporter.start(layout),
+        serves=lambda layout, _: exporter.ready(layout),
+    ),
+    KIND_ALERTMANAGER: _Kind(
+        where=lambda layout, _: (layout.alertmanager_port, alertmanager.url(layout)),
+        healthy=lambda layout, _: alertmanager.check(layout),
+        start=lambda layout, _, binaries, *__: alertmanager.start(layout, binaries),
+    ),
+    KIND_VICTORIA_METRICS: _Kind(
+        where=lambda layout, _: (layout.victoriametrics_port, victoriametrics.url(layout)),
+        healthy=lambda layout, _: victoriametrics.check(layout),
+        start=lambda layout, *_: victoriametrics.start(layout),
+    ),
+    KIND_PROMETHEUS: _Kind(
+        where=lambda layout, _: (layout.prometheus_port, prometheus.url(layout)),
+        healthy=lambda layout, _: prometheus.check(layout),
+        start=lambda layout, _, binaries, __, remote_write: prometheus.start(
+            layout, binaries, LOCAL_POP, LOCAL_REGION, remote_write
+        ),
+    ),
+}
+
+
+def _kind(kind: str) -> _Kind:
+    try:
+        return _KINDS[kind]
+    except KeyError:
+        raise StackError(
+            f"unknown component kind {kind!r} in the stack's state file (written by another "
+            "edgesla version?); run `edgesla stack down`, then `edgesla stack up`"
+        ) from None
+
+
 def describe(name: str, kind: str, layout: Layout, record: ProcessRecord) -> Component:
     """The state-file record of a started component."""
-    if kind == KIND_POSTGRES:
-        port, url = layout.pg_port(name), postgres.dsn(layout, name)
-    elif kind == KIND_ETCD:
-        port, url = layout.etcd_client_port(name), etcd.client_url(layout, name)
-    elif kind == KIND_MONGO:
-        port, url = layout.mongo_port, mongo.uri(layout)
-    elif kind == KIND_SELFCARE:
-        port, url = layout.selfcare_port, selfcare.url(layout)
-    elif kind == KIND_EXPORTER:
-        port, url = layout.exporter_port, exporter.url(layout)
-    elif kind == KIND_ALERTMANAGER:
-        port, url = layout.alertmanager_port, alertmanager.url(layout)
-    elif kind == KIND_VICTORIA_METRICS:
-        port, url = layout.victoriametrics_port, victoriametrics.url(layout)
-    else:
-        port, url = layout.prometheus_port, prometheus.url(layout)
+    port, url = _kind(kind).where(layout, name)
     log = layout.log_dir / f"{name}.log"
     return Component(name, kind, f"{HOST}:{port}", url, record, str(log))
-
-
-def _probe(layout: Layout, component: Component) -> tuple[bool, str]:
-    if component.kind == KIND_POSTGRES:
-        return postgres.check_node(layout, component.name)
-    if component.kind == KIND_ETCD:
-        return etcd.check(layout, component.name)
-    if component.kind == KIND_MONGO:
-        return mongo.check(layout)
-    if component.kind == KIND_SELFCARE:
-        return selfcare.check(layout)
-    if component.kind == KIND_EXPORTER:
-        return exporter.check(layout)
-    if component.kind == KIND_ALERTMANAGER:
-        return alertmanager.check(layout)
-    if component.kind == KIND_VICTORIA_METRICS:
-        return victoriametrics.check(layout)
-    return prometheus.check(layout)
 
 
 def launch(
@@ -140,34 +183,17 @@ def launch(
 ) -> ProcessRecord:
     """Start one component again on its existing data (``stack start | restart``);
     ``remote_write``: Prometheus's, when the stack has VictoriaMetrics."""
-    if component.kind == KIND_POSTGRES:
-        return postgres.start(layout, component.name, binaries, run_as)
-    if component.kind == KIND_ETCD:
-        return etcd.start(layout, component.name, binaries)
-    if component.kind == KIND_MONGO:
-        return mongo.start(layout, binaries)
-    if component.kind == KIND_SELFCARE:
-        return selfcare.start(layout)
-    if component.kind == KIND_EXPORTER:
-        return exporter.start(layout)
-    if component.kind == KIND_ALERTMANAGER:
-        return alertmanager.start(layout, binaries)
-    if component.kind == KIND_VICTORIA_METRICS:
-        return victoriametrics.start(layout)
-    return prometheus.start(layout, binaries, LOCAL_POP, LOCAL_REGION, remote_write)
+    return _kind(component.kind).start(layout, component.name, binaries, run_as, remote_write)
+
+
+def _probe(layout: Layout, component: Component) -> tuple[bool, str]:
+    return _kind(component.kind).healthy(layout, component.name)
 
 
 def answers(layout: Layout, component: Component) -> tuple[bool, str]:
     """Does the server serve its protocol at all (healthy or not)?"""
-    if component.kind == KIND_POSTGRES:
-        return postgres.ping(layout, component.name)
-    if component.kind == KIND_ETCD:
-        return etcd.answers(layout, component.name)
-    if component.kind == KIND_SELFCARE:
-        return selfcare.answers(layout)
-    if component.kind == KIND_EXPORTER:
-        return exporter.ready(layout)
-    return _probe(layout, component)
+    kind = _kind(component.kind)
+    return (kind.serves or kind.healthy)(layout, component.name)
 
 
 def remote_write(layout: Layout, components: list[Component]) -> str | None:

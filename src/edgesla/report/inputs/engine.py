@@ -14,7 +14,7 @@ the queries sent (``Answer``: the report's provenance).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -47,6 +47,16 @@ class Answer:
     #: PoPs the fleet path counted one by one (odd series), and those whose slices it read raw
     per_pop: list[str] = field(default_factory=list)
     sliced: list[str] = field(default_factory=list)
+
+
+def _one_by_one(pops: Iterable[str], read: Callable[[str], Evidence]) -> Answer:
+    """The per-pop strategy: ``read`` each PoP's raw samples, one PoP after the other."""
+    answer = Answer(source="raw samples, PoP by PoP")
+    for pop in pops:
+        evidence = read(pop)
+        answer.by_pop[pop] = evidence
+        answer.queries += evidence.queries
+    return answer
 
 
 class Engine:
@@ -97,9 +107,9 @@ class Engine:
         period, answer = self.period, Answer()
         wanted = targets or None
         if self.strategy == "per-pop":
-            answer.source = "raw samples, PoP by PoP"
-            for pop in pops:
-                ev = single.availability(
+            return _one_by_one(
+                pops,
+                lambda pop: single.availability(
                     self.client,
                     period.start,
                     period.end,
@@ -107,10 +117,8 @@ class Engine:
                     targets=wanted,
                     maintenance=self.maintenance,
                     sli=sli.key,
-                )
-                answer.by_pop[pop] = ev
-                answer.queries += ev.queries
-            return answer
+                ),
+            )
         stats = fleet.FleetStats()
         answer.by_pop = dict(
             fleet.availability_fleet(
@@ -132,20 +140,18 @@ class Engine:
         period, answer = self.period, Answer()
         wanted = targets or None
         if self.strategy == "per-pop":
-            answer.source = "raw samples, PoP by PoP"
-            for pop, threshold in thresholds.items():
-                ev = single.latency(
+            return _one_by_one(
+                thresholds,
+                lambda pop: single.latency(
                     self.client,
                     period.start,
                     period.end,
                     pop=pop,
-                    threshold=threshold,
+                    threshold=thresholds[pop],
                     targets=wanted,
                     maintenance=self.maintenance,
-                )
-                answer.by_pop[pop] = ev
-                answer.queries += ev.queries
-            return answer
+                ),
+            )
         stats = fleet.FleetStats()
         answer.by_pop = dict(
             fleet.latency_fleet(
@@ -162,14 +168,11 @@ class Engine:
         return self._stats(answer, stats)
 
     def _lag(self, thresholds: dict[str, float]) -> Answer:
-        answer = Answer()
         if self.strategy == "per-pop":
-            answer.source = "raw samples, PoP by PoP"
-            for pop, threshold in thresholds.items():
-                ev = lag.per_pop(self.client, self.period, pop, threshold)
-                answer.by_pop[pop] = ev
-                answer.queries += ev.queries
-            return answer
+            return _one_by_one(
+                thresholds, lambda pop: lag.per_pop(self.client, self.period, pop, thresholds[pop])
+            )
+        answer = Answer()
         found = lag.fleet(
             self.client, self.period, thresholds, queries=answer.queries, rollups=self.rollups
         )
