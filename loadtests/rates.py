@@ -91,11 +91,11 @@ def daily_totals(pop: PopProfile) -> dict[str, float]:
 
 
 def peak_rates(pop: PopProfile) -> dict[str, float]:
-    """Busy-hour requests per second: ``daily * busy_hour_factor / 86400`` for the daily
-    operations, the busy hour's online sessions / interim interval for ``acct_interim``."""
-    factor = pop.busy_hour_factor
-    usage = {op: n * factor / shapes.SECONDS_PER_DAY for op, n in _daily_per_operation(pop).items()}
-    return _with_radius(usage, pop, online_sessions(pop, busy_hour(pop)))
+    """Busy-hour requests per second: the busy hour's rates, i.e. ``daily *
+    busy_hour_factor / 86400`` for the daily operations (the stretched curve's busiest hour
+    is ``busy_hour_factor / 24`` of the day) and the busy hour's online sessions / interim
+    interval for ``acct_interim``."""
+    return _hour_rates(pop, busy_hour(pop))
 
 
 def _hour_rates(pop: PopProfile, hour: int) -> dict[str, float]:

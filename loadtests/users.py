@@ -260,17 +260,20 @@ class RadiusUser(MongoUser):
             sid, session = before
         else:
             raise LookupError("no open session")
+        # by subscriber.id (its index) with an array filter: a filter on sessions.sessionId
+        # as well would make the MongoDB-wire server scan the collection
         done = self.subscribers.update_one(
-            {"subscriber.id": sid, "sessions.sessionId": session},
+            {"subscriber.id": sid},
             {
-                "$set": {"sessions.$.updateTime": datetime.now(UTC).isoformat()},
+                "$set": {"sessions.$[s].updateTime": datetime.now(UTC).isoformat()},
                 "$inc": {
-                    "sessions.$.inputOctets": random.randint(0, 50_000_000),
-                    "sessions.$.outputOctets": random.randint(0, 500_000_000),
+                    "sessions.$[s].inputOctets": random.randint(0, 50_000_000),
+                    "sessions.$[s].outputOctets": random.randint(0, 500_000_000),
                 },
             },
+            array_filters=[{"s.sessionId": session}],
         )
-        if done.matched_count != 1:
+        if done.modified_count != 1:  # no such subscriber, or no such session on it
             raise LookupError(session)
 
     def _accounting_stop(self) -> None:
