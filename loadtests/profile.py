@@ -29,7 +29,7 @@ the file, the key and the fix. Turning a profile into requests/second is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -114,6 +114,19 @@ class DailyRequests(_Strict):
     selfcare_http: float = Field(gt=0)
 
 
+def _hourly(
+    curve: tuple[float, ...], fix: str, ok: Callable[[float], bool], rule: str
+) -> tuple[float, ...]:
+    """``curve`` unless it is not 24 values (``fix`` says what to give) or an hour's value
+    breaks ``rule``: a ValueError naming the hour."""
+    if len(curve) != shapes.HOURS:
+        raise ValueError(f"expected 24 hourly values (00:00 to 23:00), got {len(curve)}; {fix}")
+    for hour, value in enumerate(curve):
+        if not ok(value):
+            raise ValueError(f"the {hour:02d}:00 value is {value:g}; {rule}")
+    return curve
+
+
 class RadiusSettings(_Strict):
     """The BNG's RADIUS traffic: sessions online, their interim updates, their logins."""
 
@@ -127,18 +140,12 @@ class RadiusSettings(_Strict):
     @field_validator("online")
     @classmethod
     def _online(cls, curve: tuple[float, ...]) -> tuple[float, ...]:
-        if len(curve) != shapes.HOURS:
-            raise ValueError(
-                f"expected 24 hourly values (00:00 to 23:00), got {len(curve)}; give the "
-                "share of subscribers online in each hour"
-            )
-        for hour, value in enumerate(curve):
-            if not 0 <= value <= 1:
-                raise ValueError(
-                    f"the {hour:02d}:00 value is {value:g}; a share of subscribers online "
-                    "is from 0 to 1, e.g. 0.95"
-                )
-        return curve
+        return _hourly(
+            curve,
+            "give the share of subscribers online in each hour",
+            lambda value: 0 <= value <= 1,
+            "a share of subscribers online is from 0 to 1, e.g. 0.95",
+        )
 
 
 class PopProfile(_Strict):
@@ -169,16 +176,12 @@ class PopProfile(_Strict):
     @field_validator("diurnal")
     @classmethod
     def _curve(cls, curve: tuple[float, ...]) -> tuple[float, ...]:
-        if len(curve) != shapes.HOURS:
-            raise ValueError(
-                f"expected 24 hourly values (00:00 to 23:00), got {len(curve)}; "
-                "give one share of daily traffic per hour"
-            )
-        for hour, value in enumerate(curve):
-            if value < 0:
-                raise ValueError(
-                    f"the {hour:02d}:00 value is {value:g}; hourly shares must be 0 or more"
-                )
+        _hourly(
+            curve,
+            "give one share of daily traffic per hour",
+            lambda value: value >= 0,
+            "hourly shares must be 0 or more",
+        )
         if sum(curve) <= 0:
             raise ValueError(
                 "the values sum to 0; give each hour's share of daily traffic "
