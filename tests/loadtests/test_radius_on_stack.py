@@ -77,6 +77,34 @@ def test_accounting_traffic_at_the_full_busy_hour_rate(stack: Layout, tmp_path: 
         assert _sessions_updated(coll) > before
 
 
+def test_spike_is_an_authentication_and_accounting_start_storm(
+    stack: Layout, tmp_path: Path
+) -> None:
+    """A short storm of a 2,000-subscriber PoP: 10 % of its 1,920 busy-hour sessions (192)
+    reconnect within 8 s; each is an accounting start and 1.05 Access-Requests. The base
+    alone would be about one start in the whole run."""
+    traffic = tmp_path / "storm.yaml"
+    traffic.write_text(
+        "version: 1\npop: {subscribers: 2000}\n"
+        "load: {spike: {share: 0.1, at: 1s, window: 8s, ramp: 2s}}\n"
+    )
+    out = tmp_path / "storm"
+    result = edgesla(
+        "loadtest", "--config", str(stack.pop_config), "--profile", "spike", "--duration",
+        "9s", "--traffic", str(traffic), "--operations", "auth_lookup,session_start",
+        "--out", str(out), timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    results = read_results(out)
+    starts = results.operations["session_start"]
+    logins = results.operations["auth_lookup"]
+    assert starts.failed == logins.failed == 0, (starts.failures, logins.failures)
+    assert 130 <= starts.requests <= 260, starts.requests  # 192 expected, Poisson-thinned
+    assert 0.8 <= logins.requests / starts.requests <= 1.35
+    assert results.meta.profile == "spike"
+    reconciled(results)
+
+
 def test_radius_operations_are_known_to_the_cli(stack: Layout, tmp_path: Path) -> None:
     result = edgesla(
         "loadtest", "--config", str(stack.pop_config), "--out", str(tmp_path / "never"),
