@@ -38,9 +38,9 @@ from edgesla.loadtests.outcome import conclude
 from edgesla.loadtests.profile import OPERATIONS, PROFILE_KINDS
 from edgesla.loadtests.run import LoadTestRun, create_run, is_load_test, maybe_run, wait_for_run
 from edgesla.loadtests.timeline import METRICS_LINGER_SECONDS
-from edgesla.loadtests.users import BillingUser, CareUser, SelfCareWebUser
+from edgesla.loadtests.users import BillingUser, CareUser, RadiusUser, SelfCareWebUser
 
-__all__ = ["BillingUser", "CareUser", "SelfCareWebUser"]
+__all__ = ["BillingUser", "CareUser", "RadiusUser", "SelfCareWebUser"]
 
 log = logging.getLogger("edgesla.loadtest")
 
@@ -147,7 +147,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
         run = create_run(environment)
     except (ValueError, EdgeslaError) as exc:
         sys.exit(f"edgesla: {exc}")
-    for cls in (CareUser, BillingUser, SelfCareWebUser):
+    for cls in (CareUser, RadiusUser, BillingUser, SelfCareWebUser):
         cls.fixed_count = run.plan.users[cls.__name__]
     if run.role != "worker":
         if run.options.progress != "off":

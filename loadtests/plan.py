@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import pymongo
 
+from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.config import MongoQueryTarget, PopConfig, PostgresReplicationTarget, load_config
 from edgesla.durations import parse_duration
@@ -32,17 +33,19 @@ __all__ = [
     "Endpoints",
     "RunPlan",
     "RunRates",
+    "SubscriberSample",
     "build_rates",
     "endpoints_of",
     "plan_from_options",
-    "sample_subscriber_ids",
+    "sample_subscribers",
     "schedule_seconds",
     "users_needed",
 ]
 
 #: Which Locust user class runs which operations (names of classes in edgesla.loadtests.users).
 USER_CLASSES: Mapping[str, tuple[str, ...]] = {
-    "CareUser": ("care_lookup", "session_start", "session_stop", "device_change"),
+    "CareUser": ("care_lookup", "device_change"),
+    "RadiusUser": ("auth_lookup", "session_start", "acct_interim", "session_stop"),
     "BillingUser": ("billing_write",),
     "SelfCareWebUser": ("selfcare_http",),
 }
@@ -95,6 +98,17 @@ def users_needed(rates: RateFn, duration: float, max_user_rate: float) -> dict[s
     return needed
 
 
+@dataclass(frozen=True)
+class SubscriberSample:
+    """What the users pick their requests from: a random sample of the subscriber store."""
+
+    ids: tuple[str, ...] = ()
+    #: (field, value) of every access identity in the sample, e.g. ("access.username", …)
+    identities: tuple[tuple[str, str], ...] = ()
+    #: (subscriber id, session id) of the sessions the sampled documents hold (online ones)
+    sessions: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass
 class RunPlan:
     rates: RateFn
@@ -109,7 +123,7 @@ class RunPlan:
     recorder: Recorder = field(default_factory=Recorder)
     #: perf_counter() of the run's start in this process; schedules count from here
     started: float = field(default_factory=time.perf_counter)
-    subscriber_ids: tuple[str, ...] = ()
+    sample: SubscriberSample = field(default_factory=SubscriberSample)
 
     @property
     def mongo_uri(self) -> str:
@@ -136,7 +150,18 @@ class RunPlan:
         return self.endpoints.selfcare_url
 
     def random_subscriber(self) -> str:
-        return random.choice(self.subscriber_ids)
+        return random.choice(self.sample.ids)
+
+    def random_identity(self) -> tuple[str, str]:
+        """(field, value) of a random access identity; LookupError when the store's
+        documents carry none (see docs/traffic-model.md)."""
+        if not self.sample.identities:
+            raise LookupError("no access identity in the subscriber documents")
+        return random.choice(self.sample.identities)
+
+    def random_session(self) -> tuple[str, str] | None:
+        """(subscriber id, session id) of a random session open before the run, or None."""
+        return random.choice(self.sample.sessions) if self.sample.sessions else None
 
 
 @dataclass(frozen=True)
@@ -218,12 +243,27 @@ def plan_from_options(options: Any) -> tuple[RunPlan, RunRates]:
     return plan, run_rates
 
 
-def sample_subscriber_ids(plan: RunPlan, limit: int = 20_000) -> tuple[str, ...]:
-    """Subscriber ids to pick requests from: a random sample of the PoP's subscriber store."""
+def sample_subscribers(plan: RunPlan, limit: int = 20_000) -> SubscriberSample:
+    """A random sample of the PoP's subscriber store: ids, access identities, sessions."""
     client: pymongo.MongoClient[dict[str, Any]]
+    fields = (conv.MONGO_SUBSCRIBER_ID_FIELD, *conv.MONGO_ACCESS_FIELDS, "sessions.sessionId")
     with pymongo.MongoClient(plan.mongo_uri, serverSelectionTimeoutMS=5000) as client:
         coll: Any = client[plan.mongo_database][plan.mongo_collection]
         docs = coll.aggregate(
-            [{"$sample": {"size": limit}}, {"$project": {"subscriber.id": 1, "_id": 0}}]
+            [{"$sample": {"size": limit}}, {"$project": dict.fromkeys(fields, 1) | {"_id": 0}}]
         ).to_list()
-    return tuple(d["subscriber"]["id"] for d in docs if "subscriber" in d)
+    ids, identities, sessions = [], [], []
+    for doc in docs:
+        sid = doc.get("subscriber", {}).get("id")
+        if sid is None:
+            continue
+        ids.append(sid)
+        access = doc.get("access") or {}
+        for name in conv.MONGO_ACCESS_FIELDS:
+            value = access.get(name.removeprefix("access."))
+            if isinstance(value, str):
+                identities.append((name, value))
+        for session in doc.get("sessions") or ():
+            if isinstance(session, dict) and isinstance(session.get("sessionId"), str):
+                sessions.append((sid, session["sessionId"]))
+    return SubscriberSample(tuple(ids), tuple(identities), tuple(sessions))

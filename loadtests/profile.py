@@ -11,9 +11,12 @@ spells out every default, and ``docs/traffic-model.md`` gives the source of each
       residential: {care_lookup: 0.2, session_start: 2.0, ...}   # requests/subscriber/day
       business: {care_lookup: 1.0, ...}
       diurnal: [6.0, 5.2, ...]   # 24 hourly shares of daily traffic, any positive scale
+      radius:                    # the BNG's RADIUS traffic: RadiusSettings
+        interim_interval: 10m    # Acct-Interim-Interval (RFC 2869)
+        online: [0.95, ...]      # 24 hourly shares of subscribers with an open session
     load:                        # the run: LoadProfile
       kind: peak                 # peak | diurnal | spike | soak (the CLI's --profile)
-      spike: {share: 0.3, window: 5m, ...}
+      spike: {share: 1.0, window: 5m, ...}
 
 Defaults are applied first, then the file, then dotted overrides from the command line
 (``{"pop.subscribers": 250000, "load.kind": "spike"}``), so a file or an override only
@@ -26,7 +29,7 @@ the file, the key and the fix. Turning a profile into requests/second is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -40,15 +43,19 @@ from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml, versioned
 
 __all__ = [
+    "DAILY_OPERATIONS",
     "DEFAULT_DIURNAL",
+    "DEFAULT_ONLINE",
     "OPERATIONS",
     "PROFILE_FILE_VERSION",
     "PROFILE_KINDS",
+    "RADIUS_OPERATIONS",
     "DailyRequests",
     "DiurnalSettings",
     "LoadProfile",
     "PopProfile",
     "ProfileKind",
+    "RadiusSettings",
     "SoakSettings",
     "SpikeSettings",
     "TrafficModel",
@@ -57,7 +64,9 @@ __all__ = [
     "parse_profile",
 ]
 
-OPERATIONS = (
+#: Operations whose rate is given as requests per subscriber per day (``DailyRequests``).
+#: ``session_start`` / ``session_stop`` are the BNG's RADIUS Accounting-Start / -Stop.
+DAILY_OPERATIONS = (
     "care_lookup",
     "session_start",
     "session_stop",
@@ -65,6 +74,11 @@ OPERATIONS = (
     "billing_write",
     "selfcare_http",
 )
+#: Operations whose rate is derived from the sessions (``RadiusSettings``): the
+#: authentication (Access-Request -> subscriber lookup by access identity) of every session
+#: start, and the Accounting Interim-Updates of every online session.
+RADIUS_OPERATIONS = ("auth_lookup", "acct_interim")
+OPERATIONS = DAILY_OPERATIONS + RADIUS_OPERATIONS
 ProfileKind = Literal["peak", "diurnal", "spike", "soak"]
 PROFILE_KINDS: tuple[str, ...] = get_args(ProfileKind)
 PROFILE_FILE_VERSION = 1
@@ -75,6 +89,14 @@ DEFAULT_DIURNAL = (
     6.0, 5.2, 4.4, 3.2, 2.025, 1.3, 1.2, 1.6, 2.4, 3.3, 3.7, 4.0,
     4.3, 4.3, 4.1, 4.1, 4.3, 4.6, 4.8, 5.3, 5.9, 6.5, 6.875, 6.6,
 )  # fmt: skip
+#: Share of subscribers with an open session, per hour 00:00 … 23:00: always-on routers,
+#: a few switched off at night, 96 % online at the busy hour (docs/traffic-model.md).
+DEFAULT_ONLINE = (
+    0.95, 0.94, 0.93, 0.93, 0.92, 0.92, 0.92, 0.93, 0.93, 0.93, 0.93, 0.93,
+    0.94, 0.94, 0.94, 0.94, 0.94, 0.95, 0.95, 0.96, 0.96, 0.96, 0.96, 0.96,
+)  # fmt: skip
+#: RFC 2869 5.16: the Acct-Interim-Interval "MUST NOT be smaller than 60" seconds.
+MIN_INTERIM_INTERVAL_SECONDS = 60.0
 
 
 class _Strict(Strict):
@@ -90,6 +112,40 @@ class DailyRequests(_Strict):
     device_change: float = Field(gt=0)
     billing_write: float = Field(gt=0)
     selfcare_http: float = Field(gt=0)
+
+
+def _hourly(
+    curve: tuple[float, ...], fix: str, ok: Callable[[float], bool], rule: str
+) -> tuple[float, ...]:
+    """``curve`` unless it is not 24 values (``fix`` says what to give) or an hour's value
+    breaks ``rule``: a ValueError naming the hour."""
+    if len(curve) != shapes.HOURS:
+        raise ValueError(f"expected 24 hourly values (00:00 to 23:00), got {len(curve)}; {fix}")
+    for hour, value in enumerate(curve):
+        if not ok(value):
+            raise ValueError(f"the {hour:02d}:00 value is {value:g}; {rule}")
+    return curve
+
+
+class RadiusSettings(_Strict):
+    """The BNG's RADIUS traffic: sessions online, their interim updates, their logins."""
+
+    #: seconds between two Accounting Interim-Updates of one session (Acct-Interim-Interval)
+    interim_interval: Duration = Field(default=600.0, ge=MIN_INTERIM_INTERVAL_SECONDS)
+    #: share of subscribers with an open session, per hour of day (24 values, 0 … 1)
+    online: tuple[float, ...] = DEFAULT_ONLINE
+    #: Access-Requests per accounting start (rejects and timed-out requests are repeated)
+    access_requests_per_start: float = Field(default=1.05, ge=1, le=10)
+
+    @field_validator("online")
+    @classmethod
+    def _online(cls, curve: tuple[float, ...]) -> tuple[float, ...]:
+        return _hourly(
+            curve,
+            "give the share of subscribers online in each hour",
+            lambda value: 0 <= value <= 1,
+            "a share of subscribers online is from 0 to 1, e.g. 0.95",
+        )
 
 
 class PopProfile(_Strict):
@@ -115,20 +171,17 @@ class PopProfile(_Strict):
         selfcare_http=3.0,
     )
     diurnal: tuple[float, ...] = DEFAULT_DIURNAL
+    radius: RadiusSettings = RadiusSettings()
 
     @field_validator("diurnal")
     @classmethod
     def _curve(cls, curve: tuple[float, ...]) -> tuple[float, ...]:
-        if len(curve) != shapes.HOURS:
-            raise ValueError(
-                f"expected 24 hourly values (00:00 to 23:00), got {len(curve)}; "
-                "give one share of daily traffic per hour"
-            )
-        for hour, value in enumerate(curve):
-            if value < 0:
-                raise ValueError(
-                    f"the {hour:02d}:00 value is {value:g}; hourly shares must be 0 or more"
-                )
+        _hourly(
+            curve,
+            "give one share of daily traffic per hour",
+            lambda value: value >= 0,
+            "hourly shares must be 0 or more",
+        )
         if sum(curve) <= 0:
             raise ValueError(
                 "the values sum to 0; give each hour's share of daily traffic "
@@ -160,13 +213,13 @@ class DiurnalSettings(_Strict):
 
 
 class SpikeSettings(_Strict):
-    """``spike``: a mass reconnect after an outage, on top of the busy-hour rates."""
+    """``spike``: a mass reconnect after an outage, on top of the busy-hour rates: ``share``
+    of the busy hour's online sessions authenticate and start accounting again."""
 
-    share: float = Field(default=0.30, ge=0, le=1)
+    share: float = Field(default=1.0, ge=0, le=1)
     window: Duration = Field(default=300.0, gt=0)
     ramp: Duration = Field(default=30.0, gt=0)
     at: Duration = Field(default=60.0, ge=0)
-    lookups_per_reconnect: float = Field(default=1.0, ge=0)
 
     @model_validator(mode="after")
     def _ramp_inside_window(self) -> SpikeSettings:
@@ -207,7 +260,7 @@ _REFERENCE = "see docs/traffic-model.md"
 _HINTS = {
     "subscribers": "a whole number from 1 to 10,000,000 (PoPs serve 25,000–200,000)",
     "business_share": "a share from 0 to 1, e.g. 0.08 for 8 %",
-    "share": "a share from 0 to 1, e.g. 0.3 for 30 % of subscribers",
+    "share": "a share from 0 to 1, e.g. 0.3 for 30 % of the online sessions",
     "busy_hour_factor": "busy-hour rate / daily average, from 1 (flat day) to 24; "
     "the public figure is 1.6–1.7",
     "fraction": "a share of the busy-hour rates, above 0 and at most 1, e.g. 0.8",
@@ -215,14 +268,24 @@ _HINTS = {
     "window": "a duration above 0, e.g. 5m",
     "ramp": "a duration above 0, e.g. 30s",
     "at": "a duration of 0 or more, e.g. 1m",
-    "lookups_per_reconnect": "a number of 0 or more, e.g. 1",
-    **dict.fromkeys(OPERATIONS, "requests per subscriber per day must be above 0"),
+    "interim_interval": "a duration of at least 60s (RFC 2869: Acct-Interim-Interval MUST "
+    "NOT be smaller than 60 seconds), e.g. 10m",
+    "access_requests_per_start": "Access-Requests per accounting start, from 1 to 10, e.g. 1.05",
+    **dict.fromkeys(DAILY_OPERATIONS, "requests per subscriber per day must be above 0"),
+}
+#: Keys of earlier profile files that are refused with what replaced them.
+_RETIRED = {
+    "lookups_per_reconnect": "no longer used: each reconnect of a spike is now one "
+    "authentication (auth_lookup, times pop.radius.access_requests_per_start) and one "
+    "accounting start (session_start); remove the key",
 }
 _RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
 
 
 def _message(err: Any) -> str:
     key = str(err["loc"][-1]) if err["loc"] else ""
+    if err["type"] == "extra_forbidden" and key in _RETIRED:
+        return _RETIRED[key]
     if err["type"] == "extra_forbidden":
         return f"unknown key (check its spelling; {_REFERENCE})"
     if err["type"] == "literal_error" and key == "kind":

@@ -41,7 +41,7 @@ from edgesla.loadtests.collect import Collector
 from edgesla.loadtests.health import CpuMonitor
 from edgesla.loadtests.ledger import UNFINISHED, Share, ShareKey, share_seed
 from edgesla.loadtests.openmodel import LATE_AFTER_SECONDS
-from edgesla.loadtests.plan import RunPlan, RunRates, plan_from_options, sample_subscriber_ids
+from edgesla.loadtests.plan import RunPlan, RunRates, plan_from_options, sample_subscribers
 from edgesla.loadtests.progress import SILENT_AFTER_SECONDS, Progress, ProgressPrinter
 from edgesla.loadtests.timeline import DRAIN_SECONDS, FINAL_REPORT_WAIT_SECONDS, LEAD_SECONDS
 from edgesla.loadtests.wire import FINAL_FORMAT, MSG_FINAL, MSG_FINISH
@@ -182,7 +182,7 @@ class LoadTestRun:
     def on_test_start(self) -> None:
         if self.role != "master":
             # before the schedule's clock starts: sampling can take a while on a busy box
-            self.plan.subscriber_ids = sample_subscriber_ids(self.plan)
+            self.plan.sample = sample_subscribers(self.plan)
         now = time.perf_counter()
         self.schedule_start = now + LEAD_SECONDS
         self.plan.started = self.schedule_start

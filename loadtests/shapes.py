@@ -79,11 +79,14 @@ def stretch_curve(weights: Sequence[float], factor: float) -> tuple[float, ...]:
 
 def day_fraction_elapsed(shares: Sequence[float], day_seconds: float) -> float:
     """Share of a day's traffic that has arrived ``day_seconds`` after midnight; counts
-    whole days past the first, so ``day_fraction_elapsed(s, 1.5 * 86400) == 1.5``."""
+    whole days past the first, so ``day_fraction_elapsed(s, 1.5 * 86400) == 1.5``.
+
+    Any hourly step curve works: for weights that do not sum to 1 (e.g. the share of
+    subscribers online per hour) it is the curve's area in weight-hours since midnight."""
     days, rest = divmod(day_seconds, SECONDS_PER_DAY)
     hour = min(int(rest // SECONDS_PER_HOUR), HOURS - 1)
     within = (rest - hour * SECONDS_PER_HOUR) / SECONDS_PER_HOUR
-    return days + sum(shares[:hour]) + shares[hour] * within
+    return days * sum(shares) + sum(shares[:hour]) + shares[hour] * within
 
 
 def _decay_constant(window: float, ramp: float) -> float:

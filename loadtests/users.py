@@ -2,7 +2,8 @@
 
     OpenModelUser     paces requests by an ArrivalSchedule (see edgesla.loadtests.openmodel)
     ├── MongoUser     a pymongo client to the PoP's subscriber store
-    │   └── CareUser          care_lookup, session_start, session_stop, device_change
+    │   ├── CareUser          care_lookup, device_change
+    │   └── RadiusUser        auth_lookup, session_start, acct_interim, session_stop
     ├── PostgresUser  one connection to every PostgreSQL master
     │   └── BillingUser       billing_write, spread round-robin over the masters
     └── SelfCareHttpUser  Locust's FastHttpSession to the customer-self-care service
@@ -40,7 +41,7 @@ from edgesla.loadtests.openmodel import LATE_AFTER_SECONDS
 from edgesla.loadtests.plan import RunPlan
 from edgesla.loadtests.run import LoadTestRun, run_of
 
-__all__ = ["BillingUser", "CareUser", "SelfCareWebUser"]
+__all__ = ["BillingUser", "CareUser", "RadiusUser", "SelfCareWebUser"]
 
 
 class OpenModelUser(User):
@@ -152,15 +153,14 @@ def _mongo_cause(exc: PyMongoError) -> str:
 
 
 class CareUser(MongoUser):
-    OPERATIONS = ("care_lookup", "session_start", "session_stop", "device_change")
+    """Customer care and device provisioning on the subscriber documents."""
+
+    OPERATIONS = ("care_lookup", "device_change")
 
     def connect(self) -> None:
         super().connect()
-        self.open_sessions: list[tuple[str, str]] = []
         self._ops: dict[str, Callable[[str], None]] = {
             "care_lookup": self._lookup,
-            "session_start": self._session_start,
-            "session_stop": self._session_stop,
             "device_change": self._device_change,
         }
 
@@ -178,35 +178,111 @@ class CareUser(MongoUser):
         if not docs:
             raise LookupError(sid)
 
-    def _session_start(self, sid: str) -> None:
-        session = f"lt_{random.getrandbits(48):012x}"
+    def _device_change(self, sid: str) -> None:
         self.subscribers.update_one(
+            {"subscriber.id": sid},
+            {"$set": {"devices.0.prov": random.choice(("tr069", "manual", "usp"))}},
+        )
+
+
+#: What the RADIUS server reads to build an Access-Accept (service profile, address).
+_AUTH_PROJECTION = {"subscriber": 1, "accountType": 1, "serviceLevel": 1, "services.data": 1}
+
+
+class RadiusUser(MongoUser):
+    """The BNG's RADIUS traffic as the subscriber store sees it (RFC 2865/2866/2869).
+
+    - ``auth_lookup``: an Access-Request: the subscriber found by its access identity (the
+      PPPoE User-Name or the line's Agent-Circuit-Id), through their indexes.
+    - ``session_start``: Accounting-Start: a session document (Acct-Session-Id, address,
+      NAS, counters at 0) pushed onto the subscriber's ``sessions``.
+    - ``acct_interim``: Accounting Interim-Update: one open session's counters and update
+      time, by its session id (a session this user started, or one open before the run).
+    - ``session_stop``: Accounting-Stop: a session this user started is closed (pulled).
+    """
+
+    OPERATIONS = ("auth_lookup", "session_start", "acct_interim", "session_stop")
+
+    def connect(self) -> None:
+        super().connect()
+        self.open_sessions: list[tuple[str, str]] = []
+        self._ops: dict[str, Callable[[], None]] = {
+            "auth_lookup": self._access_request,
+            "session_start": self._accounting_start,
+            "acct_interim": self._interim_update,
+            "session_stop": self._accounting_stop,
+        }
+
+    def perform(self, operation: str) -> str | None:
+        try:
+            self._ops[operation]()
+        except PyMongoError as exc:
+            return _mongo_cause(exc)
+        except LookupError:
+            return "not_found" if self.plan.sample.identities else "no_access_identity"
+        return None
+
+    def _access_request(self) -> None:
+        field, value = self.plan.random_identity()
+        docs = self.subscribers.find({field: value}, _AUTH_PROJECTION).limit(1).to_list()
+        if not docs:
+            raise LookupError(value)
+
+    def _accounting_start(self) -> None:
+        sid = self.plan.random_subscriber()
+        session = f"lt_{random.getrandbits(48):012x}"
+        now = datetime.now(UTC).isoformat()
+        done = self.subscribers.update_one(
             {"subscriber.id": sid},
             {
                 "$push": {
                     "sessions": {
                         "sessionId": session,
-                        "startTime": datetime.now(UTC).isoformat(),
+                        "startTime": now,
+                        "updateTime": now,
                         "ipAddress": "46.0.0.1",
+                        "nasIp": "10.0.0.1",
+                        "inputOctets": 0,
+                        "outputOctets": 0,
                     }
                 }
             },
         )
+        if done.matched_count != 1:
+            raise LookupError(sid)
         self.open_sessions.append((sid, session))
 
-    def _session_stop(self, sid: str) -> None:
+    def _interim_update(self) -> None:
+        pick = random.randrange(len(self.open_sessions) + len(self.plan.sample.sessions) or 1)
+        if pick < len(self.open_sessions):
+            sid, session = self.open_sessions[pick]
+        elif (before := self.plan.random_session()) is not None:
+            sid, session = before
+        else:
+            raise LookupError("no open session")
+        # by subscriber.id (its index) with an array filter: a filter on sessions.sessionId
+        # as well would make the MongoDB-wire server scan the collection
+        done = self.subscribers.update_one(
+            {"subscriber.id": sid},
+            {
+                "$set": {"sessions.$[s].updateTime": datetime.now(UTC).isoformat()},
+                "$inc": {
+                    "sessions.$[s].inputOctets": random.randint(0, 50_000_000),
+                    "sessions.$[s].outputOctets": random.randint(0, 500_000_000),
+                },
+            },
+            array_filters=[{"s.sessionId": session}],
+        )
+        if done.modified_count != 1:  # no such subscriber, or no such session on it
+            raise LookupError(session)
+
+    def _accounting_stop(self) -> None:
         if self.open_sessions:
             sid, session = self.open_sessions.pop(random.randrange(len(self.open_sessions)))
-        else:
-            session = "none"
+        else:  # a Stop for a session started before the run: nothing of ours to close
+            sid, session = self.plan.random_subscriber(), "none"
         self.subscribers.update_one(
             {"subscriber.id": sid}, {"$pull": {"sessions": {"sessionId": session}}}
-        )
-
-    def _device_change(self, sid: str) -> None:
-        self.subscribers.update_one(
-            {"subscriber.id": sid},
-            {"$set": {"devices.0.prov": random.choice(("tr069", "manual", "usp"))}},
         )
 
 

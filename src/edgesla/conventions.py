@@ -225,3 +225,8 @@ PG_REPLICATED_TABLES: Final = (PG_TABLE_SUBSCRIBER, PG_TABLE_BILLING, PG_TABLE_H
 MONGO_DATABASE: Final = "edge"
 MONGO_SUBSCRIBERS: Final = "subscribers"
 MONGO_SUBSCRIBER_ID_FIELD: Final = "subscriber.id"
+#: The access identities a BNG's Access-Request carries, as the subscriber documents hold
+#: them: the PPPoE User-Name and the access node's line id (Agent-Circuit-Id, RFC 4679).
+MONGO_ACCESS_USERNAME_FIELD: Final = "access.username"
+MONGO_ACCESS_CIRCUIT_ID_FIELD: Final = "access.circuitId"
+MONGO_ACCESS_FIELDS: Final = (MONGO_ACCESS_USERNAME_FIELD, MONGO_ACCESS_CIRCUIT_ID_FIELD)

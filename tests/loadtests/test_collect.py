@@ -18,7 +18,7 @@ from edgesla.loadtests.wire import FINAL_FORMAT
 SEED = 1234
 DURATION = 20.0
 USERS = {"CareUser": 3, "BillingUser": 2, "SelfCareWebUser": 0}
-RATES = {"care_lookup": 6.0, "session_start": 3.0, "billing_write": 2.0}
+RATES = {"care_lookup": 6.0, "device_change": 3.0, "billing_write": 2.0}
 
 
 def _rates(t: float) -> dict[str, float]:

@@ -9,6 +9,7 @@ import pytest
 from edgesla import ConfigError
 from edgesla.loadtests import shapes
 from edgesla.loadtests.profile import (
+    DAILY_OPERATIONS,
     OPERATIONS,
     PROFILE_KINDS,
     LoadProfile,
@@ -18,6 +19,7 @@ from edgesla.loadtests.profile import (
     parse_profile,
 )
 from edgesla.loadtests.rates import (
+    busy_hour,
     check_run,
     daily_totals,
     expected_counts,
@@ -41,6 +43,8 @@ WORKED_EXAMPLE = {
     "device_change": 0.1184,
     "billing_write": 0.2521,
     "selfcare_http": 2.2153,
+    "auth_lookup": 3.85,  # session_start x 1.05 Access-Requests per start
+    "acct_interim": 160.0,  # 100,000 x 0.96 online at 22:00 / 600 s
 }
 
 INVALID = {
@@ -61,7 +65,21 @@ INVALID = {
     "invalid-share-above-one.yaml": "  pop.business_share: 1.5 is out of range: a share "
     "from 0 to 1, e.g. 0.08 for 8 %",
     "invalid-spike-share-negative.yaml": "  load.spike.share: -0.1 is out of range: a share "
-    "from 0 to 1, e.g. 0.3 for 30 % of subscribers",
+    "from 0 to 1, e.g. 0.3 for 30 % of the online sessions",
+    "invalid-interim-zero.yaml": "  pop.radius.interim_interval: 0.0 is out of range: a "
+    "duration of at least 60s (RFC 2869: Acct-Interim-Interval MUST NOT be smaller than 60 "
+    "seconds), e.g. 10m",
+    "invalid-interim-below-rfc.yaml": "  pop.radius.interim_interval: 30.0 is out of range: "
+    "a duration of at least 60s (RFC 2869: Acct-Interim-Interval MUST NOT be smaller than 60 "
+    "seconds), e.g. 10m",
+    "invalid-online-above-one.yaml": "  pop.radius.online: the 21:00 value is 95; a share of "
+    "subscribers online is from 0 to 1, e.g. 0.95",
+    "invalid-access-requests-below-one.yaml": "  pop.radius.access_requests_per_start: 0.5 "
+    "is out of range: Access-Requests per accounting start, from 1 to 10, e.g. 1.05",
+    "invalid-retired-lookups-per-reconnect.yaml": "  load.spike.lookups_per_reconnect: no "
+    "longer used: each reconnect of a spike is now one authentication (auth_lookup, times "
+    "pop.radius.access_requests_per_start) and one accounting start (session_start); remove "
+    "the key",
     "invalid-soak-fraction-zero.yaml": "  load.soak.fraction: 0 is out of range: a share of "
     "the busy-hour rates, above 0 and at most 1, e.g. 0.8",
     "invalid-factor-below-one.yaml": "  pop.busy_hour_factor: 0.9 is out of range: busy-hour "
@@ -98,14 +116,37 @@ def test_worked_example_peak_rates() -> None:
     rates = peak_rates(pop)
     assert tuple(rates) == OPERATIONS
     assert {op: round(r, 4) for op, r in rates.items()} == WORKED_EXAMPLE
-    assert sum(rates.values()) == pytest.approx(10.4233, abs=1e-4)
+    assert sum(rates.values()) == pytest.approx(174.2733, abs=1e-4)
+    before_radius = sum(rates[op] for op in DAILY_OPERATIONS)
+    assert before_radius == pytest.approx(10.4233, abs=1e-4)  # the model without RADIUS
+    assert rates["acct_interim"] / before_radius == pytest.approx(15.35, abs=0.01)
+    busy_hour_requests = {op: round(r * 3600) for op, r in rates.items()}
+    assert busy_hour_requests["acct_interim"] == 576_000
+    assert busy_hour_requests["auth_lookup"] == 13_860
+
+
+def test_worked_example_radius_day() -> None:
+    pop = default_model().pop
+    daily = daily_totals(pop)
+    assert daily["auth_lookup"] == pytest.approx(201_600)
+    # 100,000 x sum of the hourly online shares (22.6 session-hours) x 6 updates an hour
+    assert sum(pop.radius.online) == pytest.approx(22.56)
+    assert daily["acct_interim"] == pytest.approx(13_536_000)
+    assert busy_hour(pop) == 22
+
+
+@pytest.mark.parametrize("interval", ["1m", "5m", "15m", "1h"])
+def test_interim_rate_is_online_sessions_over_the_interval(interval: str) -> None:
+    pop = default_model({"pop.radius.interim_interval": interval}).pop
+    seconds = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600}[interval]
+    assert peak_rates(pop)["acct_interim"] == pytest.approx(96_000 / seconds)
 
 
 def test_peak_rate_is_mix_weighted_daily_times_factor_over_a_day() -> None:
     pop = default_model(
         {"pop.subscribers": 40_000, "pop.business_share": 0.25, "pop.busy_hour_factor": 1.7}
     ).pop
-    for op in OPERATIONS:
+    for op in DAILY_OPERATIONS:
         per_sub = 0.75 * getattr(pop.residential, op) + 0.25 * getattr(pop.business, op)
         assert daily_totals(pop)[op] == pytest.approx(40_000 * per_sub)
         assert peak_rates(pop)[op] == pytest.approx(40_000 * per_sub * 1.7 / 86_400)
@@ -172,8 +213,11 @@ def test_diurnal_plays_each_hour_at_its_real_rate() -> None:
     duration = 2400.0  # 100 s per compressed hour
     for hour in (3, 12, 22):
         rates = rates_at(pop, load, hour * 100 + 50, duration)
-        for op, n in daily_totals(pop).items():
-            assert rates[op] == pytest.approx(n * shares[hour] / 3600)
+        for op in DAILY_OPERATIONS:
+            assert rates[op] == pytest.approx(daily_totals(pop)[op] * shares[hour] / 3600)
+        assert rates["auth_lookup"] == pytest.approx(rates["session_start"] * 1.05)
+        # the interim updates follow the sessions online, not the usage curve
+        assert rates["acct_interim"] == pytest.approx(100_000 * pop.radius.online[hour] / 600)
     busy = rates_at(pop, load, 22 * 100 + 50, duration)
     assert busy == pytest.approx(peak_rates(pop))  # the busy hour is the peak profile
     halfway = expected_counts(pop, load, duration, until=1200)
@@ -182,24 +226,40 @@ def test_diurnal_plays_each_hour_at_its_real_rate() -> None:
     )
 
 
-def test_spike_adds_exactly_the_configured_reconnects_within_its_window() -> None:
-    pop, load = _model(**{"load.kind": "spike", "load.spike.lookups_per_reconnect": 2})
+def test_spike_is_every_online_session_authenticating_and_starting_again() -> None:
+    pop, load = _model(**{"load.kind": "spike"})
     spike = load.spike
-    assert (spike.share, spike.window, spike.ramp, spike.at) == (0.3, 300, 30, 60)
+    assert (spike.share, spike.window, spike.ramp, spike.at) == (1.0, 300, 30, 60)
     duration = 600.0
     peak = peak_rates(pop)
     before = expected_counts(pop, load, duration, until=spike.at)
     after = expected_counts(pop, load, duration, until=spike.at + spike.window)
-    extra_start = after["session_start"] - before["session_start"] - peak["session_start"] * 300
-    extra_lookup = after["care_lookup"] - before["care_lookup"] - peak["care_lookup"] * 300
-    assert extra_start == pytest.approx(30_000)
-    assert extra_lookup == pytest.approx(60_000)
+
+    def extra(op: str) -> float:
+        return after[op] - before[op] - peak[op] * spike.window
+
+    assert extra("session_start") == pytest.approx(96_000)  # the busy hour's online sessions
+    assert extra("auth_lookup") == pytest.approx(96_000 * 1.05)
+    for op in ("care_lookup", "session_stop", "acct_interim", "selfcare_http"):
+        assert extra(op) == pytest.approx(0, abs=1e-6)  # the storm is RADIUS logins only
     total = expected_counts(pop, load, duration)
     assert total["session_stop"] == pytest.approx(peak["session_stop"] * duration)
-    assert total["session_start"] == pytest.approx(peak["session_start"] * duration + 30_000)
+    assert total["session_start"] == pytest.approx(peak["session_start"] * duration + 96_000)
     # outside the window only the busy-hour base remains
     assert rates_at(pop, load, 59.9, duration) == peak
     assert rates_at(pop, load, 360.1, duration) == peak
+    # the storm's top, at the end of the ramp: about 260 x the busy hour's session starts
+    top = max_rates(pop, load, duration)
+    assert top["session_start"] == pytest.approx(955.0 + 3.667, abs=0.1)
+    assert top["auth_lookup"] == pytest.approx(955.0 * 1.05 + 3.85, abs=0.1)
+
+
+def test_spike_share_is_of_the_online_sessions() -> None:
+    pop, load = _model(**{"load.kind": "spike", "load.spike.share": 0.3})
+    extra = (
+        expected_counts(pop, load, 600)["session_start"] - peak_rates(pop)["session_start"] * 600
+    )
+    assert extra == pytest.approx(0.3 * 96_000)
 
 
 def test_spike_ramps_up_then_decays() -> None:
@@ -211,11 +271,11 @@ def test_spike_ramps_up_then_decays() -> None:
 
     assert extra(60) == 0
     assert extra(75) == pytest.approx(extra(90) / 2)  # linear ramp over 30 s
-    assert extra(90) == pytest.approx(30_000 / (15 + 90 * (1 - 2.718281828459045**-3)))
+    assert extra(90) == pytest.approx(96_000 / (15 + 90 * (1 - 2.718281828459045**-3)))
     assert extra(90) > extra(150) > extra(300) > extra(359) > 0
     assert extra(359.99) == pytest.approx(extra(90) * 2.718281828459045**-3, rel=1e-3)
     numeric = sum(extra(60 + (i + 0.5) * 0.05) * 0.05 for i in range(6000))
-    assert numeric == pytest.approx(30_000, rel=1e-4)
+    assert numeric == pytest.approx(96_000, rel=1e-4)
 
 
 def test_max_rates_bound_every_sampled_rate() -> None:

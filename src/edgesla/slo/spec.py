@@ -83,7 +83,13 @@ _NAME = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
 #: loads and vacuum without hiding a stalled subscription.
 DEFAULT_LAG_THRESHOLD_SECONDS = conv.REPLICATION_LAG_THRESHOLD_SECONDS
 DEFAULT_LAG_OBJECTIVE = 0.999
-_EDGE_QUERY_OPERATIONS = ("session_start", "session_stop", "device_change")
+_EDGE_QUERY_OPERATIONS = (
+    "session_start",
+    "session_stop",
+    "device_change",
+    "auth_lookup",
+    "acct_interim",
+)
 
 
 def parse_percent(value: object) -> float:

@@ -50,10 +50,14 @@ def client(layout: Layout, timeout_ms: int = 3000) -> pymongo.MongoClient[dict[s
 
 
 def seed(layout: Layout, count: int, progress: Callable[[int], None]) -> None:
-    """Insert ``count`` subscriber documents (unless already there) and index subscriber.id."""
+    """Insert ``count`` subscriber documents (unless already there) and index subscriber.id
+    and the access identities (the load test's authentications look subscribers up by them)."""
     with client(layout, 10_000) as mc:
         coll = mc[conv.MONGO_DATABASE][conv.MONGO_SUBSCRIBERS]
         coll.create_index(conv.MONGO_SUBSCRIBER_ID_FIELD, unique=True, name="subscriber_id")
+        for field in conv.MONGO_ACCESS_FIELDS:
+            # sparse: a document upserted without them (a core sync) does not collide on null
+            coll.create_index(field, unique=True, sparse=True, name=field.replace(".", "_"))
         docs = (subscriber_document(i) for i in range(count))
         while batch := list(islice(docs, BATCH)):
             coll.insert_many(batch, ordered=False)

@@ -10,7 +10,13 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["FIRST_SUBSCRIBER_ID", "subscriber_document", "subscriber_id", "subscriber_rows"]
+__all__ = [
+    "FIRST_SUBSCRIBER_ID",
+    "access_identity",
+    "subscriber_document",
+    "subscriber_id",
+    "subscriber_rows",
+]
 
 FIRST_SUBSCRIBER_ID = 2_000_000
 _SERVICE_LEVELS = {
@@ -26,11 +32,24 @@ _VIDEO = ("sports_package", "hd_channels", "kids", "cinema")
 _FIRST = ("Anna", "Ben", "Chiara", "Deniz", "Emil", "Fatma", "Goran", "Hana", "Ivo", "Jana")
 _LAST = ("Meyer", "Novak", "Rossi", "Yilmaz", "Schmidt", "Kowalski", "Berg", "Costa")
 BUSINESS_SHARE = 0.08
+REALM = "pop.example.net"
 
 
 def subscriber_id(index: int) -> str:
     """The id of the ``index``-th synthetic subscriber (0-based)."""
     return str(FIRST_SUBSCRIBER_ID + index)
+
+
+def access_identity(index: int) -> dict[str, str]:
+    """How the BNG identifies the ``index``-th subscriber's line in an Access-Request: a
+    PPPoE User-Name and the access node's circuit id (Agent-Circuit-Id, RFC 4679: access
+    node, slot/port, ONU), both unique."""
+    node, rest = divmod(index, 4096)
+    slot, onu = divmod(rest, 128)
+    return {
+        "username": f"{subscriber_id(index)}@{REALM}",
+        "circuitId": f"olt-{node:04d} xpon 0/{slot + 1}/{onu + 1}",
+    }
 
 
 def _mac(rng: random.Random) -> str:
@@ -55,6 +74,7 @@ def subscriber_document(index: int) -> dict[str, Any]:
     ]
     return {
         "subscriber": {"id": subscriber_id(index), "type": "endcustomer"},
+        "access": access_identity(index),
         "accountType": account,
         "serviceLevel": rng.choice(_SERVICE_LEVELS[account]),
         "devices": devices,
