@@ -39,7 +39,7 @@ test: setup ## run lint, type checks and the whole test suite against real serve
 	$(VENV)/bin/pytest
 
 # Two pytest workers (pytest-xdist): none of these tests shares a port or a file with another.
-check: setup ## the fast loop: lint, types and every test that starts no stack (~1 min)
+check: setup ## the fast loop: lint, types and every test that starts no stack (~50 s on 2 cores)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
