@@ -36,12 +36,12 @@ class _Group(click.Group):
     into one clear message on stderr and its exit code."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted({*COMMANDS, *self.commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = COMMANDS.get(cmd_name)
-        if module is None:
-            return None
+        if module is None:  # one added with cli.add_command(), loaded already
+            return super().get_command(ctx, cmd_name)
         command = getattr(importlib.import_module(module), cmd_name.replace("-", "_"))
         assert isinstance(command, click.Command)
         return command
