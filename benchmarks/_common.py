@@ -68,6 +68,15 @@ def private_stack(base_port: int, subscribers: int = 2000) -> Iterator[dict[str,
         shutil.rmtree(state, ignore_errors=True)
 
 
+def stock_locust(user_class: str, users: int, seconds: float, csv_prefix: Path | str) -> list[str]:
+    """The command line of a headless stock-Locust run (benchmarks/stock_locust.py)."""
+    return [
+        *LOCUST, "-f", str(HERE / "stock_locust.py"), user_class, "--headless",
+        "-u", str(users), "-r", str(users), "-t", f"{seconds:g}s",
+        "--csv", str(csv_prefix), "--only-summary",
+    ]  # fmt: skip
+
+
 def component(status: dict[str, Any], name: str) -> dict[str, Any]:
     return next(c for c in status["components"] if c["name"] == name)
 

@@ -25,13 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import (
     EDGESLA,
-    HERE,
-    LOCUST,
     component,
     env_with,
     locust_row,
     private_stack,
     save,
+    stock_locust,
 )
 from edgesla.loadtests.results import read_results
 
@@ -75,22 +74,7 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         stock = subprocess.Popen(
-            [
-                *LOCUST,
-                "-f",
-                str(HERE / "stock_locust.py"),
-                "StockMongoUser",
-                "--headless",
-                "-u",
-                str(users),
-                "-r",
-                str(users),
-                "-t",
-                f"{args.duration + 1:g}s",
-                "--csv",
-                f"{tmp}/stock",
-                "--only-summary",
-            ],
+            stock_locust("StockMongoUser", users, args.duration + 1, f"{tmp}/stock"),
             env=env_with(
                 EDGESLA_BENCH_MONGO=mongo["url"], EDGESLA_BENCH_USER_RATE=str(args.rate / users)
             ),

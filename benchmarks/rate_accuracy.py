@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import EDGESLA, HERE, LOCUST, env_with, locust_row, private_stack, save
+from benchmarks._common import EDGESLA, env_with, locust_row, private_stack, save, stock_locust
 from edgesla.loadtests.results import read_results
 
 #: Rates of the default 100,000-subscriber PoP at peak (docs/traffic-model.md).
@@ -68,22 +68,7 @@ def stock(status: dict[str, Any], op: str, rate: float, duration: float, tmp: st
     mongo = next(c for c in status["components"] if c["name"] == "mongo")
     selfcare = next(c for c in status["components"] if c["name"] == "selfcare")
     subprocess.run(
-        [
-            *LOCUST,
-            "-f",
-            str(HERE / "stock_locust.py"),
-            STOCK_CLASS[op],
-            "--headless",
-            "-u",
-            str(users),
-            "-r",
-            str(users),
-            "-t",
-            f"{duration:g}s",
-            "--csv",
-            str(prefix),
-            "--only-summary",
-        ],
+        stock_locust(STOCK_CLASS[op], users, duration, prefix),
         env=env_with(
             EDGESLA_BENCH_MONGO=mongo["url"],
             EDGESLA_BENCH_HTTP=selfcare["url"],

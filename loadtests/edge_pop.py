@@ -1,14 +1,14 @@
-"""Locust load test of one edge PoP: open workload model, exact histograms, SLO gate.
+"""Locust load test of one edge PoP: open workload model, exact histograms.
 
-Run it through ``edgesla loadtest`` (which checks inputs, sizes the users and collects the
-results), or directly:
+Run it through ``edgesla loadtest`` (which checks inputs, sizes the users, collects the
+results and gates them on an SLO spec with ``--slo``), or directly:
 
     locust -f loadtests/edge_pop.py --headless -t 5m -u 60 -r 60 \\
         --pop-config .edgesla/pop.yaml --load-profile peak --results-dir results/run-1
 
 Options added to Locust's own (see ``locust -f loadtests/edge_pop.py --help``):
 --pop-config, --load-profile, --traffic, --subscribers, --arrivals, --max-user-rate, --operations,
---rate-scale, --schedule-duration, --schedule-seed, --results-dir, --slo, --metrics-listen
+--rate-scale, --schedule-duration, --schedule-seed, --results-dir, --metrics-listen
 (loadtests/metrics.py), --progress. The run time (``-t``) is required: the schedule needs it.
 
 Works with ``--processes N`` and ``--master``/``--worker``: every worker sends live reports
@@ -89,7 +89,6 @@ def _options(parser: Any, **_: Any) -> None:
         "hands it to the workers)",
     )
     group.add_argument("--results-dir", help="write the exact results here (must not exist)")
-    group.add_argument("--slo", help="gate file: exit 1 when p99 or error ratio break it")
     group.add_argument(
         "--metrics-listen",
         help="HOST:PORT: serve the load generator's Prometheus /metrics from the master "

@@ -30,11 +30,12 @@ thresholds; ``OperationResult.over(threshold)`` uses it, and for any other thres
 the histogram's bracket ``at_least <= count <= at_most`` (one bucket wide).
 
 Merging is exact: ``Recorder.encode()`` gives a JSON-safe dict (each histogram in HdrHistogram's
-compressed base64 form, plus the counts), and ``Recorder.merge(encoded)`` adds it. A Locust
-worker sends its whole ``recorder.encode()`` in its live and final reports (loadtests/wire.py);
-the master merges the newest one of every worker. Recording everything in one recorder and
-merging the pieces of many (``drain()``: encode and reset) give identical counts and
-percentiles.
+compressed base64 form, plus the counts: the format is ``histogram_format.OperationWire``), and
+``Recorder.merge(encoded)`` validates it (nothing is added unless all of it is valid) and adds
+it. A Locust worker sends its whole ``recorder.encode()`` in its live and final reports
+(loadtests/wire.py); the master merges the newest one of every worker. Recording everything in
+one recorder and merging the pieces of many (``drain()``: encode and reset) give identical
+counts and percentiles.
 """
 
 from __future__ import annotations
@@ -46,12 +47,22 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy
-from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped,unused-ignore]
 
 from edgesla.conventions import CUSTOMER_CARE_LATENCY_SECONDS, EDGE_QUERY_LATENCY_SECONDS
+from edgesla.loadtests.histogram_format import (
+    HIGHEST_US,
+    LOWEST_US,
+    SIGNIFICANT_DIGITS,
+    LatencyKind,
+    OperationWire,
+    check_operation_name,
+    new_hdr,
+    parse_operation,
+    parse_recorder,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLDS_SECONDS",
@@ -73,42 +84,16 @@ __all__ = [
     "normalize_cause",
 ]
 
-LOWEST_US: Final = 1
-HIGHEST_US: Final = 3_600_000_000  # one hour
-SIGNIFICANT_DIGITS: Final = 3
 #: Thresholds with exact "over" counters unless a Recorder is given others (seconds).
 DEFAULT_THRESHOLDS_SECONDS: Final = (EDGE_QUERY_LATENCY_SECONDS, CUSTOMER_CARE_LATENCY_SECONDS)
 
-LatencyKind = Literal["response", "service"]
 _KINDS: Final[tuple[LatencyKind, ...]] = ("response", "service")
-_OPERATION_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _CAUSE_DISALLOWED = re.compile(r"[^a-z0-9_.:-]+")
 
 
 def _to_us(seconds: float) -> int:
     """Whole microseconds, clamped to what the histogram tracks."""
     return min(max(round(seconds * 1_000_000), 0), HIGHEST_US)
-
-
-def _new_hdr() -> Any:
-    return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
-
-
-def _decode_hdr(text: object) -> Any:
-    """Decode one histogram written by ``_encode_hdr``; ValueError when it is anything else."""
-    if not isinstance(text, str):
-        raise ValueError(f"expected a base64 HdrHistogram string, got {type(text).__name__}")
-    try:
-        hdr = HdrHistogram.decode(text)
-    except Exception as exc:  # hdrh raises binascii, zlib and its own errors
-        raise ValueError(f"not a valid encoded HdrHistogram ({exc})") from exc
-    config = (hdr.lowest_trackable_value, hdr.highest_trackable_value, hdr.significant_figures)
-    if config != (LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS):
-        raise ValueError(
-            f"HdrHistogram tracks {config[0]}..{config[1]} with {config[2]} digits; "
-            f"expected {LOWEST_US}..{HIGHEST_US} us with {SIGNIFICANT_DIGITS} digits"
-        )
-    return hdr
 
 
 def _encode_hdr(hdr: Any) -> str:
@@ -275,7 +260,7 @@ def _midpoints_us() -> Any:
     """The midpoint value of every bucket of the (one) histogram configuration, computed once
     (hdrh's own get_mean_value walks the 23 552 buckets in Python on every call)."""
     if not _MIDPOINTS:
-        hdr = _new_hdr()
+        hdr = new_hdr()
         values = [hdr.get_value_from_index(i) for i in range(hdr.counts_len)]
         _MIDPOINTS.append(
             numpy.array(
@@ -310,7 +295,7 @@ class OperationStats:
         self.successes = 0
         self.failures: dict[str, int] = {}
         self.late_starts = 0
-        self.hdr: dict[LatencyKind, Any] = {kind: _new_hdr() for kind in _KINDS}
+        self.hdr: dict[LatencyKind, Any] = {kind: new_hdr() for kind in _KINDS}
         self.over: dict[LatencyKind, list[int]] = {k: [0] * len(thresholds_us) for k in _KINDS}
 
     def record(self, response_us: int, service_us: int, cause: str | None, late: bool) -> None:
@@ -367,7 +352,7 @@ class OperationStats:
         }
 
     def encode(self) -> dict[str, Any]:
-        """JSON-safe form; ``merge`` of it into an empty OperationStats gives this one back."""
+        """JSON-safe form (``OperationWire``); ``add`` of it to an empty one gives this one back."""
         return {
             "successes": self.successes,
             "failures": dict(sorted(self.failures.items())),
@@ -384,19 +369,15 @@ class OperationStats:
             },
         }
 
-    def merge(self, encoded: Mapping[str, Any]) -> None:
-        """Add an ``encode()``d OperationStats; ValueError, nothing changed, when malformed."""
-        self.add(_parse_operation(encoded, self.thresholds_us))
-
-    def add(self, parsed: _Parsed) -> None:
-        """Add a validated encoding (see ``_parse_operation``)."""
+    def add(self, parsed: OperationWire) -> None:
+        """Add a validated encoding with this one's thresholds (``Recorder.merge`` checks)."""
         self.successes += parsed.successes
         for cause, count in parsed.failures.items():
             self.failures[cause] = self.failures.get(cause, 0) + count
         self.late_starts += parsed.late_starts
         for kind in _KINDS:
-            self.hdr[kind].add(parsed.hdr[kind])
-            pairs = zip(self.over[kind], parsed.over[kind], strict=True)
+            self.hdr[kind].add(parsed.latency(kind).hdr)
+            pairs = zip(self.over[kind], parsed.over(kind), strict=True)
             self.over[kind] = [a + b for a, b in pairs]
 
     def result(self, name: str) -> OperationResult:
@@ -415,77 +396,9 @@ class OperationStats:
         )
 
 
-_OPERATION_KEYS: Final = frozenset(
-    {"successes", "failures", "late_starts", "thresholds_us", "response_time", "service_time"}
-)
-
-
-def _count(value: object, where: str) -> int:
-    if type(value) is not int or value < 0:
-        raise ValueError(f"{where}: expected a count (integer >= 0), got {value!r}")
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class _Parsed:
-    thresholds_us: tuple[int, ...]
-    successes: int
-    failures: dict[str, int]
-    late_starts: int
-    hdr: dict[LatencyKind, Any]
-    over: dict[LatencyKind, list[int]]
-
-
-def _parse_operation(encoded: Mapping[str, Any], thresholds_us: tuple[int, ...] | None) -> _Parsed:
-    """Validate one encoded operation; ``thresholds_us`` None accepts the encoded ones."""
-    if not isinstance(encoded, Mapping):
-        raise ValueError(f"expected an object, got {type(encoded).__name__}")
-    unknown = sorted(set(encoded) - _OPERATION_KEYS)
-    missing = sorted(_OPERATION_KEYS - set(encoded))
-    if unknown or missing:
-        raise ValueError(f"unknown keys {unknown}, missing keys {missing}")
-    raw_thresholds = encoded["thresholds_us"]
-    if not isinstance(raw_thresholds, list):
-        raise ValueError(f"thresholds_us: expected a list, got {raw_thresholds!r}")
-    encoded_thresholds = tuple(_count(t, "thresholds_us") for t in raw_thresholds)
-    if thresholds_us is not None and encoded_thresholds != thresholds_us:
-        raise ValueError(
-            f"thresholds_us: {list(encoded_thresholds)} differ from this recorder's "
-            f"{list(thresholds_us)}; recorders can only be merged with the same thresholds"
-        )
-    failures_raw = encoded["failures"]
-    if not isinstance(failures_raw, Mapping):
-        raise ValueError(f"failures: expected an object of cause -> count, got {failures_raw!r}")
-    failures = {str(c): _count(n, f"failures.{c}") for c, n in failures_raw.items()}
-    successes = _count(encoded["successes"], "successes")
-    hdrs: dict[LatencyKind, Any] = {}
-    overs: dict[LatencyKind, list[int]] = {}
-    for kind in _KINDS:
-        key = f"{kind}_time"
-        part = encoded[key]
-        if not isinstance(part, Mapping) or set(part) != {"hdr", "count_over"}:
-            raise ValueError(f"{key}: expected an object with keys 'count_over' and 'hdr'")
-        try:
-            hdrs[kind] = _decode_hdr(part["hdr"])
-        except ValueError as exc:
-            raise ValueError(f"{key}.hdr: {exc}") from exc
-        if hdrs[kind].get_total_count() != successes:
-            raise ValueError(
-                f"{key}.hdr: holds {hdrs[kind].get_total_count()} values, "
-                f"but successes is {successes}"
-            )
-        count_over = part["count_over"]
-        names = [str(t) for t in encoded_thresholds]
-        if not isinstance(count_over, Mapping) or sorted(count_over) != sorted(names):
-            raise ValueError(f"{key}.count_over: expected one count for each of {names}")
-        overs[kind] = [_count(count_over[n], f"{key}.count_over.{n}") for n in names]
-    late = _count(encoded["late_starts"], "late_starts")
-    return _Parsed(encoded_thresholds, successes, failures, late, hdrs, overs)
-
-
-def decode_operation(name: str, encoded: Mapping[str, Any]) -> OperationResult:
+def decode_operation(name: str, encoded: Mapping[str, Any] | OperationWire) -> OperationResult:
     """The OperationResult of one ``OperationStats.encode()``; ValueError when malformed."""
-    parsed = _parse_operation(encoded, None)
+    parsed = encoded if isinstance(encoded, OperationWire) else parse_operation(encoded)
     stats = OperationStats(parsed.thresholds_us)
     stats.add(parsed)
     return stats.result(name)
@@ -495,16 +408,6 @@ def normalize_cause(cause: str | None) -> str:
     """A short label-like cause: lower case, [a-z0-9_.:-], at most 64 characters."""
     cleaned = _CAUSE_DISALLOWED.sub("_", (cause or "").strip().lower()).strip("_")[:64]
     return cleaned or "error"
-
-
-def check_operation_name(name: str) -> str:
-    """Operation names become file names: lower case, [a-z0-9_.-], at most 64 characters."""
-    if not isinstance(name, str) or not _OPERATION_NAME.fullmatch(name):
-        raise ValueError(
-            f"operation name {name!r}: use 1-64 characters of a-z, 0-9, '_', '.', '-', "
-            "starting with a letter or digit"
-        )
-    return name
 
 
 class Recorder:
@@ -575,15 +478,14 @@ class Recorder:
 
         Every operation is validated before anything is added, so a bad message changes nothing.
         """
-        operations = encoded.get("operations") if isinstance(encoded, Mapping) else None
-        if not isinstance(operations, Mapping) or set(encoded) != {"operations"}:
-            raise ValueError("expected {'operations': {name: encoded operation}}")
-        parsed = {}
-        for name, op in operations.items():
-            try:
-                parsed[check_operation_name(name)] = _parse_operation(op, self.thresholds_us)
-            except ValueError as exc:
-                raise ValueError(f"operation {name!r}: {exc}") from exc
+        parsed = parse_recorder(encoded)
+        for name, op in parsed.items():
+            if op.thresholds_us != self.thresholds_us:
+                raise ValueError(
+                    f"operation {name!r}: thresholds_us: {list(op.thresholds_us)} differ from "
+                    f"this recorder's {list(self.thresholds_us)}; recorders can only be merged "
+                    "with the same thresholds"
+                )
         with self._lock:
             for name, part in parsed.items():
                 self._stats(name).add(part)

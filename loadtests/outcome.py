@@ -1,9 +1,9 @@
-"""The end of a run on the master (or a local run): accounting, gate, results, exit code.
+"""The end of a run on the master (or a local run): accounting, results, exit code.
 
 Called from Locust's ``quitting`` event, once every final report is in (or the wait for them
-is over). The exit code is the gate's (``edgesla.loadtests.gate``: 0 pass, 1 broken,
-3 inconclusive), except that an INCOMPLETE run is always 3: a lost worker's failures must
-never let a bad rollout pass.
+is over). The exit code is 0, or 3 for an INCOMPLETE run: a lost worker's failures must never
+let a bad rollout pass. The gate (``edgesla loadtest --slo``) judges the written results
+afterwards, in the CLI, as the SLA report does (``edgesla.report.gate``).
 """
 
 from __future__ import annotations
@@ -18,11 +18,9 @@ from typing import TextIO
 from edgesla import exitcodes
 from edgesla.loadtests.accounting import RunAccounting
 from edgesla.loadtests.collect import PlanView
-from edgesla.loadtests.gate import evaluate, load_gate
 from edgesla.loadtests.health import CpuMonitor
 from edgesla.loadtests.histograms import OperationResult
 from edgesla.loadtests.locust_files import write_locust_files
-from edgesla.loadtests.profile import OPERATIONS
 from edgesla.loadtests.progress import clock
 from edgesla.loadtests.results import GeneratorHealth, GeneratorHost, RunMeta, write_results
 from edgesla.loadtests.run import LoadTestRun
@@ -103,17 +101,6 @@ def conclude(run: LoadTestRun, stream: TextIO = sys.stderr) -> int:
     if took > 5:
         _say(stream, f"(the plan was regenerated to check the reports in {took:.0f} s)")
     code = exitcodes.OK
-    if options.slo:
-        verdict = evaluate(load_gate(Path(options.slo), OPERATIONS), results, health)
-        for check in verdict.checks:
-            state = "ok    " if check.ok else "BROKEN"
-            _say(
-                stream,
-                f"gate {state} {check.operation:<14} {check.what:<11} measured "
-                f"{check.measured} limit {check.limit}",
-            )
-        _say(stream, f"gate verdict: {verdict.reason} (exit {verdict.code})")
-        code = verdict.code
     if not accounting.complete:
         _say(stream, "INCOMPLETE (exit 3): not every planned request is accounted for:")
         for problem in accounting.problems:

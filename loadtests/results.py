@@ -22,8 +22,10 @@ complete (a killed process leaves only the hidden partial one, which has no ``me
 An existing non-empty ``OUT`` is refused; call ``check_out_dir`` before the run starts so the
 user learns it in a second, not after the test.
 
-Reading is strict: ``read_results`` checks the format version and every file, and raises
-``ConfigError`` (exit 2) naming the file and what is wrong. It also refuses an INCOMPLETE run
+Reading is strict: ``read_results`` checks the format version and every file against its model
+(``results_format``: unknown, missing and mistyped keys refused), and raises ``ConfigError``
+(exit 2) naming the file, the key and what is wrong; what spans files (the operations listed,
+the accounting against the histograms) is checked here. It also refuses an INCOMPLETE run
 (a worker's final report missing, requests unaccounted for) unless ``allow_incomplete=True``:
 such results must never back a pass. The operations' histograms are the source of truth;
 ``summary.json`` is a convenience for people and ``jq``.
@@ -41,9 +43,9 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 import edgesla
 from edgesla import ConfigError
@@ -55,7 +57,10 @@ from edgesla.loadtests.histograms import (
     check_operation_name,
     decode_operation,
 )
+from edgesla.loadtests.results_format import MetaFile, OperationFile
+from edgesla.loadtests.results_format import problem as file_problem
 from edgesla.loadtests.summary import FORMAT, format_summary, summarize, utc_text
+from edgesla.locations import describe_errors
 
 __all__ = [
     "FORMAT",
@@ -297,10 +302,12 @@ def _disagreement(
 
 # --- reading -----------------------------------------------------------------------------
 
+M = TypeVar("M", bound=BaseModel)
 
-def _load_json(path: Path) -> dict[str, Any]:
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ConfigError(
             f"{path}: missing; not a complete edgesla load-test results directory "
@@ -308,6 +315,10 @@ def _load_json(path: Path) -> dict[str, Any]:
         ) from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
+
+
+def _load_json(path: Path, text: str) -> dict[str, Any]:
+    """The JSON object of ``text``, of this format; ConfigError naming the file when not."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -323,125 +334,59 @@ def _load_json(path: Path) -> dict[str, Any]:
     return data
 
 
-_META_KEYS: Final = frozenset(
-    {
-        "format",
-        "complete",
-        "profile",
-        "pop",
-        "target_rates_per_second",
-        "duration_seconds",
-        "started_at",
-        "ended_at",
-        "generators",
-        "command_line",
-        "generator_health",
-        "edgesla_version",
-        "locust_version",
-        "operations",
-    }
-)
-
-
-def _number(value: object, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{where}: expected a number, got {value!r}")
-    return float(value)
-
-
-def _string(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{where}: expected a string, got {value!r}")
-    return value
-
-
-def _time(value: object, where: str) -> datetime:
+def _read_model(path: Path, model: type[M]) -> M:
+    """One results file as ``model``; ConfigError naming the file, the key and the fix."""
+    text = _read_text(path)
     try:
-        moment = datetime.fromisoformat(_string(value, where))
-    except ValueError as exc:
-        raise ValueError(f"{where}: expected an ISO-8601 UTC time, got {value!r}") from exc
-    if moment.tzinfo is None:
-        raise ValueError(f"{where}: {value!r} has no time zone; expected UTC ('Z')")
-    return moment.astimezone(UTC)
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        _load_json(path, text)  # bad JSON, not an object, another format: say that instead
+        raise ConfigError(f"{path}: {file_problem(exc)}; {_FIX_PATH}") from exc
 
 
-def _of(value: object, kind: type[Any], where: str) -> Any:
-    if not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool):
-        raise ValueError(f"{where}: expected {kind.__name__}, got {value!r}")
-    return value
-
-
-def _parse_health(value: object) -> GeneratorHealth:
-    health = _of(value, dict, "generator_health")
-    keys = {"cpu_saturated", "too_few_users", "max_cpu_percent", "notes"}
-    if set(health) != keys:
-        raise ValueError(f"generator_health: expected keys {sorted(keys)}, got {sorted(health)}")
-    cpu = health["max_cpu_percent"]
-    return GeneratorHealth(
-        cpu_saturated=_of(health["cpu_saturated"], bool, "generator_health.cpu_saturated"),
-        too_few_users=_of(health["too_few_users"], bool, "generator_health.too_few_users"),
-        max_cpu_percent=None if cpu is None else _number(cpu, "generator_health.max_cpu_percent"),
-        notes=tuple(
-            _string(n, "generator_health.notes") for n in _of(health["notes"], list, "notes")
+def _run_meta(meta: MetaFile) -> RunMeta:
+    """The in-memory form of ``meta.json``; ValueError when its values do not make a run."""
+    health = meta.generator_health
+    return RunMeta(
+        profile=meta.profile,
+        pop=meta.pop,
+        target_rates=meta.target_rates_per_second,
+        duration_seconds=meta.duration_seconds,
+        started_at=meta.started_at.astimezone(UTC),
+        ended_at=meta.ended_at.astimezone(UTC),
+        generators=tuple(GeneratorHost(g.host, g.processes) for g in meta.generators),
+        command_line=meta.command_line,
+        health=GeneratorHealth(
+            health.cpu_saturated, health.too_few_users, health.max_cpu_percent, health.notes
         ),
+        edgesla_version=meta.edgesla_version,
+        locust_version=meta.locust_version,
     )
 
 
-def _parse_generator(value: object) -> GeneratorHost:
-    gen = _of(value, dict, "generators[]")
-    if set(gen) != {"host", "processes"}:
-        raise ValueError(f"generators[]: expected keys ['host', 'processes'], got {sorted(gen)}")
-    return GeneratorHost(_string(gen["host"], "host"), _of(gen["processes"], int, "processes"))
-
-
-def _parse_meta(data: Mapping[str, Any]) -> tuple[RunMeta, list[str]]:
-    unknown, missing = sorted(set(data) - _META_KEYS), sorted(_META_KEYS - set(data))
-    if unknown or missing:
-        raise ValueError(f"unknown keys {unknown}, missing keys {missing}")
-    if data["complete"] is not None and not isinstance(data["complete"], bool):
-        raise ValueError(f"complete: expected true, false or null, got {data['complete']!r}")
-    rates = _of(data["target_rates_per_second"], dict, "target_rates_per_second")
-    pop = data["pop"]
-    meta = RunMeta(
-        profile=_string(data["profile"], "profile"),
-        pop=None if pop is None else _string(pop, "pop"),
-        target_rates={k: _number(v, f"target_rates_per_second.{k}") for k, v in rates.items()},
-        duration_seconds=_number(data["duration_seconds"], "duration_seconds"),
-        started_at=_time(data["started_at"], "started_at"),
-        ended_at=_time(data["ended_at"], "ended_at"),
-        generators=tuple(map(_parse_generator, _of(data["generators"], list, "generators"))),
-        command_line=tuple(
-            _string(arg, "command_line[]")
-            for arg in _of(data["command_line"], list, "command_line")
-        ),
-        health=_parse_health(data["generator_health"]),
-        edgesla_version=_string(data["edgesla_version"], "edgesla_version"),
-        locust_version=_string(data["locust_version"], "locust_version"),
-    )
-    ops = _of(data["operations"], list, "operations")
-    names = [check_operation_name(_string(op, "operations[]")) for op in ops]
-    if missing_ops := sorted(set(meta.target_rates) - set(names)):
-        raise ValueError(f"operations: lacks {missing_ops}, which have target rates")
-    return meta, names
+def _read_operation(path: Path, name: str) -> OperationResult:
+    encoded = _read_model(path, OperationFile)
+    if encoded.operation != name:
+        raise ConfigError(
+            f"{path}: operation: expected {name!r}, got {encoded.operation!r}; {_FIX_PATH}"
+        )
+    return decode_operation(name, encoded)
 
 
 def _read_accounting(
-    path: Path, complete: object, operations: Mapping[str, OperationResult]
+    path: Path, complete: bool | None, operations: Mapping[str, OperationResult]
 ) -> RunAccounting | None:
     if complete is None:
         if path.exists():
             raise ConfigError(f"{path}: present, but meta.json says complete: null; {_FIX_PATH}")
         return None
-    content = _load_json(path)
+    content = _load_json(path, _read_text(path))
     try:
         accounting = RunAccounting.model_validate(
             {k: v for k, v in content.items() if k != "format"}
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = "".join(f"{part}: " for part in (".".join(map(str, first["loc"])),) if part)
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{path}: {where}{message}; {_FIX_PATH}") from exc
+        raise ConfigError(f"{path}: {describe_errors(exc)}; {_FIX_PATH}") from exc
     if accounting.complete is not complete:
         raise ConfigError(
             f"{path}: complete is {accounting.complete}, meta.json says {complete}; {_FIX_PATH}"
@@ -464,29 +409,20 @@ def read_results(path: Path, *, allow_incomplete: bool = False) -> LoadTestResul
     if not any(path.iterdir()):
         raise ConfigError(f"{path}: the directory is empty; {_FIX_PATH}")
     meta_path = path / "meta.json"
-    data = _load_json(meta_path)
+    meta_file = _read_model(meta_path, MetaFile)
     try:
-        meta, names = _parse_meta(data)
+        meta = _run_meta(meta_file)
     except ValueError as exc:
         raise ConfigError(f"{meta_path}: {exc}; {_FIX_PATH}") from exc
+    names = meta_file.operations
     ops_dir = path / "operations"
     on_disk = {p.stem for p in ops_dir.glob("*.json")} if ops_dir.is_dir() else set()
     if extra := sorted(on_disk - set(names)):
         raise ConfigError(f"{ops_dir}: {extra} are not listed in meta.json; {_FIX_PATH}")
-    operations: dict[str, OperationResult] = {}
-    for name in names:
-        op_path = ops_dir / f"{name}.json"
-        content = _load_json(op_path)
-        if content.get("operation") != name:
-            got = content.get("operation")
-            raise ConfigError(f"{op_path}: operation: expected {name!r}, got {got!r}")
-        encoded = {k: v for k, v in content.items() if k not in ("format", "operation")}
-        try:
-            operations[name] = decode_operation(name, encoded)
-        except ValueError as exc:
-            raise ConfigError(f"{op_path}: {exc}") from exc
-    accounting = _read_accounting(path / "accounting.json", data["complete"], operations)
-    _load_json(path / "summary.json")
+    operations = {name: _read_operation(ops_dir / f"{name}.json", name) for name in names}
+    accounting = _read_accounting(path / "accounting.json", meta_file.complete, operations)
+    summary_json = path / "summary.json"
+    _load_json(summary_json, _read_text(summary_json))
     if not (path / "summary.txt").is_file():
         raise ConfigError(f"{path / 'summary.txt'}: missing; {_FIX_PATH}")
     if accounting is not None and not accounting.complete and not allow_incomplete:

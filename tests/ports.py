@@ -11,6 +11,7 @@ and the 13 ports above it (offset 13: its Alertmanager); one started with
     295..296  the self-care service (tests/selfcare)
     340..355  the control-plane private stack (340..353), a standalone MongoDB (355)
     397..399  the load test's master, the exporter under test (tests/loadtests, tests/exporters)
+    261       nginx, the generator-ceiling benchmark's target (benchmarks/generator_ceiling.py)
     420..440  benchmark stacks (benchmarks/)
     470..479  report inputs' Prometheus (tests/report/inputs)
     480..489  the month of data behind the report CLI tests (tests/report/cli)
@@ -41,6 +42,7 @@ and the 13 ports above it (offset 13: its Alertmanager); one started with
               branch, branch with --web.config.file
     970..985  the control-plane cost benchmark (benchmarks/control_plane_cost.py): its stack
               970..983, the exporters probing at 15 s (984) and at 1 s (985)
+    986..999  the generator-ceiling benchmark's stack (benchmarks/generator_ceiling.py)
 """
 
 from __future__ import annotations

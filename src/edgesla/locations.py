@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from edgesla._errors import ConfigError
 
-__all__ = ["error_location", "printable", "validate_model"]
+__all__ = ["describe_errors", "error_location", "printable", "pydantic_message", "validate_model"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -72,6 +72,40 @@ def validate_model(
         errors = _without_echoes(exc.errors())
         lines = [f"  {error_location(e['loc'], doc, branches)}: {message(e)}" for e in errors]
         raise ConfigError(f"{source}: invalid {what}:\n" + "\n".join(lines)) from exc
+
+
+def pydantic_message(err: Any) -> str:
+    """pydantic's own words for one error, without its "Value error, " prefix."""
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def describe_errors(exc: ValidationError, message: Callable[[Any], str] = pydantic_message) -> str:
+    """Every error of ``exc`` on one line, ``key.path: <message(err)>; ...``, for a format a
+    program writes (the load-test results, the histograms a worker sends).
+
+    An object's unknown and missing keys are one entry, ``unknown keys [...], missing keys
+    [...]``: such a document is usually another version of the format, and the two lists say
+    which. A dict key that fails its own check is located at the key.
+    """
+    keys: dict[tuple[int | str, ...], tuple[list[str], list[str]]] = {}
+    entries: list[tuple[tuple[int | str, ...], str | None]] = []
+    for err in _without_echoes(exc.errors()):
+        loc = tuple(part for part in err["loc"] if part != "[key]")
+        if err["type"] in ("extra_forbidden", "missing"):
+            parent = loc[:-1]
+            if parent not in keys:
+                keys[parent] = ([], [])
+                entries.append((parent, None))
+            keys[parent][err["type"] == "missing"].append(str(loc[-1]))
+        else:
+            entries.append((loc, message(err)))
+    lines = []
+    for loc, text in entries:
+        if text is None:
+            unknown, missing = keys[loc]
+            text = f"unknown keys {sorted(unknown)}, missing keys {sorted(missing)}"
+        lines.append(f"{error_location(loc)}: {text}" if loc else text)
+    return "; ".join(lines)
 
 
 def _without_echoes(errors: list[Any]) -> list[Any]:

@@ -24,8 +24,8 @@ from edgesla import conventions as conv
 from edgesla.cli.loadtest import loadtest
 from edgesla.config import parse_config
 from edgesla.durations import parse_duration
-from edgesla.loadtests.gate import load_gate
 from edgesla.loadtests.profile import OPERATIONS, parse_profile
+from edgesla.report.gate import load_gate
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "deploy" / "kubernetes"
@@ -251,7 +251,7 @@ def test_master_and_workers_run_one_plan_that_edgesla_accepts(tmp_path: Path) ->
     assert worker["master_host"] == service["metadata"]["name"]
     assert worker["master_port"] == master["master_port"] == 5557
     plan = ("config_path", "profile", "duration", "traffic", "subscribers", "arrivals",
-            "rate_scale", "operations")  # fmt: skip
+            "rate_scale", "operations", "max_user_rate")  # fmt: skip
     assert {k: master[k] for k in plan} == {k: worker[k] for k in plan}
     assert parse_duration(master["duration"]) > 0
     job = _by("Job", "edgesla-locust-master")["spec"]
@@ -261,4 +261,4 @@ def test_master_and_workers_run_one_plan_that_edgesla_accepts(tmp_path: Path) ->
     assert master["slo"] == Path("/etc/edgesla/loadtest/slo.yaml")
     assert gate == (ROOT / "loadtests" / "slo-default.yaml").read_text(encoding="utf-8")
     (tmp_path / "slo.yaml").write_text(gate, encoding="utf-8")
-    load_gate(tmp_path / "slo.yaml", OPERATIONS)
+    assert not load_gate(tmp_path / "slo.yaml", OPERATIONS, OPERATIONS).not_run

@@ -63,22 +63,49 @@ def test_every_operation_runs_and_results_are_written(stack: Layout, tmp_path: P
 
 
 def test_gate_exit_codes(stack: Layout, tmp_path: Path) -> None:
+    """The gate is an SLO spec judged as the report judges it (edgesla.report.gate)."""
     # 1 ms is broken whatever the box does; on a busy shared box a run of ~14 requests can
     # see a late start or two, which the default 1 % would call "generator-limited" (exit 3)
     strict = _gate(
         tmp_path,
-        "version: 1\noperations: {care_lookup: {p99: 1ms}}\n"
-        "defaults: {p99: 1ms}\nmax_late_start_ratio: 0.5\n",
+        "version: 1\nloadtest: {max_late_start_ratio: 0.5}\nobjectives:\n"
+        "  - {name: lookup-p99, sli: latency, source: loadtest, operations: [care_lookup],\n"
+        "     threshold: 1ms, percentile: 99}\n",
     )
     code, stdout, stderr = _run(
         stack, tmp_path / "strict", "--slo", str(strict), "--operations", "care_lookup"
     )
     assert code == 1, stdout + stderr
-    lax = _gate(tmp_path, "version: 1\ndefaults: {p99: 2s, max_error_ratio: 0.5}\n")
+    assert "FAIL" in stdout
+    # a median within 2 s and half the requests succeeding: ~14 requests prove that at 95 %
+    lax = _gate(
+        tmp_path,
+        "version: 1\nobjectives:\n"
+        "  - {name: half-ok, sli: loadtest_success, objective: 50%}\n"
+        "  - {name: lookup-p50, sli: latency, source: loadtest, operations: [care_lookup],\n"
+        "     threshold: 2s, percentile: 50}\n",
+    )
     code, stdout, stderr = _run(
         stack, tmp_path / "lax", "--slo", str(lax), "--operations", "care_lookup"
     )
     assert code == 0, stdout + stderr
+    assert sorted(p.name for p in (tmp_path / "lax" / "gate").iterdir()) == [
+        "junit.xml",
+        "report.html",
+        "report.json",
+    ]
+    gated = json.loads((tmp_path / "lax" / "gate" / "report.json").read_text())
+    assert {o["name"]: o["verdict"] for o in gated["objectives"]} == {
+        "half-ok": "PASS",
+        "lookup-p50": "PASS",
+    }
+    # an old gate file: refused before anything runs, with its conversion
+    old = _gate(tmp_path, "version: 1\ndefaults: {p99: 2s, max_error_ratio: 0.5}\n")
+    code, stdout, stderr = _run(stack, tmp_path / "old", "--slo", str(old))
+    assert code == 2, stdout + stderr
+    assert "load-test gate file of the old format" in stderr
+    assert "name: care-lookup-p99" in stderr
+    assert not (tmp_path / "old").exists()
 
 
 def test_two_processes_merge_histograms_exactly(stack: Layout, tmp_path: Path) -> None:
@@ -112,6 +139,7 @@ def test_two_processes_merge_histograms_exactly(stack: Layout, tmp_path: Path) -
         (["--duration", "soon"], "--duration: invalid duration 'soon'"),
         (["--rate-scale", "-1"], "Invalid value for '--rate-scale'"),
         (["--operations", "care_lookup,teleport"], "--operations: unknown teleport"),
+        (["--max-user-rate", "0"], "Invalid value for '--max-user-rate'"),
     ],
 )
 def test_bad_input_is_exit_2_and_nothing_runs(

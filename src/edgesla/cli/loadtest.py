@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,9 @@ from edgesla.cli.render import err_console
 from edgesla.config import load_config
 from edgesla.durations import format_duration
 from edgesla.hostport import parse_host_port
+
+if TYPE_CHECKING:
+    from edgesla.report.gate import Gate
 
 __all__ = ["loadtest"]
 
@@ -50,6 +54,34 @@ def _metrics_listen(listen: str | None) -> str | None:
                 "free port, or 'off' (the PoP config's loadtest.metrics_listen sets the default)"
             ) from exc
     return listen
+
+
+def _load_gate(slo: Path, wanted: list[str]) -> Gate:
+    """The --slo spec, checked before anything runs (exit 2 for a bad or old-format file)."""
+    from edgesla.loadtests.profile import OPERATIONS
+    from edgesla.report.gate import load_gate
+
+    return load_gate(slo, OPERATIONS, wanted)
+
+
+def _judge(gate: Gate, out_dir: Path, code: int) -> int:
+    """Judge the written results on the gate's spec; its exit code (an INCOMPLETE run: 3)."""
+    from edgesla.report.gate import judge
+    from edgesla.report.render import exit_code, print_terminal, write_all
+
+    if code != exitcodes.OK:  # INCOMPLETE: its results must not back a verdict
+        err_console.print(f"gate: not judged, the run is INCOMPLETE (exit {code})")
+        return code
+    built = judge(gate, out_dir)
+    paths = write_all(built, out_dir / "gate", pdf=False)
+    click.echo(f"gate ({gate.inputs.spec_source}):")
+    print_terminal(built)
+    if gate.not_run:
+        click.echo(
+            f"  not judged, their operations were not run (--operations): {', '.join(gate.not_run)}"
+        )
+    click.echo(f"gate: {paths['html']}, {paths['json']}, {paths['junit']}")
+    return exit_code(built)
 
 
 #: --master: how long to wait for --expect-workers before giving up (seconds).
@@ -112,8 +144,9 @@ def _run_locust(argv: list[str]) -> int:
 @click.option(
     "--slo",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Gate file (loadtests/slo-default.yaml): exit 1 when p99 or the error "
-    "ratio break it, 3 when inconclusive.",
+    help="Gate the run on an SLO spec (loadtests/slo-default.yaml; the format of `edgesla "
+    "report --slo`): its load-test objectives are judged as the SLA report judges them; "
+    "exit 1 when one is broken, 3 when inconclusive. The verdict goes to --out/gate/.",
 )
 @click.option(
     "--traffic",
@@ -139,6 +172,15 @@ def _run_locust(argv: list[str]) -> int:
     help="Multiply every rate.",
 )
 @click.option("--operations", help="Comma-separated operations to run (default: all).")
+@click.option(
+    "--max-user-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Requests/s one Locust user may be asked to start: sizes the users (rate / this). "
+    "Each user runs its requests one after another, so keep it well below 1 / service time; "
+    "raise it against a fast target to spend less of the generator's CPU on users.",
+)
 @click.option(
     "--metrics-listen",
     help="HOST:PORT: serve the load generator's Prometheus /metrics during the run "
@@ -194,6 +236,7 @@ def loadtest(
     arrivals: str,
     rate_scale: float,
     operations: str | None,
+    max_user_rate: float,
     metrics_listen: str | None,
     role: str | None,
     expect_workers: int,
@@ -208,8 +251,10 @@ def loadtest(
     exact histograms written to --out (format: docs/loadtest-results.md), beside Locust's
     own CSV/HTML in --out/locust/. Every planned request is accounted for (succeeded,
     failed, not started); a worker whose final report does not arrive makes the run
-    INCOMPLETE. Exit codes: 0 pass (or no --slo), 1 an objective broken, 2 bad input or
-    unreachable targets (nothing ran), 3 inconclusive or INCOMPLETE (never a pass).
+    INCOMPLETE. --slo gates the run on an SLO spec's load-test objectives, judged as the SLA
+    report judges them (confidence bounds: a short run is INCONCLUSIVE, with the requests a
+    verdict needs). Exit codes: 0 pass (or no --slo), 1 an objective broken, 2 bad input
+    or unreachable targets (nothing ran), 3 inconclusive or INCOMPLETE (never a pass).
 
     \b
     More load than one host makes: --processes N on one host, or one --master and
@@ -242,16 +287,13 @@ def loadtest(
     )
     if out_dir is not None:
         check_out_dir(out_dir)
-    if slo is not None:
-        from edgesla.loadtests.gate import load_gate
-
-        load_gate(slo, OPERATIONS)
     wanted = [o.strip() for o in (operations or ",".join(OPERATIONS)).split(",") if o.strip()]
     unknown = sorted(set(wanted) - set(OPERATIONS))
     if unknown:
         raise ConfigError(
             f"--operations: unknown {', '.join(unknown)}; known: {', '.join(OPERATIONS)}"
         )
+    gate = _load_gate(slo, wanted) if slo is not None else None
     overrides: dict[str, object] = {"load.kind": profile}
     if subscribers:
         overrides["pop.subscribers"] = subscribers
@@ -263,7 +305,7 @@ def loadtest(
     def rates(t: float) -> dict[str, float]:
         return {op: r * rate_scale for op, r in base(t).items() if op in wanted}
 
-    users = users_needed(rates, schedule_seconds, 10.0)
+    users = users_needed(rates, schedule_seconds, max_user_rate)
     endpoints = endpoints_of(config, str(config_path))
     if role != "master":  # the master runs no users: the workers check their own reach
         check_reachable(endpoints, users["SelfCareWebUser"] > 0, str(config_path))
@@ -276,7 +318,8 @@ def loadtest(
         "--schedule-duration", f"{seconds + LEAD_SECONDS:g}s",
         "--pop-config", str(config_path), "--load-profile", profile,
         "--arrivals", arrivals, "--rate-scale", str(rate_scale),
-        "--operations", ",".join(wanted), "--loglevel", "WARNING",
+        "--operations", ",".join(wanted), "--max-user-rate", f"{max_user_rate!r}",
+        "--loglevel", "WARNING",
     ]  # fmt: skip
     if traffic:
         plan_args += ["--traffic", str(traffic)]
@@ -297,8 +340,6 @@ def loadtest(
         *plan_args, "--headless", "--only-summary", "-t", f"{run_time_bound(seconds):g}s",
         "-u", str(total), "-r", str(total), "--results-dir", str(out_dir),
     ]  # fmt: skip
-    if slo:
-        argv += ["--slo", str(slo)]
     if listen:
         argv += ["--metrics-listen", listen]
     where = f"{processes} process(es)"
@@ -330,5 +371,7 @@ def loadtest(
         err_console.print(f"[red]the load test did not finish (exit {code}); no results{hint}[/]")
         raise SystemExit(exitcodes.FAILURE if code in (0, 3) else code)
     click.echo((out_dir / "summary.txt").read_text(encoding="utf-8"))
+    if gate is not None:
+        code = _judge(gate, out_dir, code)
     click.echo(f"results: {out_dir}")
     raise SystemExit(code)

@@ -28,12 +28,13 @@ def make_report(
 ) -> tuple[int, dict[str, Path], str]:
     """Build and write the report; (exit code, written files, overall verdict)."""
     from edgesla.fleet import load_fleet
+    from edgesla.loadtests.profile import OPERATIONS
     from edgesla.report.pipeline import Inputs, Request, build
     from edgesla.report.render import exit_code, write_all
     from edgesla.report.render.terminal import print_terminal
     from edgesla.slo.spec import default_spec, load_spec
 
-    spec = load_spec(slo) if slo else default_spec()
+    spec = load_spec(slo, OPERATIONS) if slo else default_spec()
     fleet = load_fleet(fleet_path) if fleet_path else None
     inputs = Inputs(
         spec_source=str(slo) if slo else "<built-in defaults>",

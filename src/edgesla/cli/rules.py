@@ -47,6 +47,7 @@ def rules(slo_path: Path | None, fleet_path: Path | None, out_dir: Path) -> None
     Exit codes: 0 written, 2 bad spec, fleet or --out (nothing written).
     """
     from edgesla.fleet import load_fleet
+    from edgesla.loadtests.profile import OPERATIONS
     from edgesla.rules import generate_rules, write_rules
     from edgesla.rules.writer import write_alertmanager_example, write_rollups
     from edgesla.slo.spec import default_spec, lag_thresholds, load_spec
@@ -57,7 +58,7 @@ def rules(slo_path: Path | None, fleet_path: Path | None, out_dir: Path) -> None
     if fleet_path:
         command += ["--fleet", str(fleet_path)]
     # --out is left out of the header: the same spec gives the same file wherever it goes
-    spec = load_spec(slo_path) if slo_path else default_spec()
+    spec = load_spec(slo_path, OPERATIONS) if slo_path else default_spec()
     fleet = load_fleet(fleet_path) if fleet_path else None
     ruleset = generate_rules(
         spec,

@@ -149,18 +149,12 @@ def _loadtest_objective(
 ) -> ObjectiveResult:
     """One result over the pooled runs of one PoP."""
     ops = objective.operations or None
+    late = spec.loadtest.max_late_start_ratio
     if isinstance(objective, LatencyObjective):
-        ev = lt_in.latency(runs, objective.threshold, ops)
+        ev = lt_in.latency(runs, objective.threshold, ops, max_late_start_ratio=late)
         return evaluate.latency(objective.name, ev, objective.percentile, spec.confidence)
-    return evaluate.availability(
-        objective.name, lt_in.availability(runs, ops), objective.ratio, spec.confidence
-    )
-
-
-def _uses_loadtest(objective: AnyObjective) -> bool:
-    if isinstance(objective, LatencyObjective):
-        return objective.source == "loadtest"
-    return isinstance(objective, AvailabilityObjective) and objective.sli == "loadtest_success"
+    good = lt_in.availability(runs, ops, max_late_start_ratio=late)
+    return evaluate.availability(objective.name, good, objective.ratio, spec.confidence)
 
 
 def _expected_pops(
@@ -248,7 +242,7 @@ def build(
         pops, unlisted = _expected_pops(spec, fleet, found)
         engine = Engine(client, period, spec.maintenance_windows, evidence)
         for objective in spec.objectives:
-            if _uses_loadtest(objective):
+            if objective.from_loadtest:
                 continue
             local = {pop: _local(spec, pop, objective.name) for pop in pops}
             with_data = {pop: o for pop, o in local.items() if pop in found}
@@ -280,14 +274,14 @@ def build(
     for pop, pooled in by_pop.items():
         sources += [f"load test {run.path}" for run in pooled]
         for objective in spec.objectives_for(pop):
-            if _uses_loadtest(objective):
+            if objective.from_loadtest:
                 assert not isinstance(objective, LagObjective)
                 results.append(_loadtest_objective(objective, pooled, spec))
     read = tuple(f"load-test results {run.path}" for run in runs)
     countings += [
         Counting(o.name, "load-test results (pooled per PoP)", read)
         for o in spec.objectives
-        if _uses_loadtest(o) and runs
+        if o.from_loadtest and runs
     ]
     skipped = sorted({o.name for o in spec.objectives} - {r.name for r in results})
     if skipped:

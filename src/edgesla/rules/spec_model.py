@@ -46,7 +46,7 @@ def _threshold(o: AnyObjective) -> float | None:
 
 
 def _skip_reason(o: AnyObjective) -> str | None:
-    if o.sli == "loadtest_success" or (isinstance(o, LatencyObjective) and o.source == "loadtest"):
+    if o.from_loadtest:
         return _LOADTEST_REASON
     return None
 

@@ -11,6 +11,7 @@ shows every key. In short::
     confidence: 0.95           # PASS needs the one-sided lower bound to clear the objective
                                # (and, with alerting.guard: wilson, a burn-rate alert does)
     alerting: {guard: wilson, min_events: 100}     # edgesla.slo.alerting; default: unguarded
+    loadtest: {max_late_start_ratio: 0.01}         # more late starts: the generator was the limit
     maintenance:
       - {start: 2025-01-05T02:00:00Z, end: 2025-01-05T03:00:00Z, reason: "PG 17 upgrade"}
     objectives:
@@ -31,6 +32,7 @@ lag objective, ``objective`` defaults to five nines or 99.9 %, ``percentile`` to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -47,7 +49,9 @@ from edgesla import conventions as conv
 from edgesla._errors import ConfigError
 from edgesla.durations import Duration, parse_duration
 from edgesla.locations import validate_model
+from edgesla.slo import legacy_gate
 from edgesla.slo.alerting import Alerting
+from edgesla.slo.sli.loadtest import MAX_LATE_START_RATIO
 from edgesla.strict import Strict
 from edgesla.yamlfile import read_yaml, versioned
 
@@ -60,6 +64,7 @@ __all__ = [
     "FixedWindow",
     "LagObjective",
     "LatencyObjective",
+    "LoadTestSettings",
     "Maintenance",
     "Objective",
     "Override",
@@ -204,6 +209,11 @@ class AvailabilityObjective(_ObjectiveBase):
         """The objective as a fraction of good events."""
         return self.objective
 
+    @property
+    def from_loadtest(self) -> bool:
+        """Judged on load-test results (``--loadtest``), not on Prometheus."""
+        return self.sli == "loadtest_success"
+
 
 class LatencyObjective(_ObjectiveBase):
     """``percentile`` 99 with ``threshold`` 200ms: at most 1 % of requests slower than 200 ms,
@@ -230,6 +240,10 @@ class LatencyObjective(_ObjectiveBase):
     def ratio(self) -> float:
         return self.percentile / 100
 
+    @property
+    def from_loadtest(self) -> bool:
+        return self.source == "loadtest"
+
 
 class LagObjective(_ObjectiveBase):
     """Share of time the replication lag stays at or under ``threshold``."""
@@ -241,6 +255,10 @@ class LagObjective(_ObjectiveBase):
     @property
     def ratio(self) -> float:
         return self.objective
+
+    @property
+    def from_loadtest(self) -> bool:
+        return False
 
 
 Objective = Annotated[
@@ -281,6 +299,14 @@ DEFAULT_OBJECTIVES: tuple[AvailabilityObjective | LatencyObjective | LagObjectiv
 )  # fmt: skip
 
 
+class LoadTestSettings(Strict):
+    """How load-test results are judged (``edgesla loadtest --slo`` and ``report --loadtest``)."""
+
+    #: More late starts than this share of a run's requests: its generator was the bottleneck,
+    #: and a broken objective is INCONCLUSIVE, not FAIL (``slo.sli.loadtest.generator_limit``)
+    max_late_start_ratio: float = Field(default=MAX_LATE_START_RATIO, ge=0, le=1)
+
+
 class SloSpec(Strict):
     version: Literal[1]
     title: str = "SLA report"
@@ -290,6 +316,7 @@ class SloSpec(Strict):
     )
     confidence: Annotated[float, AfterValidator(_confidence)] = conv.CONFIDENCE_LEVEL
     alerting: Alerting = Alerting()
+    loadtest: LoadTestSettings = LoadTestSettings()
     maintenance: tuple[Maintenance, ...] = ()
     objectives: tuple[Objective, ...] = DEFAULT_OBJECTIVES
     pops: dict[Annotated[str, Field(pattern=_NAME)], dict[str, Override]] = Field(
@@ -386,9 +413,15 @@ def lag_thresholds(spec: SloSpec) -> tuple[float, ...]:
     return tuple(sorted(found))
 
 
-def load_spec(path: Path) -> SloSpec:
-    """Read and validate an SLO spec file."""
-    return parse_spec(read_yaml(path, "the SLO spec"), str(path))
+def load_spec(path: Path, operations: Sequence[str] = ()) -> SloSpec:
+    """Read and validate an SLO spec file.
+
+    An old load-test gate file is refused with the spec it converts to, for the load-test
+    ``operations`` (``edgesla.loadtests.profile.OPERATIONS``; the spec cannot import them).
+    """
+    data = read_yaml(path, "the SLO spec")
+    legacy_gate.refuse(data, str(path), operations)
+    return parse_spec(data, str(path))
 
 
 def default_spec() -> SloSpec:

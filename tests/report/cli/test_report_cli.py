@@ -4,14 +4,12 @@ exit codes 0/1/3, and bad input exit 2 with nothing written."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from edgesla.loadtests.histograms import Recorder
-from edgesla.loadtests.results import GeneratorHealth, GeneratorHost, RunMeta, write_results
 from tests.helpers import edgesla
+from tests.report.loadtest_runs import write_run
 
 SPEC = """version: 1
 window: loadtest
@@ -20,36 +18,6 @@ objectives:
   - {name: lookup-p99, sli: latency, source: loadtest, threshold: 200ms, percentile: 99,
      operations: [care_lookup]}
 """
-
-
-def _run(
-    tmp_path: Path,
-    name: str,
-    good: int,
-    bad: int,
-    latency: float = 0.004,
-    *,
-    saturated: bool = False,
-    planned: dict[str, float] | None = None,
-) -> Path:
-    recorder = Recorder()
-    for i in range(good + bad):
-        t = i * 0.001
-        ok = i >= bad
-        recorder.record("care_lookup", t, t, t + latency, ok=ok, cause=None if ok else "timeout")
-    start = datetime(2026, 11, 1, 12, tzinfo=UTC)
-    meta = RunMeta(
-        profile="peak",
-        target_rates=planned or {"care_lookup": 1000.0},
-        duration_seconds=600.0,
-        started_at=start,
-        ended_at=start + timedelta(seconds=600),
-        generators=(GeneratorHost("bench", 1),),
-        command_line=("hand-made",),
-        health=GeneratorHealth(cpu_saturated=saturated, too_few_users=False),
-        pop="pop-test",
-    )
-    return write_results(tmp_path / name, meta, recorder)
 
 
 def _report(
@@ -68,7 +36,7 @@ def _report(
 
 
 def test_pass_with_enough_evidence(tmp_path: Path) -> None:
-    run = _run(tmp_path, "pass", 400_000, 0)
+    run = write_run(tmp_path, "pass", 400_000, 0)
     code, out, text = _report(tmp_path, "99.999%", run, in_process=False)
     assert code == 0, text
     doc = json.loads((out / "report.json").read_text())
@@ -78,14 +46,14 @@ def test_pass_with_enough_evidence(tmp_path: Path) -> None:
 
 
 def test_fail_when_the_data_shows_the_objective_broken(tmp_path: Path) -> None:
-    run = _run(tmp_path, "fail", 10_000, 50)
+    run = write_run(tmp_path, "fail", 10_000, 50)
     code, out, text = _report(tmp_path, "99.9%", run, in_process=False)
     assert code == 1, text
     assert json.loads((out / "report.json").read_text())["verdict"] == "FAIL"
 
 
 def test_inconclusive_with_too_little_evidence(tmp_path: Path) -> None:
-    code, out, text = _report(tmp_path, "99.999%", _run(tmp_path, "few", 1_000, 0))
+    code, out, text = _report(tmp_path, "99.999%", write_run(tmp_path, "few", 1_000, 0))
     assert code == 3, text
     assert json.loads((out / "report.json").read_text())["verdict"] == "INCONCLUSIVE"
     assert "more good events" in text
@@ -93,7 +61,7 @@ def test_inconclusive_with_too_little_evidence(tmp_path: Path) -> None:
 
 def test_a_broken_objective_with_a_saturated_generator_is_inconclusive(tmp_path: Path) -> None:
     """The load-test gate's rule: the generator, not the target, may be at fault."""
-    run = _run(tmp_path, "busy", 10_000, 50, saturated=True)
+    run = write_run(tmp_path, "busy", 10_000, 50, saturated=True)
     code, out, text = _report(tmp_path, "99.9%", run)
     assert code == 3, text
     (result,) = [r for r in _results(out) if r["name"] == "requests-ok"]
@@ -104,7 +72,7 @@ def test_a_broken_objective_with_a_saturated_generator_is_inconclusive(tmp_path:
 
 def test_a_planned_operation_that_never_ran_is_named_and_blocks_a_pass(tmp_path: Path) -> None:
     planned = {"care_lookup": 1000.0, "billing_write": 3.0}
-    run = _run(tmp_path, "missing-op", 400_000, 0, planned=planned)
+    run = write_run(tmp_path, "missing-op", 400_000, 0, planned=planned)
     code, out, text = _report(tmp_path, "99.999%", run)
     assert code == 3, text  # "all operations" cannot PASS without billing_write
     (result,) = [r for r in _results(out) if r["name"] == "requests-ok"]
@@ -113,8 +81,8 @@ def test_a_planned_operation_that_never_ran_is_named_and_blocks_a_pass(tmp_path:
 
 
 def test_runs_of_one_pop_pool_into_one_result(tmp_path: Path) -> None:
-    first = _run(tmp_path, "first", 200_000, 0)
-    second = _run(tmp_path, "second", 200_000, 0)
+    first = write_run(tmp_path, "first", 200_000, 0)
+    second = write_run(tmp_path, "second", 200_000, 0)
     code, out, text = _report(tmp_path, "99.999%", first, second)
     assert code == 0, text  # neither run alone has the 299,572 good events five nines need
     results = [r for r in _results(out) if r["name"] == "requests-ok"]
@@ -165,7 +133,7 @@ def test_empty_or_foreign_results_dir_is_bad_input(tmp_path: Path, kind: str) ->
 def test_bad_spec_is_exit_2(tmp_path: Path, text: str, message: str) -> None:
     spec = tmp_path / "slo.yaml"
     spec.write_text(text)
-    run = _run(tmp_path, "ok", 10, 0)
+    run = write_run(tmp_path, "ok", 10, 0)
     never = tmp_path / "never"
     result = edgesla(
         "report", "--slo", str(spec), "--loadtest", str(run), "--out", str(never), in_process=True

@@ -20,7 +20,12 @@ from edgesla import ConfigError
 from edgesla.loadtests.histograms import OperationResult
 from edgesla.loadtests.results import LoadTestResults
 from edgesla.report.model import AvailabilityEvidence, DataIssue, LatencyEvidence
-from edgesla.slo.sli.loadtest import LOADTEST_LATENCY, LOADTEST_SUCCESS, generator_limit
+from edgesla.slo.sli.loadtest import (
+    LOADTEST_LATENCY,
+    LOADTEST_SUCCESS,
+    MAX_LATE_START_RATIO,
+    generator_limit,
+)
 
 __all__ = ["availability", "latency", "pool_by_pop"]
 
@@ -53,7 +58,10 @@ def _source(runs: Sequence[LoadTestResults]) -> str:
 
 
 def _context(
-    runs: Sequence[LoadTestResults], operations: Sequence[str] | None, total: int
+    runs: Sequence[LoadTestResults],
+    operations: Sequence[str] | None,
+    total: int,
+    max_late: float,
 ) -> list[DataIssue]:
     """No requests; planned operations that never ran; the generator as the bottleneck."""
     issues: list[DataIssue] = []
@@ -81,7 +89,7 @@ def _context(
             )
         requests = sum(op.requests for op in run.operations.values())
         late = sum(op.late_starts for op in run.operations.values())
-        why = generator_limit(run.meta.health.cpu_saturated, late, requests)
+        why = generator_limit(run.meta.health.cpu_saturated, late, requests, max_late)
         if why is not None:
             issues.append(
                 DataIssue("generator", f"{run.path}: {why}", run.meta.started_at, run.meta.ended_at)
@@ -94,6 +102,7 @@ def availability(
     operations: Sequence[str] | None = None,
     *,
     sli: str = LOADTEST_SUCCESS.key,
+    max_late_start_ratio: float = MAX_LATE_START_RATIO,
 ) -> AvailabilityEvidence:
     """Good = successful requests, total = all requests of ``operations`` (all when None),
     over every run given (one PoP's)."""
@@ -108,7 +117,7 @@ def availability(
         total=total,
         window_start=min(run.meta.started_at for run in pooled),
         window_end=max(run.meta.ended_at for run in pooled),
-        issues=tuple(_context(pooled, operations, total)),
+        issues=tuple(_context(pooled, operations, total, max_late_start_ratio)),
         source=_source(pooled),
     )
 
@@ -119,6 +128,7 @@ def latency(
     operations: Sequence[str] | None = None,
     *,
     sli: str = LOADTEST_LATENCY.key,
+    max_late_start_ratio: float = MAX_LATE_START_RATIO,
 ) -> LatencyEvidence:
     """Successful requests slower than ``threshold`` (response time, from the intended start),
     over every run given.
@@ -151,7 +161,7 @@ def latency(
     for bound in sorted(cumulative):
         running += cumulative[bound]
         buckets.append((bound, running))
-    issues += _context(pooled, operations, total)
+    issues += _context(pooled, operations, total, max_late_start_ratio)
     seconds = sum(run.meta.duration_seconds for run in pooled)
     return LatencyEvidence(
         sli,
