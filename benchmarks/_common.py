@@ -8,16 +8,29 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 EDGESLA = str(Path(sys.executable).parent / "edgesla")
 LOCUST = [sys.executable, "-m", "locust"]
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 RESULTS = HERE / "results"
+
+
+def unpack_revision(revision: str, into: Path) -> Path:
+    """The tree of git ``revision`` of this repository, unpacked into ``into`` (a baseline)."""
+    archive = subprocess.run(
+        ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
 
 
 @contextmanager

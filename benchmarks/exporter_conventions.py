@@ -30,10 +30,8 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +41,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import EDGESLA, save
+from benchmarks._common import EDGESLA, save, unpack_revision
 
-ROOT = Path(__file__).resolve().parents[1]
 BASE = int(os.environ.get("EDGESLA_TEST_BASE_PORT", "19500")) + 960
 
 
@@ -59,15 +56,6 @@ def _pop(targets: int) -> str:
         "defaults: {interval: 1h, timeout: 1s, jitter: 0s, "
         f"control_plane: {{interval: 1h, timeout: 1s}}}}\ntargets:\n{lines}"
     )
-
-
-def _unpack(revision: str, into: Path) -> Path:
-    archive = subprocess.run(
-        ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
-    ).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def _start(argv: list[str], port: int, log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -130,7 +118,7 @@ def main() -> None:
         hashed = bcrypt.hashpw(b"bench-pw", bcrypt.gensalt(rounds=12)).decode()
         (d / "web.yml").write_text(f"basic_auth_users:\n  bench: '{hashed}'\n")
         auth = "Basic " + base64.b64encode(b"bench:bench-pw").decode()
-        base_src = _unpack(args.baseline, d / "baseline")
+        base_src = unpack_revision(args.baseline, d / "baseline")
         base_env = {**os.environ, "PYTHONPATH": f"{base_src}/src:{base_src}"}
         common = ["exporter", "--config", str(d / "pop.yaml"), "--max-concurrency", "1"]
         runs: dict[str, tuple[list[str], int, dict[str, str], str | None]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,17 @@ from tests.ports import port
 #: EDGESLA_TEST_BASE_PORT moves it, so two test runs can share the machine.
 SHARED_BASE_PORT = port(0)
 SHARED_SUBSCRIBERS = 2_000
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`make check` runs on pytest-xdist workers; the stack tests cannot: each worker would
+    start its own session stack on the same fixed ports."""
+    if os.environ.get("PYTEST_XDIST_WORKER") and item.get_closest_marker("stack"):
+        pytest.fail(
+            "a stack test under pytest -n: the stack tests share one session stack and fixed "
+            "ports; run them in one process (`make test`, or pytest without -n)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

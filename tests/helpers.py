@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,8 +37,16 @@ def make_state_dir(prefix: str) -> Path:
 
 
 def edgesla(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300, in_process: bool = False
 ) -> subprocess.CompletedProcess[str]:
+    """Run the `edgesla` command: its exit code and what it printed on stdout and stderr.
+
+    ``in_process``: through click's CliRunner in this interpreter, for the many runs of a
+    command that ends quickly (bad input) — the same command, arguments and streams without
+    the start of a Python process; each command keeps tests that run the real program.
+    """
+    if in_process:
+        return _in_process(args, env)
     return subprocess.run(
         [EDGESLA, *args],
         capture_output=True,
@@ -46,6 +55,20 @@ def edgesla(
         env={**os.environ, **(env or {})},
         check=False,
     )
+
+
+def _in_process(
+    args: tuple[str, ...], env: dict[str, str] | None
+) -> subprocess.CompletedProcess[str]:
+    from click.testing import CliRunner
+
+    from edgesla.cli import cli
+
+    result = CliRunner().invoke(cli, list(args), env=env, prog_name="edgesla")
+    stderr = result.stderr
+    if result.exc_info is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(*result.exc_info))  # as Python prints it
+    return subprocess.CompletedProcess([EDGESLA, *args], result.exit_code, result.stdout, stderr)
 
 
 def processes_using(state_dir: Path) -> list[psutil.Process]:

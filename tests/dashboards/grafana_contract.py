@@ -262,7 +262,7 @@ class _Server(ThreadingHTTPServer):
 def running_grafana(port: int, state: GrafanaState) -> Iterator[str]:
     """Serve ``state`` on 127.0.0.1:``port``; yields the base URL; stopped on exit."""
     server = _Server(port, state)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2})
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
     thread.start()
     try:
         yield f"http://127.0.0.1:{port}"

@@ -54,7 +54,9 @@ def token_file(tmp_path: Path) -> Path:
     return path
 
 
-def push(url: str, token_file: Path, *extra: str) -> tuple[int, str]:
+def push(url: str, token_file: Path, *extra: str, in_process: bool = True) -> tuple[int, str]:
+    """`edgesla dashboards push` against ``url``; in this interpreter unless told otherwise
+    (the first test runs the real program)."""
     result = edgesla(
         "dashboards",
         "push",
@@ -66,6 +68,7 @@ def push(url: str, token_file: Path, *extra: str) -> tuple[int, str]:
         str(COMMITTED),
         *extra,
         timeout=60,
+        in_process=in_process,
     )
     return result.returncode, result.stdout + result.stderr
 
@@ -74,7 +77,7 @@ def test_first_push_creates_second_push_changes_nothing(
     grafana: tuple[str, GrafanaState], token_file: Path
 ) -> None:
     url, state = grafana
-    code, output = push(url, token_file, "--datasource-uid", "prom-edge")
+    code, output = push(url, token_file, "--datasource-uid", "prom-edge", in_process=False)
     assert code == 0, output
     assert sorted(state.dashboards) == sorted(DASHBOARDS)
     assert [f["title"] for f in state.folders] == ["edgesla"]
@@ -91,7 +94,7 @@ def test_first_push_creates_second_push_changes_nothing(
     assert "3 dashboards in folder 'edgesla': 3 written, 0 unchanged" in output
 
     state.requests.clear()
-    code, output = push(url, token_file, "--datasource-uid", "prom-edge")
+    code, output = push(url, token_file, "--datasource-uid", "prom-edge", in_process=False)
     assert code == 0, output
     assert state.writes("/api/dashboards/db") == 0
     assert state.writes("/api/folders") == 0

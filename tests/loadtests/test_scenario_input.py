@@ -9,6 +9,8 @@ import pytest
 from tests.helpers import edgesla
 
 CONFIG = Path(__file__).parents[1] / "testdata" / "config" / "valid-minimal.yaml"
+#: run as the real program; the other cases in this interpreter (tests.helpers.edgesla)
+REAL = ["conflict", "--duration", "0s"]
 
 
 @pytest.mark.parametrize(
@@ -27,7 +29,9 @@ def test_bad_input_is_exit_2_and_nothing_is_written(
     tmp_path: Path, args: list[str], says: str
 ) -> None:
     out = tmp_path / "results"
-    result = edgesla("scenario", *args, "--config", str(CONFIG), "--out", str(out))
+    result = edgesla(
+        "scenario", *args, "--config", str(CONFIG), "--out", str(out), in_process=args != REAL
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert says in result.stderr
     assert not out.exists()

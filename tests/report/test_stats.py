@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from scipy.stats import binomtest  # type: ignore[import-untyped]
+from scipy.stats import beta, binomtest  # type: ignore[import-untyped]
 
 from edgesla.report import stats
 
@@ -20,6 +20,22 @@ def test_bounds_match_scipy_binomtest(good: int, total: int, confidence: float) 
     less = binomtest(good, total, alternative="less").proportion_ci(confidence, "exact")
     assert stats.lower_bound(good, total, confidence) == pytest.approx(greater.low, rel=1e-9)
     assert stats.upper_bound(good, total, confidence) == pytest.approx(less.high, rel=1e-9)
+
+
+@pytest.mark.parametrize(("good", "total"), [*CASES, (1, 2), (4_999_990, 5_000_000)])
+@pytest.mark.parametrize("confidence", [0.5, 0.95, 0.999])
+def test_bounds_are_exactly_the_beta_quantiles_of_scipy_stats(
+    good: int, total: int, confidence: float
+) -> None:
+    """stats uses scipy.special.betaincinv (scipy.stats takes half a second to import): the
+    same numbers as scipy.stats.beta.ppf, to the last bit."""
+    if 0 < good < total:
+        lower = float(beta.ppf(1 - confidence, good, total - good + 1))
+        upper = float(beta.ppf(confidence, good + 1, total - good))
+        assert (
+            stats.lower_bound(good, total, confidence),
+            stats.upper_bound(good, total, confidence),
+        ) == (lower, upper)
 
 
 def test_known_values() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -9,22 +10,41 @@ import click
 
 from edgesla import __version__, exitcodes
 from edgesla._errors import EdgeslaError
-from edgesla.cli.dashboards import dashboards
-from edgesla.cli.demo import demo
-from edgesla.cli.exporter import exporter, probe
-from edgesla.cli.loadtest import loadtest
-from edgesla.cli.report import report
-from edgesla.cli.rules import rules
-from edgesla.cli.scenario import scenario
-from edgesla.cli.scrape_config import scrape_config
-from edgesla.cli.slo import slo
-from edgesla.cli.stack import stack
 
 __all__ = ["cli", "main"]
 
+#: Each command and the module that defines it, imported only when that command runs or a
+#: help page lists it: `edgesla rules` never loads the stack's server drivers, and the command
+#: modules import their heavy libraries inside the commands (tests/cli/test_startup.py).
+COMMANDS = {
+    "dashboards": "edgesla.cli.dashboards",
+    "demo": "edgesla.cli.demo",
+    "exporter": "edgesla.cli.exporter",
+    "loadtest": "edgesla.cli.loadtest",
+    "probe": "edgesla.cli.exporter",
+    "report": "edgesla.cli.report",
+    "rules": "edgesla.cli.rules",
+    "scenario": "edgesla.cli.scenario",
+    "scrape-config": "edgesla.cli.scrape_config",
+    "slo": "edgesla.cli.slo",
+    "stack": "edgesla.cli.stack",
+}
+
 
 class _Group(click.Group):
-    """Turns an EdgeslaError into one clear message on stderr and its exit code."""
+    """Loads each command from its module on first use (``COMMANDS``); turns an EdgeslaError
+    into one clear message on stderr and its exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:  # one added with cli.add_command(), loaded already
+            return super().get_command(ctx, cmd_name)
+        command = getattr(importlib.import_module(module), cmd_name.replace("-", "_"))
+        assert isinstance(command, click.Command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -67,19 +87,6 @@ def cli() -> None:
       edgesla demo           the whole job on the local stack (what `make demo` runs)
       edgesla stack down     stop exactly what `stack up` started
     """
-
-
-cli.add_command(stack)
-cli.add_command(demo)
-cli.add_command(exporter)
-cli.add_command(probe)
-cli.add_command(loadtest)
-cli.add_command(report)
-cli.add_command(rules)
-cli.add_command(dashboards)
-cli.add_command(scrape_config)
-cli.add_command(slo)
-cli.add_command(scenario)
 
 
 def main() -> None:

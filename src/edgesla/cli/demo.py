@@ -16,7 +16,7 @@ from edgesla.cli.options import base_port_option, layout_of, state_dir_option
 from edgesla.cli.render import err_console
 from edgesla.cli.report import make_report
 from edgesla.cli.stack import stack_up
-from edgesla.stack.orchestrator import DEFAULT_SUBSCRIBERS
+from edgesla.stack.layout import DEFAULT_SUBSCRIBERS
 
 __all__ = ["demo"]
 

@@ -10,19 +10,19 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
 from edgesla import exitcodes
 from edgesla._errors import ConfigError
 from edgesla.cli.render import err_console, out_console
-from edgesla.config import PopConfig, load_config
 from edgesla.durations import parse_duration
-from edgesla.locations import printable
 from edgesla.logformat import FORMATS, LEVELS
 from edgesla.logformat import configure as configure_logging
+
+if TYPE_CHECKING:  # the config's models load only in the commands that read one
+    from edgesla.config import PopConfig
 
 __all__ = ["exporter", "probe", "probe_once"]
 
@@ -257,6 +257,7 @@ def probe(config_path: Path, names: tuple[str, ...], as_json: bool) -> None:
 def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = False) -> int:
     """Run the selected targets' probes once, print them; the exit code of `edgesla probe`."""
     from edgesla.exporters.exporter import Exporter
+    from edgesla.locations import printable
     from edgesla.probes.registry import DUTIES, PROBERS, close_all
 
     config = _load_checked(config_path)
@@ -287,6 +288,7 @@ def probe_once(config_path: Path, names: tuple[str, ...] = (), as_json: bool = F
 
 def _load_checked(config_path: Path) -> PopConfig:
     """The config, once every file and variable its targets name can be read (exit 2 else)."""
+    from edgesla.config import load_config
     from edgesla.exporters.reload import require_sources
 
     return require_sources(load_config(config_path), config_path)
@@ -307,6 +309,8 @@ def _as_doc(config: Any, name: str, result: Any, seconds: float) -> dict[str, An
 
 
 def _table(config: Any, names: list[str], results: list[Any]) -> None:
+    from rich.table import Table
+
     table = Table(title=f"PoP {config.pop} ({config.region})", title_justify="left")
     for column in ("target", "prober", "result", "latency", "detail"):
         table.add_column(column, no_wrap=column != "detail")

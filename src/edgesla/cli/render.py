@@ -5,20 +5,48 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the stack (drivers for every server) is not loaded for every command
+    from rich.console import Console
+
     from edgesla.stack.components import ComponentStatus
 
-__all__ = ["err_console", "print_json", "stack_document", "stack_table"]
+__all__ = [
+    "LazyConsole",
+    "err_console",
+    "out_console",
+    "print_json",
+    "stack_document",
+    "stack_table",
+]
+
+
+class LazyConsole:
+    """A rich ``Console`` made on first use: a command that prints nothing through it (and
+    ``edgesla --help``) does not load rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def rich(self) -> Console:
+        """The console itself, for rich objects that take one (``Progress(console=...)``)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        self.rich.print(*objects, **options)
+
 
 #: soft_wrap: lines are never broken by rich (at 80 columns when piped, mid-word for a long
 #: path or a name); the terminal wraps them, a log or a CI page keeps each message whole
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-out_console = Console(highlight=False)
+err_console = LazyConsole(stderr=True, highlight=False, soft_wrap=True)
+out_console = LazyConsole(highlight=False)
 
 
 def stack_document(
@@ -37,6 +65,8 @@ def print_json(document: object) -> None:
 
 
 def stack_table(statuses: list[ComponentStatus], title: str) -> None:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for column in ("component", "kind", "address", "pid", "state", "detail"):
         table.add_column(column, no_wrap=column != "detail")

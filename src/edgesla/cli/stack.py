@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from edgesla import exitcodes
 from edgesla.cli.options import base_port_option, json_option, layout_of, state_dir_option
 from edgesla.cli.render import err_console, print_json, stack_document, stack_table
-from edgesla.stack import control, orchestrator
-from edgesla.stack.orchestrator import DEFAULT_SUBSCRIBERS
+from edgesla.stack.layout import DEFAULT_SUBSCRIBERS
+
+if TYPE_CHECKING:  # the stack's server drivers load only in the commands that use them
+    from edgesla.stack.control import OperationResult
 
 __all__ = ["stack", "stack_up"]
 
@@ -42,6 +44,10 @@ def stack_up(
     as_json: bool,
     victoria_metrics: bool = False,
 ) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from edgesla.stack import orchestrator
+
     layout = layout_of(state_dir, base_port)
     say = err_console.print
     with Progress(
@@ -49,7 +55,7 @@ def stack_up(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console.rich,
         transient=True,
     ) as bar:
         task = bar.add_task("seeding subscriber documents", total=subscribers, visible=False)
@@ -110,6 +116,8 @@ def status_command(state_dir: Path, as_json: bool) -> None:
     stopped with `stack stop` is DOWN, "stopped (edgesla stack stop)" (`--json`: state
     "stopped").
     """
+    from edgesla.stack import orchestrator
+
     layout = layout_of(state_dir)
     statuses = orchestrator.status(layout)
     if statuses is None:
@@ -139,6 +147,8 @@ def down_command(state_dir: Path, as_json: bool) -> None:
     or by its recorded PID. The data is removed only once no process runs in the data dirs.
     Exit 1 when a process could not be stopped or still runs there; the state is then kept.
     """
+    from edgesla.stack import orchestrator
+
     layout = layout_of(state_dir)
     if not as_json:
         err_console.print(f"stopping the stack in {layout.state_dir} …")
@@ -182,7 +192,7 @@ def down_command(state_dir: Path, as_json: bool) -> None:
 _NAME = click.argument("name", metavar="NAME")
 
 
-def _report(result: control.OperationResult, as_json: bool, code: int) -> None:
+def _report(result: OperationResult, as_json: bool, code: int) -> None:
     if as_json:
         print_json(
             {
@@ -212,6 +222,8 @@ def stop_command(name: str, state_dir: Path, as_json: bool) -> None:
     `stack start NAME`. Stopping a component that does not run changes nothing. Exit 0 when
     it no longer runs.
     """
+    from edgesla.stack import control
+
     result = control.stop(layout_of(state_dir), name)
     _report(result, as_json, exitcodes.OK)
 
@@ -230,6 +242,8 @@ def start_command(name: str, state_dir: Path, as_json: bool) -> None:
     and is healthy, 1 when it runs but is not healthy yet (the detail says why) or did not
     come up.
     """
+    from edgesla.stack import control
+
     result = control.start(layout_of(state_dir), name)
     _report(result, as_json, exitcodes.OK if result.status.up else exitcodes.FAILURE)
 
@@ -246,5 +260,7 @@ def restart_command(name: str, state_dir: Path, as_json: bool) -> None:
 
     Exit 0 when it runs and is healthy again, 1 otherwise.
     """
+    from edgesla.stack import control
+
     result = control.restart(layout_of(state_dir), name)
     _report(result, as_json, exitcodes.OK if result.status.up else exitcodes.FAILURE)

@@ -9,6 +9,7 @@ from pathlib import Path
 __all__ = [
     "COMPONENT_NAMES",
     "DEFAULT_BASE_PORT",
+    "DEFAULT_SUBSCRIBERS",
     "HOST",
     "REPLICATION_HOST",
     "VICTORIA_METRICS",
@@ -23,6 +24,8 @@ HOST = "127.0.0.1"
 #: it cuts the replication link and nothing else — the exporter and clients use HOST.
 REPLICATION_HOST = "127.0.0.2"
 DEFAULT_BASE_PORT = 19400
+#: Synthetic subscribers `stack up` seeds unless told otherwise.
+DEFAULT_SUBSCRIBERS = 10_000
 ETCD_MEMBERS = ("etcd1", "etcd2", "etcd3")
 PG_NODES = ("pg-a", "pg-b")
 #: Every component, in the order `stack up` starts them and `stack status` lists them.

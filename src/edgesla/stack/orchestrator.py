@@ -46,7 +46,7 @@ from edgesla.stack.components import (
     remote_write,
     wait_ready,
 )
-from edgesla.stack.layout import ETCD_MEMBERS, PG_NODES, Layout
+from edgesla.stack.layout import DEFAULT_SUBSCRIBERS, ETCD_MEMBERS, PG_NODES, Layout
 from edgesla.stack.locate import (
     in_data_dirs,
     listeners,
@@ -65,7 +65,6 @@ __all__ = ["DownResult", "Progress", "UpResult", "down", "status", "up"]
 
 #: Called with a line of progress for the terminal, or with a count of seeded documents.
 Progress = Callable[[str], None]
-DEFAULT_SUBSCRIBERS = 10_000
 
 
 @dataclass(frozen=True)

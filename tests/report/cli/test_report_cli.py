@@ -20,17 +20,24 @@ objectives:
 """
 
 
-def _report(tmp_path: Path, objective: str, *runs: Path) -> tuple[int, Path, str]:
+def _report(
+    tmp_path: Path, objective: str, *runs: Path, in_process: bool = True
+) -> tuple[int, Path, str]:
+    """`edgesla report` on ``runs``; in this interpreter unless told otherwise (a PASS and a
+    FAIL run the real program)."""
     spec = tmp_path / f"slo-{runs[0].name}.yaml"
     spec.write_text(SPEC % objective)
     out = tmp_path / f"report-{runs[0].name}"
     given = [arg for run in runs for arg in ("--loadtest", str(run))]
-    result = edgesla("report", "--slo", str(spec), *given, "--out", str(out), "--no-pdf")
+    result = edgesla(
+        "report", "--slo", str(spec), *given, "--out", str(out), "--no-pdf", in_process=in_process
+    )
     return result.returncode, out, result.stdout + result.stderr
 
 
 def test_pass_with_enough_evidence(tmp_path: Path) -> None:
-    code, out, text = _report(tmp_path, "99.999%", write_run(tmp_path, "pass", 400_000, 0))
+    run = write_run(tmp_path, "pass", 400_000, 0)
+    code, out, text = _report(tmp_path, "99.999%", run, in_process=False)
     assert code == 0, text
     doc = json.loads((out / "report.json").read_text())
     assert doc["verdict"] == "PASS"
@@ -39,7 +46,8 @@ def test_pass_with_enough_evidence(tmp_path: Path) -> None:
 
 
 def test_fail_when_the_data_shows_the_objective_broken(tmp_path: Path) -> None:
-    code, out, text = _report(tmp_path, "99.9%", write_run(tmp_path, "fail", 10_000, 50))
+    run = write_run(tmp_path, "fail", 10_000, 50)
+    code, out, text = _report(tmp_path, "99.9%", run, in_process=False)
     assert code == 1, text
     assert json.loads((out / "report.json").read_text())["verdict"] == "FAIL"
 
@@ -105,7 +113,7 @@ def test_empty_or_foreign_results_dir_is_bad_input(tmp_path: Path, kind: str) ->
     if kind == "foreign":
         (bad / "meta.json").write_text('{"format": "something-else/9"}')
     out = tmp_path / "never"
-    result = edgesla("report", "--loadtest", str(bad), "--out", str(out))
+    result = edgesla("report", "--loadtest", str(bad), "--out", str(out), in_process=True)
     assert result.returncode == 2, result.stderr
     assert str(bad) in result.stderr
     assert not out.exists()
@@ -126,8 +134,9 @@ def test_bad_spec_is_exit_2(tmp_path: Path, text: str, message: str) -> None:
     spec = tmp_path / "slo.yaml"
     spec.write_text(text)
     run = write_run(tmp_path, "ok", 10, 0)
+    never = tmp_path / "never"
     result = edgesla(
-        "report", "--slo", str(spec), "--loadtest", str(run), "--out", str(tmp_path / "never")
+        "report", "--slo", str(spec), "--loadtest", str(run), "--out", str(never), in_process=True
     )
     assert result.returncode == 2, result.stderr
     assert message in result.stderr

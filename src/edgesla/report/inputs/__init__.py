@@ -13,9 +13,13 @@ store.py        which server answers (Prometheus or VictoriaMetrics), and a cave
 
 from __future__ import annotations
 
-from edgesla.report.inputs import lag, loadtest, prometheus, rollups
-from edgesla.report.inputs._client import PrometheusClient
-from edgesla.report.inputs.fleet import FleetStats, availability_fleet, latency_fleet
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from edgesla.report.inputs import lag, loadtest, prometheus, rollups
+    from edgesla.report.inputs._client import PrometheusClient
+    from edgesla.report.inputs.fleet import FleetStats, availability_fleet, latency_fleet
 
 __all__ = [
     "FleetStats",
@@ -27,3 +31,20 @@ __all__ = [
     "prometheus",
     "rollups",
 ]
+
+#: Where each name lives, imported on first use: a caller of one input (``rules`` needs
+#: ``rollups``) does not load the others (``loadtest`` brings numpy, ``lag`` an HTTP client).
+_HOMES = {
+    "FleetStats": "edgesla.report.inputs.fleet",
+    "PrometheusClient": "edgesla.report.inputs._client",
+    "availability_fleet": "edgesla.report.inputs.fleet",
+    "latency_fleet": "edgesla.report.inputs.fleet",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
