@@ -15,7 +15,6 @@ from edgesla import exitcodes
 from edgesla._errors import ConfigError
 from edgesla.cli.options import positive_seconds
 from edgesla.cli.render import err_console
-from edgesla.config import load_config
 from edgesla.durations import format_duration
 from edgesla.hostport import parse_host_port
 
@@ -271,6 +270,7 @@ def loadtest(
             "--processes: not with --master (the master runs no users); start workers with "
             "--worker --processes N instead"
         )
+    from edgesla.config import load_config
     from edgesla.loadtests.plan import endpoints_of, users_needed
     from edgesla.loadtests.preflight import check_reachable
     from edgesla.loadtests.profile import OPERATIONS, default_model, load_profile_file
