@@ -164,22 +164,36 @@ def _plus_storm(
     return {op: value + extra.get(op, 0.0) for op, value in base.items()}
 
 
+class _RunRates:
+    """``rates_at`` of one run, with what depends on the profile alone computed once: a
+    run's schedule asks for the rates at every arrival (thousands a second)."""
+
+    def __init__(self, pop: PopProfile, load: LoadProfile, duration: float) -> None:
+        check_run(load, duration)
+        self._pop, self._load, self._duration = pop, load, duration
+        self._peak = peak_rates(pop)
+        diurnal = load.kind == "diurnal"
+        self._hours = tuple(_hour_rates(pop, h) for h in range(shapes.HOURS)) if diurnal else ()
+
+    def __call__(self, t: float) -> dict[str, float]:
+        _check_time(t, self._duration, "t")
+        load = self._load
+        if load.kind == "peak":
+            return dict(self._peak)
+        if load.kind == "soak":
+            return {op: rate * load.soak.fraction for op, rate in self._peak.items()}
+        if load.kind == "diurnal":
+            seconds = _day_seconds(load, t, self._duration) % shapes.SECONDS_PER_DAY
+            hour = min(int(seconds // shapes.SECONDS_PER_HOUR), shapes.HOURS - 1)
+            return dict(self._hours[hour])
+        spike = load.spike
+        density = shapes.reconnect_density(t - spike.at, spike.window, spike.ramp)
+        return _plus_storm(self._peak, self._pop, spike, density)
+
+
 def rates_at(pop: PopProfile, load: LoadProfile, t: float, duration: float) -> dict[str, float]:
     """Target requests per second of each operation at second ``t`` of the run."""
-    check_run(load, duration)
-    _check_time(t, duration, "t")
-    peak = peak_rates(pop)
-    if load.kind == "peak":
-        return peak
-    if load.kind == "soak":
-        return {op: rate * load.soak.fraction for op, rate in peak.items()}
-    if load.kind == "diurnal":
-        seconds = _day_seconds(load, t, duration) % shapes.SECONDS_PER_DAY
-        hour = min(int(seconds // shapes.SECONDS_PER_HOUR), shapes.HOURS - 1)
-        return _hour_rates(pop, hour)
-    spike = load.spike
-    density = shapes.reconnect_density(t - spike.at, spike.window, spike.ramp)
-    return _plus_storm(peak, pop, spike, density)
+    return _RunRates(pop, load, duration)(t)
 
 
 def expected_counts(
@@ -244,5 +258,4 @@ def max_rates(pop: PopProfile, load: LoadProfile, duration: float) -> dict[str, 
 
 def rate_fn(pop: PopProfile, load: LoadProfile, duration: float) -> RateFn:
     """``rates_at`` bound to one run, checked once: ``rate_fn(pop, load, 300)(12.5)``."""
-    check_run(load, duration)
-    return functools.partial(rates_at, pop, load, duration=duration)
+    return _RunRates(pop, load, duration)
