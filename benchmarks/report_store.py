@@ -19,7 +19,6 @@ Ports: EDGESLA_TEST_BASE_PORT (default 19500) + 950 (Prometheus) and + 952 (Vict
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import tempfile
@@ -37,6 +36,7 @@ from benchmarks.report_scale import SPEC, T0, _fleet_file, link_tree, record_rol
 from edgesla.stack import victoriametrics
 from edgesla.stack.layout import Layout
 from tests.ports import port
+from tests.victoriametrics import import_body
 
 PROMETHEUS = f"http://127.0.0.1:{port(950)}"
 _DAY = 86400
@@ -84,18 +84,10 @@ def copy_rollups(fleet: Fleet, vm: str) -> int:
             data={"query": '{__name__=~"pop:.+"}[1d]', "time": str(hi)},
             timeout=600,
         ).json()["data"]["result"]
-        lines = [
-            json.dumps(
-                {
-                    "metric": s["metric"],
-                    "values": [float(v) for _, v in s["values"]],
-                    "timestamps": [round(float(t) * 1000) for t, _ in s["values"]],
-                }
-            )
-            for s in result
-        ]
         samples += sum(len(s["values"]) for s in result)
-        requests.post(f"{vm}/api/v1/import", data="\n".join(lines), timeout=600).raise_for_status()
+        requests.post(
+            f"{vm}/api/v1/import", data=import_body(result), timeout=600
+        ).raise_for_status()
     return samples
 
 

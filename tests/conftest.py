@@ -13,7 +13,7 @@ from edgesla.report.inputs import rollups
 from edgesla.stack.layout import Layout
 from tests import month_data
 from tests.backfill import served_backfill
-from tests.helpers import edgesla, make_state_dir, teardown_stack
+from tests.helpers import started_stack, teardown_stack
 from tests.ports import port
 
 #: Ports of the shared test stack; other tests use other bases so stacks never collide,
@@ -36,22 +36,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Layout]:
-    state_dir = make_state_dir("shared")
-    result = edgesla(
-        "stack",
-        "up",
-        "--state-dir",
-        str(state_dir),
-        "--base-port",
-        str(SHARED_BASE_PORT),
-        "--subscribers",
-        str(SHARED_SUBSCRIBERS),
-    )
-    try:
-        assert result.returncode == 0, result.stderr + result.stdout
-        yield Layout(state_dir, SHARED_BASE_PORT)
-    finally:
-        teardown_stack(state_dir)
+    with started_stack("shared", SHARED_BASE_PORT, SHARED_SUBSCRIBERS) as layout:
+        yield layout
 
 
 def pg(layout: Layout, node: str) -> psycopg.Connection:

@@ -19,6 +19,8 @@ from typing import Any
 
 import psutil
 
+from edgesla.stack.layout import Layout
+
 EDGESLA = str(Path(sys.executable).parent / "edgesla")
 
 
@@ -96,6 +98,31 @@ def eventually(check: Callable[[], Any], timeout: float = 20.0, interval: float 
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+
+
+@contextmanager
+def started_stack(
+    prefix: str, base_port: int, subscribers: int, env: dict[str, str] | None = None
+) -> Iterator[Layout]:
+    """A test's own local stack, started as a user starts one (``edgesla stack up``) and
+    always torn down, started or not."""
+    state_dir = make_state_dir(prefix)
+    try:
+        result = edgesla(
+            "stack",
+            "up",
+            "--state-dir",
+            str(state_dir),
+            "--base-port",
+            str(base_port),
+            "--subscribers",
+            str(subscribers),
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr + result.stdout
+        yield Layout(state_dir, base_port)
+    finally:
+        teardown_stack(state_dir)
 
 
 def teardown_stack(state_dir: Path) -> None:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -19,6 +20,20 @@ from edgesla.stack.layout import Layout
 from tests.helpers import eventually
 
 __all__ = ["copy_samples", "same_samples", "served_copy"]
+
+
+def import_body(series: list[dict[str, Any]]) -> str:
+    """Prometheus range-vector results as VictoriaMetrics' ``/api/v1/import`` JSON lines."""
+    return "\n".join(
+        json.dumps(
+            {
+                "metric": s["metric"],
+                "values": [float(v) for _, v in s["values"]],
+                "timestamps": [round(float(t) * 1000) for t, _ in s["values"]],
+            }
+        )
+        for s in series
+    )
 
 
 def copy_samples(prometheus_url: str, vm_url: str, at: float, span: float) -> int:
@@ -30,17 +45,9 @@ def copy_samples(prometheus_url: str, vm_url: str, at: float, span: float) -> in
     )
     response.raise_for_status()
     series = response.json()["data"]["result"]
-    lines = [
-        json.dumps(
-            {
-                "metric": s["metric"],
-                "values": [float(v) for _, v in s["values"]],
-                "timestamps": [round(float(t) * 1000) for t, _ in s["values"]],
-            }
-        )
-        for s in series
-    ]
-    requests.post(f"{vm_url}/api/v1/import", data="\n".join(lines), timeout=60).raise_for_status()
+    requests.post(
+        f"{vm_url}/api/v1/import", data=import_body(series), timeout=60
+    ).raise_for_status()
     requests.get(f"{vm_url}/internal/force_flush", timeout=30).raise_for_status()
     return len(series)
 

@@ -19,7 +19,7 @@ import yaml
 
 from edgesla.stack.layout import Layout
 from edgesla.stack.popconfig import LOCAL_POP, LOCAL_REGION
-from tests.helpers import edgesla, eventually, make_state_dir, teardown_stack
+from tests.helpers import edgesla, eventually, started_stack
 from tests.ports import port
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -30,22 +30,8 @@ PROMETHEUS = f"127.0.0.1:{port(760)}"
 
 @pytest.fixture(scope="module")
 def own_stack() -> Iterator[Layout]:
-    state_dir = make_state_dir("deploy")
-    result = edgesla(
-        "stack",
-        "up",
-        "--state-dir",
-        str(state_dir),
-        "--base-port",
-        str(BASE_PORT),
-        "--subscribers",
-        "1000",
-    )
-    try:
-        assert result.returncode == 0, result.stderr + result.stdout
-        yield Layout(state_dir, BASE_PORT)
-    finally:
-        teardown_stack(state_dir)
+    with started_stack("deploy", BASE_PORT, 1000) as layout:
+        yield layout
 
 
 @pytest.fixture

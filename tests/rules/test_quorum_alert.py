@@ -17,7 +17,11 @@ from edgesla.durations import parse_duration
 from edgesla.rules.controlplane_alerts import ALERT_QUORUM_LOST, OUTAGE_FOR
 from edgesla.stack.alertmanager import WEBHOOK_ENV
 from edgesla.stack.layout import Layout
-from tests.helpers import edgesla, eventually, make_state_dir, stack_json, teardown_stack
+from tests.helpers import (
+    eventually,
+    stack_json,
+    started_stack,
+)
 from tests.ports import port
 from tests.rules.webhook import Received, webhook_server
 
@@ -42,23 +46,8 @@ def webhook() -> Iterator[tuple[str, Received]]:
 
 @pytest.fixture(scope="module")
 def own_stack(webhook: tuple[str, Received]) -> Iterator[Layout]:
-    state_dir = make_state_dir("rules-quorum")
-    try:
-        result = edgesla(
-            "stack",
-            "up",
-            "--state-dir",
-            str(state_dir),
-            "--base-port",
-            str(BASE_PORT),
-            "--subscribers",
-            "1000",
-            env={WEBHOOK_ENV: webhook[0]},
-        )
-        assert result.returncode == 0, result.stderr + result.stdout
-        yield Layout(state_dir, BASE_PORT)
-    finally:
-        teardown_stack(state_dir)
+    with started_stack("rules-quorum", BASE_PORT, 1000, env={WEBHOOK_ENV: webhook[0]}) as layout:
+        yield layout
 
 
 def _query(layout: Layout, expr: str) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ import pytest
 
 from edgesla.probes import mongodb_query
 from edgesla.stack.layout import Layout
-from tests.helpers import edgesla, make_state_dir, teardown_stack
+from tests.helpers import started_stack
 from tests.ports import port
 from tests.probes.cp.kube_fake import FakeApiserver, Pki, make_pki
 
@@ -45,22 +45,8 @@ def _close_mongo_clients() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def own_stack() -> Iterator[Layout]:
-    state_dir = make_state_dir("cp-own")
-    result = edgesla(
-        "stack",
-        "up",
-        "--state-dir",
-        str(state_dir),
-        "--base-port",
-        str(OWN_BASE_PORT),
-        "--subscribers",
-        "10",
-    )
-    try:
-        assert result.returncode == 0, result.stderr + result.stdout
-        yield Layout(state_dir, OWN_BASE_PORT)
-    finally:
-        teardown_stack(state_dir)
+    with started_stack("cp-own", OWN_BASE_PORT, 10) as layout:
+        yield layout
 
 
 def _wait_port(port: int, timeout: float) -> None:
