@@ -55,14 +55,6 @@ def _metrics_listen(listen: str | None) -> str | None:
     return listen
 
 
-def _load_gate(slo: Path, wanted: list[str]) -> Gate:
-    """The --slo spec, checked before anything runs (exit 2 for a bad or old-format file)."""
-    from edgesla.loadtests.profile import OPERATIONS
-    from edgesla.report.gate import load_gate
-
-    return load_gate(slo, OPERATIONS, wanted)
-
-
 def _judge(gate: Gate, out_dir: Path, code: int) -> int:
     """Judge the written results on the gate's spec; its exit code (an INCOMPLETE run: 3)."""
     from edgesla.report.gate import judge
@@ -293,7 +285,11 @@ def loadtest(
         raise ConfigError(
             f"--operations: unknown {', '.join(unknown)}; known: {', '.join(OPERATIONS)}"
         )
-    gate = _load_gate(slo, wanted) if slo is not None else None
+    gate = None
+    if slo is not None:  # checked before anything runs: a bad or old-format spec is exit 2
+        from edgesla.report.gate import load_gate
+
+        gate = load_gate(slo, OPERATIONS, wanted)
     overrides: dict[str, object] = {"load.kind": profile}
     if subscribers:
         overrides["pop.subscribers"] = subscribers
