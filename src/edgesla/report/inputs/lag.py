@@ -46,6 +46,13 @@ def grid(period: Period) -> tuple[float, float, int]:
     return first, last, max(0, round((last - first) / STEP) + 1)
 
 
+def _holds_step(lo: float, hi: float) -> bool:
+    """Whether ``[lo, hi)`` holds a grid step. Not ``hi - lo >= STEP``: an edge slice the
+    roll-ups leave (they keep a phase of their own, to the millisecond) may be a few seconds
+    long and still hold one step."""
+    return math.ceil(lo / STEP) * STEP < hi
+
+
 def _bin(period: Period, points: int) -> float:
     """Chart bin width: a whole number of steps, at most ``points`` bins."""
     return max(1, math.ceil(period.seconds / points / STEP)) * STEP
@@ -232,10 +239,11 @@ def _raw_counts(
     queries: list[str],
 ) -> tuple[dict[str, float], dict[str, float]]:
     """(steps within ``threshold``, steps with a value) per PoP on the grid steps of
-    ``[lo, hi)`` (both multiples of the step), counted by a subquery over raw samples."""
+    ``[lo, hi)``, counted by a subquery over raw samples (the roll-ups' edges ``lo``, ``hi``
+    need not be multiples of the step)."""
     good: dict[str, float] = defaultdict(float)
     counted: dict[str, float] = defaultdict(float)
-    if hi - lo < STEP:
+    if not _holds_step(lo, hi):
         return dict(good), dict(counted)
     worst = REPLICATION_LAG.worst(_pop_matcher(pops))
     step = promql.range_ms(STEP)
@@ -385,7 +393,7 @@ def _rolled_chart(
             out[labels.get(conv.LABEL_POP, "")].append((to_datetime(at), value))
 
     def raw_max(lo: float, hi: float) -> None:
-        if hi - lo >= STEP:
+        if _holds_step(lo, hi):
             span = f"{promql.range_ms(hi - lo)}:{promql.range_ms(STEP)}"
             worst = REPLICATION_LAG.worst(_pop_matcher(pops))
             add(f"max_over_time(({worst})[{span}] offset 1ms)", hi)
