@@ -26,6 +26,7 @@ from edgesla.loadtests.openmodel import RateFn
 from edgesla.loadtests.plan import USER_CLASSES
 from edgesla.loadtests.results import GeneratorHost
 from edgesla.loadtests.timeline import DRAIN_SECONDS, FINAL_REPORT_WAIT_SECONDS
+from edgesla.loadtests.windows import SyncWindow, Windows
 from edgesla.loadtests.wire import FinalReport, LiveReport
 
 __all__ = ["Collector", "PlanView", "WorkerState"]
@@ -118,6 +119,8 @@ class Collector:
         try:
             final = FinalReport.model_validate(data)
             Recorder().merge(final.recorder)
+            if final.windows:
+                Windows(SyncWindow(0.0, 1.0)).merge(final.windows)
         except (ValidationError, ValueError) as exc:
             detail = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
             state.problems.append(f"sent a malformed final report ({detail})")
@@ -164,6 +167,14 @@ class Collector:
                     merged.merge(report.recorder)
             self._merged = merged
         return self._merged
+
+    def windows(self, window: SyncWindow) -> Windows:
+        """The final reports' requests by window (``--sync-at``), merged."""
+        merged = Windows(window)
+        for state in self.workers.values():
+            if state.final is not None and state.final.windows:
+                merged.merge(state.final.windows)
+        return merged
 
     def totals(self) -> Totals:
         """Requests, failures, late starts so far, from the newest reports (nothing decoded)."""

@@ -8,7 +8,8 @@ results and gates them on an SLO spec with ``--slo``), or directly:
 
 Options added to Locust's own (see ``locust -f loadtests/edge_pop.py --help``):
 --pop-config, --load-profile, --traffic, --subscribers, --arrivals, --max-user-rate, --operations,
---rate-scale, --schedule-duration, --schedule-seed, --results-dir, --metrics-listen
+--rate-scale, --sync-at, --sync-share, --sync-rate, --schedule-duration, --schedule-seed,
+--results-dir, --metrics-listen
 (loadtests/metrics.py), --progress. The run time (``-t``) is required: the schedule needs it.
 
 Works with ``--processes N`` and ``--master``/``--worker``: every worker sends live reports
@@ -79,6 +80,14 @@ def _options(parser: Any, **_: Any) -> None:
         default=1.0,
         help="multiply every rate (benchmarks, headroom tests)",
     )
+    group.add_argument(
+        "--sync-at",
+        help="start a core->edge batch sync this far into the schedule (e.g. 2m; default: none)",
+    )
+    group.add_argument(
+        "--sync-share", type=float, default=0.2, help="share of the subscribers the sync writes"
+    )
+    group.add_argument("--sync-rate", type=float, default=2000.0, help="sync documents/s")
     group.add_argument(
         "--schedule-duration", help="the run time, for worker processes (they are not told -t)"
     )

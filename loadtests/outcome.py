@@ -106,6 +106,16 @@ def conclude(run: LoadTestRun, stream: TextIO = sys.stderr) -> int:
         for problem in accounting.problems:
             _say(stream, f"  - {problem}")
         code = exitcodes.INCONCLUSIVE
+    sync, windows = None, None
+    if run.sync_phase is not None and run.plan.windows is not None:
+        run.stop_sync()
+        sync = run.sync_phase.outcome()
+        windows = collector.windows(run.plan.windows.window).recorders
+        if sync.problems:
+            _say(stream, "sync: INCONCLUSIVE (exit 3): the sync was not the one planned:")
+            for problem in sync.problems:
+                _say(stream, f"  - {problem}")
+            code = exitcodes.INCONCLUSIVE
     if options.results_dir:
         started = run.started_at or datetime.now(UTC)
         meta = RunMeta(
@@ -128,5 +138,7 @@ def conclude(run: LoadTestRun, stream: TextIO = sys.stderr) -> int:
                 recorder,
                 locust_dir=locust_dir,
                 accounting=accounting,
+                windows=windows,
+                sync=sync,
             )
     return code

@@ -25,7 +25,9 @@ from edgesla.loadtests.histograms import Recorder
 from edgesla.loadtests.openmodel import RateFn, peak_rates
 from edgesla.loadtests.profile import default_model, load_profile_file
 from edgesla.loadtests.rates import expected_counts, mean_rates, rate_fn
+from edgesla.loadtests.sync_phase import SyncPlan
 from edgesla.loadtests.timeline import LEAD_SECONDS
+from edgesla.loadtests.windows import Windows
 from edgesla.secrets import read_password
 
 __all__ = [
@@ -124,6 +126,34 @@ class RunPlan:
     #: perf_counter() of the run's start in this process; schedules count from here
     started: float = field(default_factory=time.perf_counter)
     sample: SubscriberSample = field(default_factory=SubscriberSample)
+    #: a batch sync on top of the schedule (``--sync-at``), and the requests by window
+    sync: SyncPlan | None = None
+    windows: Windows | None = None
+
+    def record(
+        self,
+        operation: str,
+        intended: float,
+        actual: float,
+        end: float,
+        *,
+        ok: bool,
+        cause: str | None,
+        late: bool,
+    ) -> None:
+        """One request into the recorder, and into its window when the run has a sync."""
+        self.recorder.record(operation, intended, actual, end, ok=ok, cause=cause, late=late)
+        if self.windows is not None:
+            self.windows.record(
+                intended - self.started,
+                operation,
+                intended,
+                actual,
+                end,
+                ok=ok,
+                cause=cause,
+                late=late,
+            )
 
     @property
     def mongo_uri(self) -> str:
@@ -173,6 +203,8 @@ class RunRates:
     means: Mapping[str, float]
     #: expected arrivals of all operations in [0, t] (the integral of ``rates``)
     expected: Callable[[float], float]
+    #: the PoP's subscribers in the traffic model (what ``--subscribers`` sets)
+    subscribers: int = 0
 
 
 def build_rates(options: Any, duration: float) -> RunRates:
@@ -202,7 +234,7 @@ def build_rates(options: Any, duration: float) -> RunRates:
         for op, r in mean_rates(model.pop, model.load, duration).items()
         if op in wanted and r > 0
     }
-    return RunRates(rates, means, expected)
+    return RunRates(rates, means, expected, model.pop.subscribers)
 
 
 def schedule_seconds(options: Any) -> float:
@@ -230,6 +262,7 @@ def plan_from_options(options: Any) -> tuple[RunPlan, RunRates]:
     config = load_config(Path(options.pop_config))
     run_rates = build_rates(options, duration)
     users = users_needed(run_rates.rates, duration, options.max_user_rate)
+    sync = sync_plan(options)
     plan = RunPlan(
         run_rates.rates,
         duration,
@@ -239,8 +272,25 @@ def plan_from_options(options: Any) -> tuple[RunPlan, RunRates]:
         target_rates=run_rates.means,
         pop=config.pop,
         region=config.region,
+        sync=sync,
     )
+    if sync is not None:
+        sync.check(run_rates.subscribers, duration)
+        thresholds = tuple(t / 1e6 for t in plan.recorder.thresholds_us)
+        plan.windows = Windows(sync.window(run_rates.subscribers), thresholds)
     return plan, run_rates
+
+
+def sync_plan(options: Any) -> SyncPlan | None:
+    """The sync of ``--sync-at`` / ``--sync-share`` / ``--sync-rate``; None without one."""
+    at = getattr(options, "sync_at", None)
+    if at is None:
+        return None
+    return SyncPlan(
+        parse_duration(at),
+        float(options.sync_share),
+        float(options.sync_rate),
+    )
 
 
 def sample_subscribers(plan: RunPlan, limit: int = 20_000) -> SubscriberSample:

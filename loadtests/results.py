@@ -37,7 +37,7 @@ import json
 import math
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -57,9 +57,10 @@ from edgesla.loadtests.histograms import (
     check_operation_name,
     decode_operation,
 )
-from edgesla.loadtests.results_format import MetaFile, OperationFile
+from edgesla.loadtests.results_format import MetaFile, OperationFile, SyncFile
 from edgesla.loadtests.results_format import problem as file_problem
 from edgesla.loadtests.summary import FORMAT, format_summary, summarize, utc_text
+from edgesla.loadtests.windows import WINDOW_NAMES
 from edgesla.locations import describe_errors
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "GeneratorHost",
     "LoadTestResults",
     "RunMeta",
+    "SyncResults",
     "check_out_dir",
     "format_summary",
     "read_results",
@@ -159,6 +161,15 @@ class RunMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncResults:
+    """``sync.json`` and ``windows/<window>/<op>.json``: the same requests as ``operations/``,
+    split by where their intended start fell (``windows.WINDOW_NAMES``)."""
+
+    sync: SyncFile
+    windows: Mapping[str, Mapping[str, OperationResult]]
+
+
+@dataclass(frozen=True, slots=True)
 class LoadTestResults:
     """A results directory, read and validated: what the SLA report consumes."""
 
@@ -167,6 +178,8 @@ class LoadTestResults:
     operations: Mapping[str, OperationResult]
     #: where every planned request went (accounting.json); None for results built by hand
     accounting: RunAccounting | None = None
+    #: the batch sync on top of the schedule and the requests by window; None without one
+    sync: SyncResults | None = None
 
     @property
     def complete(self) -> bool | None:
@@ -234,6 +247,8 @@ def write_results(
     *,
     locust_dir: Path | None = None,
     accounting: RunAccounting | None = None,
+    windows: Mapping[str, Recorder] | None = None,
+    sync: SyncFile | None = None,
 ) -> Path:
     """Write the results directory all at once; returns ``out_dir``.
 
@@ -242,6 +257,8 @@ def write_results(
     ``accounting`` (the runner always passes it) goes to ``accounting.json``; its succeeded
     and failed counts must be the recorder's. ConfigError when ``out_dir`` exists and is not
     empty, or cannot be written; ValueError when the accounting disagrees with the recorder.
+    ``windows`` and ``sync`` (a run with ``--sync-at``) go to ``windows/`` and ``sync.json``;
+    ValueError when the windows' requests do not add up to the operations'.
     """
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
@@ -252,6 +269,20 @@ def write_results(
     operations = {name: decode_operation(name, encoded[name]) for name in names}
     if accounting is not None and (problem := _disagreement(accounting, operations)):
         raise ValueError(f"the accounting disagrees with the recorder: {problem}")
+    by_window: dict[str, dict[str, Any]] = {}
+    synced = None
+    if (windows is None) != (sync is None):
+        raise ValueError("windows and sync go together (a run with --sync-at)")
+    if windows is not None and sync is not None:
+        empty = OperationStats(recorder.thresholds_us).encode()
+        for window, part in windows.items():
+            by_window[window] = dict.fromkeys(names, empty) | part.encode()["operations"]
+        decoded = {
+            w: {n: decode_operation(n, e) for n, e in ops.items()} for w, ops in by_window.items()
+        }
+        if problem := _split_problem(operations, decoded):
+            raise ValueError(f"the windows disagree with the recorder: {problem}")
+        synced = SyncResults(sync, decoded)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
@@ -267,8 +298,15 @@ def write_results(
         if accounting is not None:
             content = {"format": FORMAT, **accounting.model_dump(mode="json")}
             _write_json(staging / "accounting.json", content)
-        _write_json(staging / "summary.json", summarize(meta, operations, accounting))
-        text = format_summary(meta, operations, accounting)
+        for window, ops in by_window.items():
+            (staging / "windows" / window).mkdir(parents=True)
+            for name, op in sorted(ops.items()):
+                content = {"format": FORMAT, "operation": name, **op}
+                _write_json(staging / "windows" / window / f"{name}.json", content)
+        if sync is not None:
+            _write_json(staging / "sync.json", sync.model_dump(mode="json"))
+        _write_json(staging / "summary.json", summarize(meta, operations, accounting, synced))
+        text = format_summary(meta, operations, accounting, synced)
         (staging / "summary.txt").write_text(text, encoding="utf-8")
         _write_json(staging / "meta.json", _meta_json(meta, names, accounting))  # last
         staging.rename(out_dir)  # atomic; replaces only an absent or empty directory
@@ -281,6 +319,29 @@ def write_results(
             ) from exc
         raise
     return out_dir
+
+
+def _split_problem(
+    operations: Mapping[str, OperationResult],
+    windows: Mapping[str, Mapping[str, OperationResult]],
+) -> str | None:
+    """Why the windows are not a split of ``operations`` (None when they are)."""
+    if sorted(windows) != sorted(WINDOW_NAMES):
+        return f"windows {sorted(windows)}; expected {sorted(WINDOW_NAMES)}"
+    for window, ops in windows.items():
+        if extra := sorted(set(ops) - set(operations)):
+            return f"windows/{window}: operations {extra} are not in operations/"
+    for name, op in operations.items():
+        parts = [ops.get(name) for ops in windows.values()]
+        successes = sum(p.successes for p in parts if p is not None)
+        failed = sum(p.failed for p in parts if p is not None)
+        late = sum(p.late_starts for p in parts if p is not None)
+        if (successes, failed, late) != (op.successes, op.failed, op.late_starts):
+            return (
+                f"{name}: the windows hold {successes} succeeded, {failed} failed, {late} "
+                f"late; operations/ {op.successes}, {op.failed}, {op.late_starts}"
+            )
+    return None
 
 
 def _disagreement(
@@ -421,6 +482,7 @@ def read_results(path: Path, *, allow_incomplete: bool = False) -> LoadTestResul
         raise ConfigError(f"{ops_dir}: {extra} are not listed in meta.json; {_FIX_PATH}")
     operations = {name: _read_operation(ops_dir / f"{name}.json", name) for name in names}
     accounting = _read_accounting(path / "accounting.json", meta_file.complete, operations)
+    sync = _read_sync(path, names, operations)
     summary_json = path / "summary.json"
     _load_json(summary_json, _read_text(summary_json))
     if not (path / "summary.txt").is_file():
@@ -431,4 +493,26 @@ def read_results(path: Path, *, allow_incomplete: bool = False) -> LoadTestResul
             + "; ".join(accounting.problems)
             + f" (details: {path / 'summary.txt'}); run the load test again"
         )
-    return LoadTestResults(path, meta, MappingProxyType(operations), accounting)
+    return LoadTestResults(path, meta, MappingProxyType(operations), accounting, sync)
+
+
+def _read_sync(
+    path: Path, names: Sequence[str], operations: Mapping[str, OperationResult]
+) -> SyncResults | None:
+    """``sync.json`` and ``windows/``, when the run had a sync; checked against operations/."""
+    sync_path, windows_dir = path / "sync.json", path / "windows"
+    if not sync_path.exists():
+        if windows_dir.exists():
+            raise ConfigError(f"{windows_dir}: present without sync.json; {_FIX_PATH}")
+        return None
+    sync = _read_model(sync_path, SyncFile)
+    windows: dict[str, dict[str, OperationResult]] = {}
+    for window in WINDOW_NAMES:
+        where = windows_dir / window
+        on_disk = {p.stem for p in where.glob("*.json")} if where.is_dir() else set()
+        if extra := sorted(on_disk - set(names)):
+            raise ConfigError(f"{where}: {extra} are not listed in meta.json; {_FIX_PATH}")
+        windows[window] = {n: _read_operation(where / f"{n}.json", n) for n in names}
+    if problem := _split_problem(operations, windows):
+        raise ConfigError(f"{windows_dir}: {problem}; {_FIX_PATH}")
+    return SyncResults(sync, MappingProxyType(windows))

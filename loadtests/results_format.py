@@ -18,7 +18,14 @@ from edgesla.loadtests.histogram_format import OperationName, OperationWire, wir
 from edgesla.locations import describe_errors
 from edgesla.strict import Strict
 
-__all__ = ["GeneratorFile", "HealthFile", "MetaFile", "OperationFile", "problem"]
+__all__ = [
+    "GeneratorFile",
+    "HealthFile",
+    "MetaFile",
+    "OperationFile",
+    "SyncFile",
+    "problem",
+]
 
 _Text = Annotated[str, Field(strict=True)]
 _Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
@@ -63,6 +70,34 @@ class MetaFile(Strict):
     def _rated_operations_are_listed(self) -> MetaFile:
         if missing := sorted(set(self.target_rates_per_second) - set(self.operations)):
             raise ValueError(f"operations: lacks {missing}, which have target rates")
+        return self
+
+
+class SyncFile(Strict):
+    """``sync.json``: the batch sync run on top of the schedule (``edgesla loadtest
+    --sync-at``); times in seconds of the schedule. Its window holds the requests of
+    ``windows/sync/``, the rest are in ``windows/outside/``."""
+
+    format: Literal["edgesla-loadtest/2"]
+    share: _Number = Field(gt=0, le=1)
+    rate_per_second: _Number = Field(gt=0)
+    batch: Annotated[int, Field(strict=True, ge=1)]
+    planned_documents: Annotated[int, Field(strict=True, ge=1)]
+    planned_start_seconds: _Number = Field(ge=0)
+    planned_end_seconds: _Number
+    #: None: the sync never began (the run ended first)
+    started_seconds: _Number | None
+    ended_seconds: _Number | None
+    synced_documents: Annotated[int, Field(strict=True, ge=0)]
+    synced_rows: Annotated[int, Field(strict=True, ge=0)]
+    failed_batches: tuple[_Text, ...]
+    #: what kept the sync from being the one planned (empty: it was)
+    problems: tuple[_Text, ...]
+
+    @model_validator(mode="after")
+    def _window_is_ordered(self) -> SyncFile:
+        if self.planned_end_seconds <= self.planned_start_seconds:
+            raise ValueError("planned_end_seconds: must be after planned_start_seconds")
         return self
 
 

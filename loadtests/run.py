@@ -43,6 +43,7 @@ from edgesla.loadtests.ledger import UNFINISHED, Share, ShareKey, share_seed
 from edgesla.loadtests.openmodel import LATE_AFTER_SECONDS
 from edgesla.loadtests.plan import RunPlan, RunRates, plan_from_options, sample_subscribers
 from edgesla.loadtests.progress import SILENT_AFTER_SECONDS, Progress, ProgressPrinter
+from edgesla.loadtests.sync_phase import SyncPhase
 from edgesla.loadtests.timeline import DRAIN_SECONDS, FINAL_REPORT_WAIT_SECONDS, LEAD_SECONDS
 from edgesla.loadtests.wire import FINAL_FORMAT, MSG_FINAL, MSG_FINISH
 
@@ -134,6 +135,9 @@ class LoadTestRun:
         #: perf_counter() past which the master stops waiting for final reports
         self.final_deadline: float | None = None
         self.progress_printer: ProgressPrinter | None = None
+        #: the batch sync on top of the schedule (``--sync-at``), run by the collector's process
+        self.sync_phase: SyncPhase | None = None
+        self._sync_greenlet: Any = None
 
     # --- who we are --------------------------------------------------------------------
 
@@ -199,6 +203,11 @@ class LoadTestRun:
         else:
             self.monitor.start()
             gevent.spawn(self._finish_when_due, end + LATE_AFTER_SECONDS)
+        if self.collector is not None and (sync := self.plan.sync) is not None:
+            plan = self.plan
+            store = (plan.mongo_uri, plan.mongo_database, plan.mongo_collection)
+            self.sync_phase = SyncPhase(sync, self.rates.subscribers, plan.pg_dsns[0], store)
+            self._sync_greenlet = gevent.spawn(self.sync_phase.run, self.schedule_start)
         if self.collector is not None:
             gevent.spawn(self._end_when_reported)
             if getattr(self.options, "progress", "auto") != "off":
@@ -310,7 +319,7 @@ class LoadTestRun:
                 continue
             arrival, actual = left
             intended = self.plan.started + arrival.at
-            self.recorder.record(
+            self.plan.record(
                 arrival.operation,
                 intended,
                 actual,
@@ -345,6 +354,7 @@ class LoadTestRun:
             "schedule_seed": self.schedule_seed,
             "closed_at": self.elapsed() or 0.0,
             "recorder": self.recorder.encode(),
+            "windows": self.plan.windows.encode() if self.plan.windows is not None else {},
             "shares": [s.encode() for s in self.shares],
             "cpu_samples": list(self.cpu_samples),
             "problems": [],
@@ -391,6 +401,11 @@ class LoadTestRun:
         if self.role == "master" and not self._can_wait():
             return
         collector.wait(max(0.0, (self.final_deadline or now) - now))
+
+    def stop_sync(self) -> None:
+        """The sync is over by the schedule's end; one still running is cut short here."""
+        if self._sync_greenlet is not None and not self._sync_greenlet.dead:
+            self._sync_greenlet.kill(block=True, timeout=5.0)
 
     def _can_wait(self) -> bool:
         """Only outside Locust's own greenlets, while they still run, can a final arrive."""

@@ -17,7 +17,7 @@ from edgesla.loadtests.histograms import LatencySummary, OperationResult
 FORMAT = "edgesla-loadtest/2"
 
 if TYPE_CHECKING:
-    from edgesla.loadtests.results import RunMeta
+    from edgesla.loadtests.results import RunMeta, SyncResults
 
 __all__ = ["format_summary", "summarize", "utc_text"]
 
@@ -41,6 +41,7 @@ def summarize(
     meta: RunMeta,
     operations: Mapping[str, OperationResult],
     accounting: RunAccounting | None = None,
+    sync: SyncResults | None = None,
 ) -> dict[str, Any]:
     """The content of ``summary.json``: derived, per-operation figures in seconds."""
     elapsed = meta.elapsed_seconds
@@ -76,7 +77,66 @@ def summarize(
         "problems": [] if accounting is None else list(accounting.problems),
         "elapsed_seconds": elapsed,
         "operations": out,
+        **({"sync": _sync_json(sync)} if sync is not None else {}),
     }
+
+
+def _sync_json(sync: SyncResults) -> dict[str, Any]:
+    """Per window and operation: requests, failures, late starts, response time."""
+    return {
+        "problems": list(sync.sync.problems),
+        "windows": {
+            window: {
+                name: {
+                    "requests": op.requests,
+                    "failures": op.failed,
+                    "late_starts": op.late_starts,
+                    "response_time_seconds": _latency_json(op.response.summary()),
+                }
+                for name, op in sorted(ops.items())
+            }
+            for window, ops in sync.windows.items()
+        },
+    }
+
+
+def _sync_lines(sync: SyncResults) -> list[str]:
+    """The sync, and each operation's response time during it beside outside it."""
+    s = sync.sync
+    ran = (
+        f"ran {s.started_seconds:.1f}–{s.ended_seconds:.1f} s"
+        if s.started_seconds is not None and s.ended_seconds is not None
+        else "did not run to its end"
+    )
+    lines = [
+        "",
+        f"sync: {s.planned_documents:,} documents ({s.share:.0%} of the subscribers) at "
+        f"{s.rate_per_second:g}/s, planned {s.planned_start_seconds:.1f}–"
+        f"{s.planned_end_seconds:.1f} s of the schedule, {ran}; {s.synced_documents:,} "
+        f"documents and {s.synced_rows:,} master rows written",
+    ]
+    if s.problems:
+        lines.append("sync: INCONCLUSIVE, not the sync planned:")
+        lines += [f"  - {problem}" for problem in s.problems]
+    lines.append(
+        f"{'response time':<24} {'window':<8} {'requests':>9} {'errors':>8} {'late':>6} "
+        f"{'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}"
+    )
+    names = sorted({name for ops in sync.windows.values() for name in ops})
+    for name in names:
+        label = name
+        for window, ops in sync.windows.items():
+            op = ops[name]
+            if not op.requests:
+                continue
+            r = op.response.summary()
+            lines.append(
+                f"{label:<24} {'during' if window == 'sync' else window:<8} {op.requests:>9} "
+                f"{op.failed:>8} {op.late_starts:>6} {_ms(r.p50):>9} {_ms(r.p99):>9} "
+                f"{_ms(r.max):>9}"
+            )
+            label = ""
+    return lines
 
 
 def _ms(seconds: float | None) -> str:
@@ -104,6 +164,7 @@ def format_summary(
     meta: RunMeta,
     operations: Mapping[str, OperationResult],
     accounting: RunAccounting | None = None,
+    sync: SyncResults | None = None,
 ) -> str:
     """The human summary (``summary.txt``), also what the runner prints at the end."""
     hosts = ", ".join(f"{g.host} ({g.processes} proc)" for g in meta.generators)
@@ -154,6 +215,9 @@ def format_summary(
     lines.append("")
     lines.append("response = from the intended start (includes waiting for a late start);")
     lines.append("service = from the actual start. Percentiles: successful requests, <0.1 % high.")
+    if sync is not None:
+        lines += _sync_lines(sync)
+        lines.append("")
     if accounting is not None:
         verdict = (
             "every planned request is accounted for"

@@ -30,7 +30,16 @@ import pymongo
 
 from edgesla import conventions as conv
 
-__all__ = ["Lookup", "SyncRun", "SyncSettings", "Window", "run_sync"]
+__all__ = [
+    "Batches",
+    "Lookup",
+    "SyncRun",
+    "SyncSettings",
+    "Window",
+    "run_sync",
+    "subscriber_ids",
+    "write_batches",
+]
 
 _IDS = "SELECT subscriber_id FROM public.subscriber ORDER BY subscriber_id"
 _MASTER = "UPDATE public.subscriber SET service_level = service_level WHERE subscriber_id = ANY(%s)"
@@ -71,7 +80,7 @@ class SyncRun:
     duration: float = 0.0
 
 
-def _subscriber_ids(dsn: str) -> list[str]:
+def subscriber_ids(dsn: str) -> list[str]:
     with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
         return [str(r[0]) for r in conn.execute(_IDS)]
 
@@ -103,33 +112,62 @@ def _lookups(
         i += 1
 
 
-def _sync(coll: Any, dsn: str, ids: Sequence[str], settings: SyncSettings, run: SyncRun) -> None:
+@dataclass
+class Batches:
+    """What a paced batch sync did: documents and master rows written, batches that failed."""
+
+    synced_documents: int = 0
+    synced_rows: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def write_batches(
+    coll: Any,
+    dsn: str,
+    ids: Sequence[str],
+    rate: float,
+    batch: int,
+    start: float,
+    done: Batches | None = None,
+) -> Batches:
+    """Upsert the documents of ``ids`` into ``coll`` in batches of ``batch``, batch ``n`` due
+    at ``start + n / rate`` (perf_counter seconds), and rewrite their master rows on the
+    PostgreSQL master ``dsn`` at the same pace. A batch the stores refuse is named in
+    ``failed``; only a master that cannot be reached at all raises (``psycopg.Error``).
+    ``done`` is filled as the batches go (what a sync cut short had written)."""
+    done = done if done is not None else Batches()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    start = time.perf_counter()
+    field_name = conv.MONGO_SUBSCRIBER_ID_FIELD
     with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
-        for n in range(0, len(ids), settings.batch):
-            batch = list(ids[n : n + settings.batch])
-            due = start + n / settings.sync_rate
-            if (delay := due - time.perf_counter()) > 0:
+        for n in range(0, len(ids), batch):
+            part = list(ids[n : n + batch])
+            if (delay := start + n / rate - time.perf_counter()) > 0:
                 time.sleep(delay)
-            field_name = conv.MONGO_SUBSCRIBER_ID_FIELD
             ops = [
                 pymongo.UpdateOne({field_name: i}, {"$set": {"coreSync": stamp}}, upsert=True)
-                for i in batch
+                for i in part
             ]
             try:
-                done = coll.bulk_write(ops, ordered=False)
-                run.synced_documents += done.matched_count + done.upserted_count
-                run.synced_rows += conn.execute(_MASTER, (batch,)).rowcount
+                written = coll.bulk_write(ops, ordered=False)
+                done.synced_documents += written.matched_count + written.upserted_count
+                done.synced_rows += conn.execute(_MASTER, (part,)).rowcount
             except (pymongo.errors.PyMongoError, psycopg.Error) as exc:
-                run.failed_batches.append(f"documents {n}..{n + len(batch) - 1}: {exc}"[:300])
+                done.failed.append(f"documents {n}..{n + len(part) - 1}: {exc}"[:300])
+    return done
+
+
+def _sync(coll: Any, dsn: str, ids: Sequence[str], settings: SyncSettings, run: SyncRun) -> None:
+    done = write_batches(coll, dsn, ids, settings.sync_rate, settings.batch, time.perf_counter())
+    run.synced_documents += done.synced_documents
+    run.synced_rows += done.synced_rows
+    run.failed_batches += done.failed
 
 
 def run_sync(
     mongo_uri: str, database: str, collection: str, dsn: str, settings: SyncSettings
 ) -> SyncRun:
     """Lookups all along, the sync between ``before`` and ``after``; see the docstring."""
-    ids = _subscriber_ids(dsn)
+    ids = subscriber_ids(dsn)
     chosen = random.Random(settings.seed).sample(ids, round(len(ids) * settings.share))
     run = SyncRun(planned_documents=len(chosen))
     client: pymongo.MongoClient[dict[str, Any]]

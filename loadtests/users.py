@@ -101,7 +101,7 @@ class OpenModelUser(User):
         end = time.perf_counter()
         if not self.share.end():
             return  # the ledger closed meanwhile and counted it as unfinished
-        self.plan.recorder.record(
+        self.plan.record(
             arrival.operation,
             intended,
             actual,

@@ -79,6 +79,8 @@ class FinalReport(_Identity):
     #: seconds into this worker's schedule when its ledger closed
     closed_at: float
     recorder: dict[str, Any]
+    #: with a sync (``--sync-at``): ``Windows.encode()``, the same requests by window
+    windows: dict[str, dict[str, Any]] = Field(default_factory=dict)
     shares: list[ShareReport]
     cpu_samples: list[float]
     #: what the worker itself found wrong with its ledger (empty when it balances)

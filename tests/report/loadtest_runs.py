@@ -9,7 +9,7 @@ from pathlib import Path
 from edgesla.loadtests.histograms import Recorder
 from edgesla.loadtests.results import GeneratorHealth, GeneratorHost, RunMeta, write_results
 
-__all__ = ["write_run"]
+__all__ = ["write_run", "write_synced_run"]
 
 
 def write_run(
@@ -44,3 +44,46 @@ def write_run(
         pop="pop-test",
     )
     return write_results(tmp_path / name, meta, recorder)
+
+
+def write_synced_run(tmp_path: Path, name: str) -> Path:
+    """A run with a sync from 10 to 20 s: care lookups every 0.1 s for 30 s, 50 ms during
+    the sync (100 of them) and 5 ms outside it (200)."""
+    from edgesla.loadtests.results_format import SyncFile
+    from edgesla.loadtests.summary import FORMAT
+    from edgesla.loadtests.windows import SyncWindow, Windows
+
+    recorder, windows = Recorder(), Windows(SyncWindow(10.0, 20.0))
+    for i in range(300):
+        at = i * 0.1
+        latency = 0.05 if windows.window.holds(at) else 0.005
+        recorder.record("care_lookup", at, at, at + latency, ok=True)
+        windows.record(at, "care_lookup", at, at, at + latency, ok=True)
+    start = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    meta = RunMeta(
+        profile="peak",
+        target_rates={"care_lookup": 10.0},
+        duration_seconds=30.0,
+        started_at=start,
+        ended_at=start + timedelta(seconds=30),
+        generators=(GeneratorHost("bench", 1),),
+        command_line=("hand-made",),
+        health=GeneratorHealth(cpu_saturated=False, too_few_users=False),
+        pop="pop-test",
+    )
+    sync = SyncFile(
+        format=FORMAT,
+        share=0.01,
+        rate_per_second=100.0,
+        batch=100,
+        planned_documents=1000,
+        planned_start_seconds=10.0,
+        planned_end_seconds=20.0,
+        started_seconds=10.0,
+        ended_seconds=20.1,
+        synced_documents=1000,
+        synced_rows=1000,
+        failed_batches=(),
+        problems=(),
+    )
+    return write_results(tmp_path / name, meta, recorder, windows=windows.recorders, sync=sync)

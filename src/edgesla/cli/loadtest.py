@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import socket
 import subprocess
 import sys
@@ -55,12 +56,29 @@ def _metrics_listen(listen: str | None) -> str | None:
     return listen
 
 
-def _judge(gate: Gate, out_dir: Path, code: int) -> int:
-    """Judge the written results on the gate's spec; its exit code (an INCOMPLETE run: 3)."""
+def _sync_args(
+    at: str | None, share: float | None, rate: float | None, subscribers: int, seconds: float
+) -> list[str]:
+    """Locust's --sync-* options; ConfigError (exit 2) when the sync does not fit the run."""
+    if at is None:
+        if share is not None or rate is not None:
+            raise ConfigError("--sync-share / --sync-rate: only with --sync-at (when to start)")
+        return []
+    from edgesla.loadtests.sync_phase import SyncPlan
+
+    plan = SyncPlan(positive_seconds("--sync-at", at, allow_zero=True))
+    plan = SyncPlan(plan.at, share or plan.share, rate or plan.rate)
+    plan.check(subscribers, seconds)
+    return ["--sync-at", at, "--sync-share", repr(plan.share), "--sync-rate", repr(plan.rate)]
+
+
+def _judge(gate: Gate, out_dir: Path, code: int, *, complete: bool) -> int:
+    """Judge the written results on the gate's spec; its exit code (an INCOMPLETE run: 3;
+    a run whose sync was not the one planned: the gate's FAIL, else 3)."""
     from edgesla.report.gate import judge
     from edgesla.report.render import exit_code, print_terminal, write_all
 
-    if code != exitcodes.OK:  # INCOMPLETE: its results must not back a verdict
+    if not complete:  # INCOMPLETE: its results must not back a verdict
         err_console.print(f"gate: not judged, the run is INCOMPLETE (exit {code})")
         return code
     built = judge(gate, out_dir)
@@ -72,7 +90,8 @@ def _judge(gate: Gate, out_dir: Path, code: int) -> int:
             f"  not judged, their operations were not run (--operations): {', '.join(gate.not_run)}"
         )
     click.echo(f"gate: {paths['html']}, {paths['json']}, {paths['junit']}")
-    return exit_code(built)
+    verdict = exit_code(built)
+    return verdict if code == exitcodes.OK or verdict == exitcodes.FAILURE else code
 
 
 #: --master: how long to wait for --expect-workers before giving up (seconds).
@@ -173,6 +192,24 @@ def _run_locust(argv: list[str]) -> int:
     "raise it against a fast target to spend less of the generator's CPU on users.",
 )
 @click.option(
+    "--sync-at",
+    help="Run a core→edge batch sync on top of the load, this far into the run (e.g. 2m): "
+    "--sync-share of the PoP's subscribers upserted into MongoDB, their master rows "
+    "rewritten on PostgreSQL, at --sync-rate documents/s. The results show each "
+    "operation's latency during the sync beside outside it (sync.json, windows/); a sync "
+    "that is not the one planned makes the run INCONCLUSIVE (exit 3).",
+)
+@click.option(
+    "--sync-share",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="With --sync-at: share of the PoP's subscribers the sync writes  [default: 0.2]",
+)
+@click.option(
+    "--sync-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="With --sync-at: documents per second  [default: 2000]",
+)
+@click.option(
     "--metrics-listen",
     help="HOST:PORT: serve the load generator's Prometheus /metrics during the run "
     "(edgesla_loadtest_*). Default: the PoP config's loadtest.metrics_listen, else off; "
@@ -228,6 +265,9 @@ def loadtest(
     rate_scale: float,
     operations: str | None,
     max_user_rate: float,
+    sync_at: str | None,
+    sync_share: float | None,
+    sync_rate: float | None,
     metrics_listen: str | None,
     role: str | None,
     expect_workers: int,
@@ -301,6 +341,7 @@ def loadtest(
     def rates(t: float) -> dict[str, float]:
         return {op: r * rate_scale for op, r in base(t).items() if op in wanted}
 
+    sync_args = _sync_args(sync_at, sync_share, sync_rate, model.pop.subscribers, seconds)
     users = users_needed(rates, schedule_seconds, max_user_rate)
     endpoints = endpoints_of(config, str(config_path))
     if role != "master":  # the master runs no users: the workers check their own reach
@@ -317,6 +358,7 @@ def loadtest(
         "--operations", ",".join(wanted), "--max-user-rate", f"{max_user_rate!r}",
         "--loglevel", "WARNING",
     ]  # fmt: skip
+    plan_args += sync_args
     if traffic:
         plan_args += ["--traffic", str(traffic)]
     if subscribers:
@@ -368,6 +410,7 @@ def loadtest(
         raise SystemExit(exitcodes.FAILURE if code in (0, 3) else code)
     click.echo((out_dir / "summary.txt").read_text(encoding="utf-8"))
     if gate is not None:
-        code = _judge(gate, out_dir, code)
+        meta = json.loads((out_dir / "meta.json").read_text(encoding="utf-8"))
+        code = _judge(gate, out_dir, code, complete=meta.get("complete") is not False)
     click.echo(f"results: {out_dir}")
     raise SystemExit(code)

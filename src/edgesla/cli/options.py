@@ -11,14 +11,16 @@ from edgesla.durations import parse_duration
 from edgesla.stack.layout import DEFAULT_BASE_PORT, Layout, default_state_dir
 
 
-def positive_seconds(option: str, text: str) -> float:
-    """A duration option (``90s``, ``5m``) in seconds, above 0; ConfigError naming it."""
+def positive_seconds(option: str, text: str, *, allow_zero: bool = False) -> float:
+    """A duration option (``90s``, ``5m``) in seconds, above 0 (or 0 with ``allow_zero``);
+    ConfigError naming it."""
     try:
         seconds = parse_duration(text)
     except ValueError as exc:
         raise ConfigError(f"{option}: {exc}") from exc
-    if seconds <= 0:
-        raise ConfigError(f"{option}: must be above 0, got {text!r}")
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        least = "0 or more" if allow_zero else "above 0"
+        raise ConfigError(f"{option}: must be {least}, got {text!r}")
     return seconds
 
 

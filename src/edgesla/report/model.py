@@ -22,6 +22,7 @@ __all__ = [
     "Provenance",
     "Report",
     "Verdict",
+    "WindowLatency",
     "overall",
 ]
 
@@ -85,6 +86,18 @@ class AvailabilityEvidence:
 
 
 @dataclass(frozen=True)
+class WindowLatency:
+    """The judged requests of one window of a load test with a sync (``edgesla loadtest
+    --sync-at``): ``sync`` (intended start during the sync's planned window) or ``outside``."""
+
+    window: str
+    over: int  # requests slower than the objective's threshold
+    total: int
+    #: (upper bound in seconds, cumulative count) of the window's successful requests
+    buckets: tuple[tuple[float, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class LatencyEvidence:
     """How many requests were slower than the threshold, counted exactly."""
 
@@ -101,6 +114,8 @@ class LatencyEvidence:
     period_seconds: float = 0.0
     unobserved_seconds: float = 0.0
     queries: tuple[str, ...] = ()
+    #: the same requests by window, when the load test ran a sync (else empty)
+    windows: tuple[WindowLatency, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from edgesla.loadtests.results import (
     write_results,
 )
 from edgesla.report.inputs import loadtest
+from tests.report.loadtest_runs import write_synced_run
 
 STARTED = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -81,3 +83,28 @@ def test_unknown_operation_and_foreign_dirs_are_config_errors(tmp_path: Path) ->
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="empty"):
         read_results(tmp_path / "empty")
+
+
+def test_a_run_with_a_sync_gives_the_judged_requests_by_window(tmp_path: Path) -> None:
+    run = read_results(write_synced_run(tmp_path, "synced"))
+    evidence = loadtest.latency(run, 0.01, ["care_lookup"])
+    during, outside = evidence.windows
+    assert (during.window, during.over, during.total) == ("sync", 100, 100)
+    assert (outside.window, outside.over, outside.total) == ("outside", 0, 200)
+    assert during.over + outside.over == evidence.over
+    assert during.total + outside.total == evidence.total
+    assert during.buckets[-1][1] == 100  # the window's own histogram
+    plain = loadtest.latency(read_results(_results_dir(tmp_path)), 0.2, ["lookup"])
+    assert plain.windows == ()  # no sync, no windows
+
+
+def test_a_sync_that_was_not_the_one_planned_is_a_data_issue(tmp_path: Path) -> None:
+    path = write_synced_run(tmp_path, "synced")
+    sync = json.loads((path / "sync.json").read_text())
+    sync["problems"] = ["the sync fell behind: 800 of 1,000 documents written"]
+    (path / "sync.json").write_text(json.dumps(sync))
+    evidence = loadtest.latency(read_results(path), 0.01, ["care_lookup"])
+    (issue,) = [i for i in evidence.issues if "sync" in i.detail]
+    assert issue.detail.endswith(
+        "are not what they claim: the sync fell behind: 800 of 1,000 documents written"
+    )

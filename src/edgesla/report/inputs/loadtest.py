@@ -7,7 +7,10 @@ as a source. Each piece of evidence carries its runs' context:
   rule of ``slo.sli.loadtest.generator_limit``, the load-test gate's too), a broken objective
   is INCONCLUSIVE, not FAIL — the generator, not the target, may be at fault;
 * **planned operations that never ran**: an operation the run planned (a target rate above 0)
-  with no request is named, and an objective over all operations cannot PASS without it.
+  with no request is named, and an objective over all operations cannot PASS without it;
+* **a sync on top of the load** (``edgesla loadtest --sync-at``): the judged requests by
+  window, during the sync and outside it (``LatencyEvidence.windows``), and a sync that was
+  not the one planned named as a data issue.
 
 An empty or foreign directory is already a ``ConfigError`` (exit 2) from ``read_results``.
 """
@@ -19,7 +22,8 @@ from collections.abc import Sequence
 from edgesla import ConfigError
 from edgesla.loadtests.histograms import OperationResult
 from edgesla.loadtests.results import LoadTestResults
-from edgesla.report.model import AvailabilityEvidence, DataIssue, LatencyEvidence
+from edgesla.loadtests.windows import WINDOW_NAMES
+from edgesla.report.model import AvailabilityEvidence, DataIssue, LatencyEvidence, WindowLatency
 from edgesla.slo.sli.loadtest import (
     LOADTEST_LATENCY,
     LOADTEST_SUCCESS,
@@ -87,6 +91,16 @@ def _context(
                     run.meta.ended_at,
                 )
             )
+        if run.sync is not None and run.sync.sync.problems:
+            issues.append(
+                DataIssue(
+                    "other",
+                    f"{run.path}: the sync was not the one planned, so its window's figures "
+                    f"are not what they claim: {'; '.join(run.sync.sync.problems)}",
+                    run.meta.started_at,
+                    run.meta.ended_at,
+                )
+            )
         requests = sum(op.requests for op in run.operations.values())
         late = sum(op.late_starts for op in run.operations.values())
         why = generator_limit(run.meta.health.cpu_saturated, late, requests, max_late)
@@ -138,14 +152,10 @@ def latency(
     """
     pooled = [runs] if isinstance(runs, LoadTestResults) else list(runs)
     ops = _operations(pooled, operations)
-    over = total = 0
+    over, total, buckets = _over(ops, threshold)
     issues: list[DataIssue] = []
-    cumulative: dict[float, int] = {}
     for name, op in ops:
-        counted = op.over(threshold)
-        over += counted.at_most
-        total += counted.total
-        if not counted.exact:
+        if not (counted := op.over(threshold)).exact:
             issues.append(
                 DataIssue(
                     "other",
@@ -153,14 +163,6 @@ def latency(
                     f"and {counted.at_most} requests were slower, counted {counted.at_most}",
                 )
             )
-        for bucket in op.response.buckets:
-            bound = bucket.high_us / 1_000_000
-            cumulative[bound] = cumulative.get(bound, 0) + bucket.count
-    running = 0
-    buckets = []
-    for bound in sorted(cumulative):
-        running += cumulative[bound]
-        buckets.append((bound, running))
     issues += _context(pooled, operations, total, max_late_start_ratio)
     seconds = sum(run.meta.duration_seconds for run in pooled)
     return LatencyEvidence(
@@ -173,4 +175,44 @@ def latency(
         tuple(issues),
         _source(pooled),
         period_seconds=seconds,
+        windows=_windows(pooled, operations, threshold),
     )
+
+
+def _over(
+    ops: Sequence[tuple[str, OperationResult]], threshold: float
+) -> tuple[int, int, tuple[tuple[float, int], ...]]:
+    """Requests over ``threshold`` (the upper bracket when no counter is exact), all
+    requests, and the cumulative response-time buckets of the successful ones."""
+    over = total = 0
+    cumulative: dict[float, int] = {}
+    for _, op in ops:
+        counted = op.over(threshold)
+        over += counted.at_most
+        total += counted.total
+        for bucket in op.response.buckets:
+            bound = bucket.high_us / 1_000_000
+            cumulative[bound] = cumulative.get(bound, 0) + bucket.count
+    running, buckets = 0, []
+    for bound in sorted(cumulative):
+        running += cumulative[bound]
+        buckets.append((bound, running))
+    return over, total, tuple(buckets)
+
+
+def _windows(
+    runs: Sequence[LoadTestResults], operations: Sequence[str] | None, threshold: float
+) -> tuple[WindowLatency, ...]:
+    """The judged requests by window, when every run pooled had a sync (``--sync-at``)."""
+    synced = [(run, run.sync) for run in runs if run.sync is not None]
+    if not runs or len(synced) < len(runs):
+        return ()
+    out = []
+    for window in WINDOW_NAMES:
+        parts = [
+            (name, sync.windows[window][name])
+            for run, sync in synced
+            for name, _ in _operations([run], operations)
+        ]
+        out.append(WindowLatency(window, *_over(parts, threshold)))
+    return tuple(out)

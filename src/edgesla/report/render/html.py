@@ -53,6 +53,8 @@ class Card:
     downtime_label: str
     detail: str
     chart: Markup | None
+    #: (label, text) per window of a load test with a sync: during it, outside it
+    windows: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,33 @@ def _detail(result: ObjectiveResult) -> str:
     return ""
 
 
+_WINDOW_LABELS = {"sync": "During the sync", "outside": "Outside the sync"}
+
+
+def _windows(result: ObjectiveResult) -> tuple[tuple[str, str], ...]:
+    """The judged requests during a load test's sync beside those outside it."""
+    evidence = result.evidence
+    if not isinstance(evidence, LatencyEvidence) or not evidence.windows:
+        return ()
+    threshold = fmt.seconds_text(evidence.threshold_seconds)
+    quantile = f"p{result.objective * 100:g}"
+    rows = []
+    for window in evidence.windows:
+        text = (
+            f"{fmt.count(window.over)} of {fmt.count(window.total)} requests over {threshold} "
+            f"({fmt.share_text(window.over, window.total, up=True)})"
+        )
+        successes = window.buckets[-1][1] if window.buckets else 0
+        bound = next(
+            (b for b, n in window.buckets if successes and n >= result.objective * successes),
+            None,
+        )
+        if bound is not None:
+            text += f"; {quantile} ≤ {fmt.seconds_text(bound)}"
+        rows.append((_WINDOW_LABELS.get(window.window, window.window), text))
+    return tuple(rows)
+
+
 def _card(result: ObjectiveResult, report: Report, window_seconds: float) -> Card:
     downtime_label = "Time over threshold" if result.kind == "replication_lag" else "Downtime"
     return Card(
@@ -115,6 +144,7 @@ def _card(result: ObjectiveResult, report: Report, window_seconds: float) -> Car
         downtime_label=downtime_label,
         detail=_detail(result),
         chart=_chart(result, report),
+        windows=_windows(result),
     )
 
 
