@@ -27,6 +27,7 @@ Shares are used from gevent greenlets of one process: no locks (no method yields
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -104,10 +105,12 @@ def sum_counts(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
 class Share:
     """One user's share of the schedule and the ledger of its arrivals.
 
-    Times are seconds into the schedule (``Arrival.at``). The user calls ``next()`` for its
-    next arrival, ``begin(now)`` right before it sends the request (False: it may not start
-    any more, and is counted not started), and ``end()`` when the request returned (False:
-    the share was closed meanwhile and the request already counted as ``unfinished``).
+    Times are seconds into the schedule (``Arrival.at``). Any user of the process may serve a
+    share's arrivals (``dispatch.Pool``): ``take()`` hands out the next one with a token,
+    ``start(token, now, actual)`` is called right before the request is sent (False: it may
+    not start any more, and is counted not started), ``finish(token)`` when it returned
+    (False: the share was closed meanwhile and the request already counted as
+    ``unfinished``). ``next`` / ``begin`` / ``end`` are the same for one request at a time.
     """
 
     def __init__(
@@ -126,49 +129,88 @@ class Share:
         self._schedule = _schedule(rates, operations, users, duration, kind, seed)
         self.planned: dict[str, int] = {}
         self.not_started: dict[str, dict[str, int]] = {}
-        #: drawn from the schedule, not started yet (the user is waiting for its slot)
-        self.pending: Arrival | None = None
+        #: drawn from the schedule (and counted planned), not handed out yet
+        self._ahead: Arrival | None = None
+        #: handed out, the user waiting for its slot
+        self.waiting: dict[int, Arrival] = {}
         #: started, not returned; with the perf_counter() of its actual start
-        self.in_flight: tuple[Arrival, float] | None = None
+        self.in_flight: dict[int, tuple[Arrival, float]] = {}
+        self._tokens = itertools.count()
+        self._current: int | None = None  # next / begin / end: the one arrival handed out
+        self._begun: int | None = None
         #: no request starts after this; later slots are "stopped" when it is before the end
         self.stop_at = duration + LATE_AFTER_SECONDS
         #: why the share stopped early (None: it ran to the schedule's end)
         self.note: str | None = None
         self.closed = False
 
-    def next(self) -> Arrival | None:
-        """The arrival to start next, or None once the schedule is over or the share closed."""
+    def peek(self) -> float | None:
+        """When the next arrival is due, without handing it out; None when there is none."""
         if self.closed:
             return None
-        if self.pending is None:
+        if self._ahead is None:
             arrival = self._schedule.next()
             if arrival is None:
                 return None
             self.planned[arrival.operation] = self.planned.get(arrival.operation, 0) + 1
-            self.pending = arrival
-        return self.pending
+            self._ahead = arrival
+        return self._ahead.at
 
-    def begin(self, now: float, actual: float) -> bool:
-        """Start the pending arrival at ``now`` (``actual``: its perf_counter()); False when
-        it is past ``stop_at`` (it is then counted as not started)."""
-        arrival = self.pending
+    def take(self) -> tuple[int, Arrival] | None:
+        """Hand out the next arrival: (its token, it); None once the schedule is over."""
+        if self.peek() is None or self._ahead is None:
+            return None
+        arrival, self._ahead = self._ahead, None
+        token = next(self._tokens)
+        self.waiting[token] = arrival
+        return token, arrival
+
+    def start(self, token: int, now: float, actual: float) -> bool:
+        """Start a handed-out arrival at ``now`` (``actual``: its perf_counter()); False when
+        it is past ``stop_at`` (it is then counted as not started) or the share is closed."""
         if self.closed:
             return False  # closed while the user waited for the slot: counted at close
+        arrival = self.waiting.pop(token, None)
         if arrival is None:
-            raise RuntimeError(f"share {self.key}: no arrival to begin")
-        self.pending = None
+            raise RuntimeError(f"share {self.key}: no arrival {token} to start")
         if now > self.stop_at:
             self._not_started(arrival)
             return False
-        self.in_flight = (arrival, actual)
+        self.in_flight[token] = (arrival, actual)
         return True
 
-    def end(self) -> bool:
-        """The in-flight request returned; True when the caller is to record it."""
+    def finish(self, token: int) -> bool:
+        """A started request returned; True when the caller is to record it."""
         if self.closed:
             return False
-        self.in_flight = None
+        self.in_flight.pop(token, None)
         return True
+
+    def next(self) -> Arrival | None:
+        """The arrival to start next, or None once the schedule is over or the share closed."""
+        if self.closed:
+            return None
+        if self._current is None:
+            taken = self.take()
+            if taken is None:
+                return None
+            self._current = taken[0]
+        return self.waiting[self._current]
+
+    def begin(self, now: float, actual: float) -> bool:
+        """``start`` the arrival ``next`` returned."""
+        if self.closed:
+            return False
+        token, self._current = self._current, None
+        if token is None:
+            raise RuntimeError(f"share {self.key}: no arrival to begin")
+        self._begun = token
+        return self.start(token, now, actual)
+
+    def end(self) -> bool:
+        """``finish`` the request ``begin`` started."""
+        token, self._begun = self._begun, None
+        return self.finish(token if token is not None else -1)
 
     def stop(self, at: float, note: str) -> None:
         """Take no request after ``at``: the run ends early here, or this share's user stopped.
@@ -181,22 +223,25 @@ class Share:
         if at < self.duration and self.note is None:
             self.note = note
 
-    def close(self, now: float, note: str) -> tuple[Arrival, float] | None:
+    def close(self, now: float, note: str) -> list[tuple[Arrival, float]]:
         """Freeze the ledger at ``now``: every arrival not started yet is counted not started.
 
-        Returns the request still in flight, if any, for the caller to record as failed
-        (``UNFINISHED``): it is no longer this share's to record when it returns.
+        Returns the requests still in flight, for the caller to record as failed
+        (``UNFINISHED``): they are no longer this share's to record when they return.
         """
         if self.closed:
-            return None
+            return []
         self.stop(now, note)
-        if self.pending is not None:
-            self._not_started(self.pending)
-            self.pending = None
+        for handed_out in sorted(self.waiting.values(), key=lambda a: a.at):
+            self._not_started(handed_out)
+        if self._ahead is not None:
+            self._not_started(self._ahead)
+        self._ahead, self.waiting, self._current = None, {}, None
         while (arrival := self._schedule.next()) is not None:
             self.planned[arrival.operation] = self.planned.get(arrival.operation, 0) + 1
             self._not_started(arrival)
-        in_flight, self.in_flight = self.in_flight, None
+        in_flight = sorted(self.in_flight.values(), key=lambda item: item[0].at)
+        self.in_flight = {}
         self.closed = True
         return in_flight
 

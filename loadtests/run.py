@@ -38,6 +38,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from edgesla.loadtests.collect import Collector
+from edgesla.loadtests.dispatch import Pool
 from edgesla.loadtests.health import CpuMonitor
 from edgesla.loadtests.ledger import UNFINISHED, Share, ShareKey, share_seed
 from edgesla.loadtests.openmodel import LATE_AFTER_SECONDS
@@ -110,6 +111,8 @@ class LoadTestRun:
         self.plan, self.rates = plan_from_options(self.options)
         self.recorder = self.plan.recorder
         self.shares: list[Share] = []
+        #: per user class, its users' shares served by whichever user is free
+        self.pools: dict[str, Pool] = {}
         self._ordinals: dict[str, int] = {}
         self.monitor = CpuMonitor()
         self.cpu_samples: list[float] = []
@@ -277,7 +280,12 @@ class LoadTestRun:
         if self._finishing:  # a user starting after the ledger closed runs nothing
             share.close(self.elapsed() or 0.0, "the user started after the run had ended")
         self.shares.append(share)
+        self.pool(user_class).add(share)
         return share
+
+    def pool(self, user_class: str) -> Pool:
+        """The pool of ``user_class``'s users on this process (``edgesla.loadtests.dispatch``)."""
+        return self.pools.setdefault(user_class, Pool())
 
     # --- the end of the run: processes running users -------------------------------------
 
@@ -315,19 +323,17 @@ class LoadTestRun:
         for share in self.shares:
             left = share.close(now if now is not None else -LEAD_SECONDS, note)
             gevent.sleep(0)  # a run cut short counts the rest of each schedule: let others run
-            if left is None:
-                continue
-            arrival, actual = left
-            intended = self.plan.started + arrival.at
-            self.plan.record(
-                arrival.operation,
-                intended,
-                actual,
-                end,
-                ok=False,
-                cause=UNFINISHED,
-                late=actual - intended > LATE_AFTER_SECONDS,
-            )
+            for arrival, actual in left:
+                intended = self.plan.started + arrival.at
+                self.plan.record(
+                    arrival.operation,
+                    intended,
+                    actual,
+                    end,
+                    ok=False,
+                    cause=UNFINISHED,
+                    late=actual - intended > LATE_AFTER_SECONDS,
+                )
 
     def _identity(self) -> dict[str, Any]:
         return {

@@ -14,10 +14,11 @@ statistics (service time, so its UI and CSV stay meaningful) and to the exact re
 (latency from the intended start and service time, failures by cause, late starts).
 A pymongo cursor is lazy: lookups consume it inside the timed section.
 
-Each user runs one share of the schedule (``edgesla.loadtests.ledger.Share``), which counts every
-arrival it issues, so none can vanish: a request that raises is a failure with the exception's
-name as its cause, and a user that cannot connect stops its share (its requests are counted
-as not started, and the run as INCOMPLETE).
+Each user owns one share of the schedule (``edgesla.loadtests.ledger.Share``), which counts every
+arrival it issues, so none can vanish; the shares of a class on one process are served by
+whichever of its users is free (``edgesla.loadtests.dispatch.Pool``). A request that raises
+is a failure with the exception's name as its cause, and a user that cannot connect stops its
+share (its requests are counted as not started, and the run as INCOMPLETE).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from locust import User, task
 from locust.contrib.fasthttp import FastHttpSession
 from pymongo.errors import PyMongoError
 
+from edgesla.loadtests.dispatch import Pool
 from edgesla.loadtests.ledger import Share
 from edgesla.loadtests.openmodel import LATE_AFTER_SECONDS
 from edgesla.loadtests.plan import RunPlan
@@ -62,6 +64,7 @@ class OpenModelUser(User):
         self.loadtest: LoadTestRun = run_of(self.environment)
         self.plan: RunPlan = self.loadtest.plan
         self.share: Share = self.loadtest.new_share(type(self).__name__, self.OPERATIONS)
+        self.pool: Pool = self.loadtest.pool(type(self).__name__)
         try:
             self.connect()
         except Exception as exc:
@@ -83,23 +86,24 @@ class OpenModelUser(User):
 
     @task
     def next_request(self) -> None:
-        arrival = self.share.next()
-        if arrival is None:  # this user's share of the run is done
+        taken = self.pool.take()
+        if taken is None:  # every share of this class on this process is done
             gevent.sleep(1.0)
             return
+        share, token, arrival = taken
         intended = self.plan.started + arrival.at
         delay = intended - time.perf_counter()
         if delay > 0:
             gevent.sleep(delay)
         actual = time.perf_counter()
-        if not self.share.begin(actual - self.plan.started, actual):
+        if not share.start(token, actual - self.plan.started, actual):
             return  # past the schedule's end: counted as not started (late)
         try:
             cause = self.perform(arrival.operation)
         except Exception as exc:  # an unmapped client error, or a bug: still a failed request
             cause = type(exc).__name__
         end = time.perf_counter()
-        if not self.share.end():
+        if not share.finish(token):
             return  # the ledger closed meanwhile and counted it as unfinished
         self.plan.record(
             arrival.operation,

@@ -43,7 +43,7 @@ def _not_started(share: Share, reason: str) -> int:
 def test_a_share_run_to_its_end_has_planned_what_its_seed_regenerates() -> None:
     share = _share(seed=42)
     started = _run_until(share, until=1e9)
-    assert share.close(10.0 + LATE_AFTER_SECONDS, "unused") is None
+    assert share.close(10.0 + LATE_AFTER_SECONDS, "unused") == []
     regenerated = planned_requests(_rates, OPS, 4, 10.0, "poisson", 42)
     assert share.planned == regenerated == started
     assert share.not_started == {}
@@ -68,7 +68,7 @@ def test_a_start_past_the_schedules_end_is_refused_and_counted_late() -> None:
     assert arrival is not None
     assert not share.begin(10.0 + 2 * LATE_AFTER_SECONDS, actual=0.0)
     assert share.not_started[arrival.operation] == {LATE: 1}
-    assert share.in_flight is None
+    assert share.in_flight == {}
 
 
 def test_a_share_stopped_early_counts_later_slots_as_stopped() -> None:
@@ -90,10 +90,10 @@ def test_a_request_in_flight_at_close_is_handed_back_and_never_recorded_twice() 
     arrival = share.next()
     assert arrival is not None
     assert share.begin(arrival.at, actual=123.0)
-    assert share.close(10.0 + LATE_AFTER_SECONDS, "unused") == (arrival, 123.0)
+    assert share.close(10.0 + LATE_AFTER_SECONDS, "unused") == [(arrival, 123.0)]
     assert not share.end()  # returned after the close: already counted (unfinished)
     assert share.next() is None
-    assert share.close(11.0, "x") is None  # closing twice changes nothing
+    assert share.close(11.0, "x") == []  # closing twice changes nothing
 
 
 def test_a_user_waiting_for_its_slot_when_the_ledger_closes_starts_nothing() -> None:
@@ -119,3 +119,26 @@ def test_regeneration_is_deterministic(kind: str) -> None:
     counts = [planned_requests(_rates, OPS, 3, 20.0, kind, 99) for _ in range(2)]  # type: ignore[arg-type]
     assert counts[0] == counts[1]
     assert sum(counts[0].values()) > 0
+
+
+def test_several_arrivals_out_at_once_each_end_in_one_place() -> None:
+    """Served by a pool (edgesla.loadtests.dispatch), a share has several arrivals out at
+    once: waiting for their slot, in flight; each is counted exactly once at close."""
+    share = _share()
+    taken = [share.take() for _ in range(4)]
+    tokens = [t[0] for t in taken if t is not None]
+    arrivals = [t[1] for t in taken if t is not None]
+    assert len(tokens) == 4
+    assert share.start(tokens[0], arrivals[0].at, actual=1.0)
+    assert share.finish(tokens[0])  # returned: the caller records it
+    assert share.start(tokens[1], arrivals[1].at, actual=2.0)  # still in flight at close
+    assert share.start(tokens[2], arrivals[2].at, actual=3.0)
+    left = share.close(arrivals[2].at + 0.001, "the run was stopped")
+    assert left == [(arrivals[1], 2.0), (arrivals[2], 3.0)]
+    assert not share.finish(tokens[1])  # already counted (unfinished)
+    assert not share.start(tokens[3], arrivals[3].at, actual=4.0)  # was waiting: not started
+    planned = sum(share.planned.values())
+    not_started = _not_started(share, LATE) + _not_started(share, STOPPED)
+    assert planned == 1 + 2 + not_started  # one recorded, two unfinished, the rest not started
+    with pytest.raises(RuntimeError, match="no arrival 99 to start"):
+        _share().start(99, 0.0, actual=0.0)

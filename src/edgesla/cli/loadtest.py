@@ -187,9 +187,10 @@ def _run_locust(argv: list[str]) -> int:
     type=click.FloatRange(min=0, min_open=True),
     default=10.0,
     show_default=True,
-    help="Requests/s one Locust user may be asked to start: sizes the users (rate / this). "
-    "Each user runs its requests one after another, so keep it well below 1 / service time; "
-    "raise it against a fast target to spend less of the generator's CPU on users.",
+    help="Requests/s per Locust user: sizes the users (rate / this). A class's users on one "
+    "process are a pool (a free user serves the next request due), so a request waits "
+    "only when all of them are busy; raise it against a fast target to spend less of the "
+    "generator's CPU on users, lower it against a slow one.",
 )
 @click.option(
     "--sync-at",
