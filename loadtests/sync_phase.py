@@ -27,9 +27,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Final
 
+import pymongo
+
 from edgesla import ConfigError
 from edgesla.loadtests.results_format import SyncFile
 from edgesla.loadtests.summary import FORMAT
+from edgesla.loadtests.sync import Batches, subscriber_ids, write_batches
 from edgesla.loadtests.windows import SyncWindow
 
 __all__ = ["OVERRUN_SECONDS", "SyncPhase", "SyncPlan"]
@@ -71,8 +74,6 @@ class SyncPhase:
     """The sync of one run; ``outcome()`` is what it did so far (also when cut short)."""
 
     def __init__(self, plan: SyncPlan, subscribers: int, dsn: str, mongo: Any) -> None:
-        from edgesla.loadtests.sync import Batches
-
         self.plan = plan
         self.planned = plan.documents(subscribers)
         self.window = plan.window(subscribers)
@@ -87,10 +88,6 @@ class SyncPhase:
 
     def run(self, schedule_start: float) -> None:
         """Read the ids now (during the lead), then sync from ``schedule_start + at``."""
-        import pymongo
-
-        from edgesla.loadtests.sync import subscriber_ids, write_batches
-
         try:
             ids = subscriber_ids(self._dsn)
             if not ids:

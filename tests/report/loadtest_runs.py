@@ -31,19 +31,23 @@ def write_run(
         ok = i >= bad
         cause = None if ok else "timeout"
         recorder.record(operation, t, t, t + latency, ok=ok, cause=cause, late=i < late)
+    meta = _meta(planned or {operation: 1000.0}, 600.0, saturated=saturated)
+    return write_results(tmp_path / name, meta, recorder)
+
+
+def _meta(rates: dict[str, float], seconds: float, *, saturated: bool = False) -> RunMeta:
     start = datetime(2026, 11, 1, 12, tzinfo=UTC)
-    meta = RunMeta(
+    return RunMeta(
         profile="peak",
-        target_rates=planned or {operation: 1000.0},
-        duration_seconds=600.0,
+        target_rates=rates,
+        duration_seconds=seconds,
         started_at=start,
-        ended_at=start + timedelta(seconds=600),
+        ended_at=start + timedelta(seconds=seconds),
         generators=(GeneratorHost("bench", 1),),
         command_line=("hand-made",),
         health=GeneratorHealth(cpu_saturated=saturated, too_few_users=False),
         pop="pop-test",
     )
-    return write_results(tmp_path / name, meta, recorder)
 
 
 def write_synced_run(tmp_path: Path, name: str) -> Path:
@@ -59,18 +63,7 @@ def write_synced_run(tmp_path: Path, name: str) -> Path:
         latency = 0.05 if windows.window.holds(at) else 0.005
         recorder.record("care_lookup", at, at, at + latency, ok=True)
         windows.record(at, "care_lookup", at, at, at + latency, ok=True)
-    start = datetime(2026, 11, 1, 12, tzinfo=UTC)
-    meta = RunMeta(
-        profile="peak",
-        target_rates={"care_lookup": 10.0},
-        duration_seconds=30.0,
-        started_at=start,
-        ended_at=start + timedelta(seconds=30),
-        generators=(GeneratorHost("bench", 1),),
-        command_line=("hand-made",),
-        health=GeneratorHealth(cpu_saturated=False, too_few_users=False),
-        pop="pop-test",
-    )
+    meta = _meta({"care_lookup": 10.0}, 30.0)
     sync = SyncFile(
         format=FORMAT,
         share=0.01,

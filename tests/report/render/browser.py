@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -15,3 +17,14 @@ NEEDS_BROWSER = [
         reason="needs Debian chromium and poppler-utils",
     ),
 ]
+
+
+def pdf_text(pdf: Path, *, first_page_only: bool = False) -> str:
+    """The PDF's text as ``pdftotext -layout`` reads it (what a reader of the page sees)."""
+    pages = ["-f", "1", "-l", "1"] if first_page_only else []
+    return subprocess.run(
+        ["pdftotext", "-layout", *pages, str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout

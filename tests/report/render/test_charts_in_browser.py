@@ -31,7 +31,7 @@ from edgesla.report.model import Report
 from edgesla.report.render import render_html, write_all
 from edgesla.report.render.pdf import chromium_argv, find_chromium
 from tests.report.render import scenarios
-from tests.report.render.browser import NEEDS_BROWSER, PNG_MAGIC
+from tests.report.render.browser import NEEDS_BROWSER, PNG_MAGIC, pdf_text
 
 pytestmark = NEEDS_BROWSER
 _TOLERANCE = 0.5  # px: anti-aliasing and sub-pixel rounding of client rects
@@ -166,12 +166,7 @@ def test_hand_built_report_charts_read_cleanly(report: Report, pages: Path, widt
 
 def test_pdf_prints_the_charts(report: Report, pages: Path) -> None:
     written = write_all(report, pages / "pdf")
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(written["pdf"]), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    text = pdf_text(written["pdf"])
     for words in (
         "97.87 % within ≤ 10 ms",
         "2.13 % slower",

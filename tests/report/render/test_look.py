@@ -15,7 +15,7 @@ from edgesla import PreflightError
 from edgesla.report.model import Report
 from edgesla.report.render import write_all
 from edgesla.report.render.pdf import screenshot
-from tests.report.render.browser import NEEDS_BROWSER, PNG_MAGIC
+from tests.report.render.browser import NEEDS_BROWSER, PNG_MAGIC, pdf_text
 
 pytestmark = NEEDS_BROWSER
 
@@ -51,12 +51,7 @@ def test_pdf_first_page_has_verdict_and_key_figures(
     pdf = written["pdf"]
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
     assert "A4" in info.stdout
-    page1 = subprocess.run(
-        ["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    page1 = pdf_text(pdf, first_page_only=True)
     head = [line for line in page1.splitlines() if line.strip()][:3]
     assert any(line.strip() == "FAIL" for line in head), head  # the verdict comes first
     for figure in (

@@ -4,7 +4,6 @@ judged requests during the sync beside those outside it, in the HTML and on the 
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from edgesla.loadtests.profile import OPERATIONS
 from edgesla.report.gate import judge, load_gate
 from edgesla.report.render import write_all
 from tests.report.loadtest_runs import write_synced_run
-from tests.report.render.browser import NEEDS_BROWSER
+from tests.report.render.browser import NEEDS_BROWSER, pdf_text
 
 SPEC = """\
 version: 1
@@ -30,15 +29,7 @@ def test_the_card_shows_the_sync_window_beside_the_rest(tmp_path: Path, pdf: boo
     spec.write_text(SPEC)
     report = judge(load_gate(spec, OPERATIONS, ["care_lookup"]), write_synced_run(tmp_path, "r"))
     written = write_all(report, tmp_path / "out", pdf=pdf)
-    if pdf:
-        text = subprocess.run(
-            ["pdftotext", "-layout", str(written["pdf"]), "-"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    else:
-        text = written["html"].read_text()
+    text = pdf_text(written["pdf"]) if pdf else written["html"].read_text()
     text = " ".join(text.replace("</dt><dd>", " ").split())
     assert "During the sync 100 of 100 requests over 10 ms (100 %); p99 ≤ 50" in text
     assert "Outside the sync 0 of 200 requests over 10 ms (0 %); p99 ≤ 5" in text
