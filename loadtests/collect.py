@@ -168,6 +168,17 @@ class Collector:
             self._merged = merged
         return self._merged
 
+    def without_windows(self) -> list[str]:
+        """Workers whose final report recorded requests but split none by window (started
+        without the master's ``--sync-at``): the windows cannot add up without them."""
+        return [
+            state.id
+            for state in self.workers.values()
+            if state.final is not None
+            and not state.final.windows
+            and Totals.of(state.final.recorder["operations"].values()).requests
+        ]
+
     def windows(self, window: SyncWindow) -> Windows:
         """The final reports' requests by window (``--sync-at``), merged."""
         merged = Windows(window)

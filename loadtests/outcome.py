@@ -106,11 +106,18 @@ def conclude(run: LoadTestRun, stream: TextIO = sys.stderr) -> int:
         for problem in accounting.problems:
             _say(stream, f"  - {problem}")
         code = exitcodes.INCONCLUSIVE
-    sync, windows = None, None
+    sync, windows, lacking = None, None, []
     if run.sync_phase is not None and run.plan.windows is not None:
         run.stop_sync()
         sync = run.sync_phase.outcome()
         windows = collector.windows(run.plan.windows.window).recorders
+        if lacking := collector.without_windows():
+            problem = (
+                f"worker(s) {', '.join(lacking)} split no request by window: start every "
+                "worker with the master's --sync-at, --sync-share and --sync-rate; the "
+                "results have no windows"
+            )
+            sync = sync.model_copy(update={"problems": (*sync.problems, problem)})
         if sync.problems:
             _say(stream, "sync: INCONCLUSIVE (exit 3): the sync was not the one planned:")
             for problem in sync.problems:
@@ -138,7 +145,7 @@ def conclude(run: LoadTestRun, stream: TextIO = sys.stderr) -> int:
                 recorder,
                 locust_dir=locust_dir,
                 accounting=accounting,
-                windows=windows,
-                sync=sync,
+                windows=None if lacking else windows,
+                sync=None if lacking else sync,
             )
     return code

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from edgesla.loadtests.collect import Collector, PlanView
-from edgesla.loadtests.histograms import Recorder
+from edgesla.loadtests.histograms import Recorder, Totals
 from edgesla.loadtests.ledger import Share, ShareKey, share_seed
 from edgesla.loadtests.openmodel import LATE_AFTER_SECONDS
 from edgesla.loadtests.plan import USER_CLASSES
+from edgesla.loadtests.windows import SyncWindow, Windows
 from edgesla.loadtests.wire import FINAL_FORMAT
 
 SEED = 1234
@@ -218,3 +219,16 @@ def test_a_malformed_final_report_is_a_problem_not_a_crash(mangle: Any, problem:
     assert not collector.all_final
     accounting = collector.accounting(PLAN, collector.merged())
     assert f"worker 1 (host gen, pid 101, id gen_1): {problem}" in accounting.problems
+
+
+def test_a_worker_that_split_no_request_by_window_is_named() -> None:
+    """With ``--sync-at`` every worker splits its requests by window; one started without
+    the master's --sync-* options sends none, and the windows could not add up."""
+    reports = _two_workers()
+    windows = Windows(SyncWindow(1.0, 2.0))
+    windows.merge({"sync": {"operations": {}}, "outside": reports[0][1]["recorder"]})
+    reports[0][1]["windows"] = windows.encode()
+    collector = _collect(reports, finals={0, 1})
+    assert collector.without_windows() == ["gen_1"]
+    merged = collector.windows(SyncWindow(1.0, 2.0)).recorders["outside"].totals()
+    assert merged.requests == Totals.of(reports[0][1]["recorder"]["operations"].values()).requests

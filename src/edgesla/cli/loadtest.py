@@ -230,7 +230,8 @@ def _run_locust(argv: list[str]) -> int:
     flag_value="worker",
     help="Distributed run: connect to --master-host:--master-port and run the users the "
     "master hands out (Locust worker). Give it the same --config, --profile, --duration, "
-    "--traffic and rate options as the master: each process derives the same schedule.",
+    "--traffic, rate and --sync-* options as the master: each process derives the same "
+    "schedule and sync window.",
 )
 @click.option(
     "--expect-workers",
