@@ -38,6 +38,7 @@ from edgesla.loadtests.metrics import GeneratorView, registry_for
 from edgesla.loadtests.outcome import conclude
 from edgesla.loadtests.profile import OPERATIONS, PROFILE_KINDS
 from edgesla.loadtests.run import LoadTestRun, create_run, is_load_test, maybe_run, wait_for_run
+from edgesla.loadtests.sync_phase import SyncPlan
 from edgesla.loadtests.timeline import METRICS_LINGER_SECONDS
 from edgesla.loadtests.users import BillingUser, CareUser, RadiusUser, SelfCareWebUser
 
@@ -85,9 +86,12 @@ def _options(parser: Any, **_: Any) -> None:
         help="start a core->edge batch sync this far into the schedule (e.g. 2m; default: none)",
     )
     group.add_argument(
-        "--sync-share", type=float, default=0.2, help="share of the subscribers the sync writes"
+        "--sync-share",
+        type=float,
+        default=SyncPlan.share,
+        help="share of the subscribers the sync writes",
     )
-    group.add_argument("--sync-rate", type=float, default=2000.0, help="sync documents/s")
+    group.add_argument("--sync-rate", type=float, default=SyncPlan.rate, help="sync documents/s")
     group.add_argument(
         "--schedule-duration", help="the run time, for worker processes (they are not told -t)"
     )

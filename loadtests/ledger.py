@@ -110,7 +110,7 @@ class Share:
     ``start(token, now, actual)`` is called right before the request is sent (False: it may
     not start any more, and is counted not started), ``finish(token)`` when it returned
     (False: the share was closed meanwhile and the request already counted as
-    ``unfinished``). ``next`` / ``begin`` / ``end`` are the same for one request at a time.
+    ``unfinished``).
     """
 
     def __init__(
@@ -136,8 +136,6 @@ class Share:
         #: started, not returned; with the perf_counter() of its actual start
         self.in_flight: dict[int, tuple[Arrival, float]] = {}
         self._tokens = itertools.count()
-        self._current: int | None = None  # next / begin / end: the one arrival handed out
-        self._begun: int | None = None
         #: no request starts after this; later slots are "stopped" when it is before the end
         self.stop_at = duration + LATE_AFTER_SECONDS
         #: why the share stopped early (None: it ran to the schedule's end)
@@ -186,32 +184,6 @@ class Share:
         self.in_flight.pop(token, None)
         return True
 
-    def next(self) -> Arrival | None:
-        """The arrival to start next, or None once the schedule is over or the share closed."""
-        if self.closed:
-            return None
-        if self._current is None:
-            taken = self.take()
-            if taken is None:
-                return None
-            self._current = taken[0]
-        return self.waiting[self._current]
-
-    def begin(self, now: float, actual: float) -> bool:
-        """``start`` the arrival ``next`` returned."""
-        if self.closed:
-            return False
-        token, self._current = self._current, None
-        if token is None:
-            raise RuntimeError(f"share {self.key}: no arrival to begin")
-        self._begun = token
-        return self.start(token, now, actual)
-
-    def end(self) -> bool:
-        """``finish`` the request ``begin`` started."""
-        token, self._begun = self._begun, None
-        return self.finish(token if token is not None else -1)
-
     def stop(self, at: float, note: str) -> None:
         """Take no request after ``at``: the run ends early here, or this share's user stopped.
 
@@ -236,7 +208,7 @@ class Share:
             self._not_started(handed_out)
         if self._ahead is not None:
             self._not_started(self._ahead)
-        self._ahead, self.waiting, self._current = None, {}, None
+        self._ahead, self.waiting = None, {}
         while (arrival := self._schedule.next()) is not None:
             self.planned[arrival.operation] = self.planned.get(arrival.operation, 0) + 1
             self._not_started(arrival)

@@ -100,6 +100,20 @@ def eventually(check: Callable[[], Any], timeout: float = 20.0, interval: float 
     raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
 
 
+def stack_up(
+    state_dir: Path,
+    base_port: int,
+    *extra: str,
+    subscribers: int | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``edgesla stack up`` of a test's stack in ``state_dir`` at ``base_port``, as a user
+    runs it (``extra``: more options, e.g. ``--json``)."""
+    seeded = ("--subscribers", str(subscribers)) if subscribers is not None else ()
+    args = ("--state-dir", str(state_dir), "--base-port", str(base_port), *seeded, *extra)
+    return edgesla("stack", "up", *args, env=env)
+
+
 @contextmanager
 def started_stack(
     prefix: str, base_port: int, subscribers: int, env: dict[str, str] | None = None
@@ -108,17 +122,7 @@ def started_stack(
     always torn down, started or not."""
     state_dir = make_state_dir(prefix)
     try:
-        result = edgesla(
-            "stack",
-            "up",
-            "--state-dir",
-            str(state_dir),
-            "--base-port",
-            str(base_port),
-            "--subscribers",
-            str(subscribers),
-            env=env,
-        )
+        result = stack_up(state_dir, base_port, subscribers=subscribers, env=env)
         assert result.returncode == 0, result.stderr + result.stdout
         yield Layout(state_dir, base_port)
     finally:

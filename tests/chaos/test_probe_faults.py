@@ -44,7 +44,14 @@ from tests.chaos.faults import (
     require_root,
 )
 from tests.conftest import pg
-from tests.helpers import EDGESLA, edgesla, eventually, make_state_dir, stack_json, teardown_stack
+from tests.helpers import (
+    EDGESLA,
+    eventually,
+    make_state_dir,
+    stack_json,
+    stack_up,
+    teardown_stack,
+)
 from tests.ports import port
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -192,16 +199,7 @@ def rig() -> Iterator[Rig]:
     respawned: list[subprocess.Popen[bytes]] = []
     log = None
     try:
-        result = edgesla(
-            "stack",
-            "up",
-            "--state-dir",
-            str(state_dir),
-            "--base-port",
-            str(BASE),
-            "--subscribers",
-            "50",
-        )
+        result = stack_up(state_dir, BASE, subscribers=50)
         assert result.returncode == 0, result.stderr + result.stdout
         layout = Layout(state_dir, BASE)
         config = state_dir / "chaos-pop.yaml"

@@ -36,7 +36,7 @@ from tests.chaos.netfaults import (
     partition,
     percentile,
 )
-from tests.helpers import edgesla, eventually, make_state_dir, teardown_stack
+from tests.helpers import edgesla, eventually, make_state_dir, stack_up, teardown_stack
 from tests.ports import port
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -71,16 +71,7 @@ def repl_stack() -> Iterator[Layout]:
     layout = Layout(state_dir, BASE_PORT)
     if iptables_missing() is None:  # rules left by a killed run would cut this stack
         clear_partition([layout.pg_port(n) for n in PG_NODES])
-    result = edgesla(
-        "stack",
-        "up",
-        "--state-dir",
-        str(state_dir),
-        "--base-port",
-        str(BASE_PORT),
-        "--subscribers",
-        str(SUBSCRIBERS),
-    )
+    result = stack_up(state_dir, BASE_PORT, subscribers=SUBSCRIBERS)
     try:
         assert result.returncode == 0, result.stderr + result.stdout
         yield layout

@@ -57,9 +57,10 @@ def _worker(
                 "poisson",
             )
             end = DURATION if stop_at is None else stop_at
-            while (arrival := share.next()) is not None and arrival.at < end:
-                assert share.begin(arrival.at, actual=arrival.at)
-                assert share.end()
+            while (taken := share.take()) is not None and taken[1].at < end:
+                token, arrival = taken
+                assert share.start(token, arrival.at, actual=arrival.at)
+                assert share.finish(token)
                 n += 1
                 ok = n % 7 != 0
                 at = arrival.at

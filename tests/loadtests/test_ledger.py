@@ -29,9 +29,10 @@ def _share(seed: int = 1, duration: float = 10.0, users: int = 4) -> Share:
 def _run_until(share: Share, until: float) -> dict[str, int]:
     """Start (and at once end) every arrival due before ``until``; the started ones."""
     started: dict[str, int] = {}
-    while (arrival := share.next()) is not None and arrival.at < until:
-        assert share.begin(arrival.at, actual=arrival.at)
-        assert share.end()
+    while (taken := share.take()) is not None and taken[1].at < until:
+        token, arrival = taken
+        assert share.start(token, arrival.at, actual=arrival.at)
+        assert share.finish(token)
         started[arrival.operation] = started.get(arrival.operation, 0) + 1
     return started
 
@@ -64,9 +65,10 @@ def test_slots_the_generator_did_not_reach_are_late() -> None:
 
 def test_a_start_past_the_schedules_end_is_refused_and_counted_late() -> None:
     share = _share(duration=10.0)
-    arrival = share.next()
-    assert arrival is not None
-    assert not share.begin(10.0 + 2 * LATE_AFTER_SECONDS, actual=0.0)
+    taken = share.take()
+    assert taken is not None
+    token, arrival = taken
+    assert not share.start(token, 10.0 + 2 * LATE_AFTER_SECONDS, actual=0.0)
     assert share.not_started[arrival.operation] == {LATE: 1}
     assert share.in_flight == {}
 
@@ -87,21 +89,23 @@ def test_a_share_stopped_early_counts_later_slots_as_stopped() -> None:
 
 def test_a_request_in_flight_at_close_is_handed_back_and_never_recorded_twice() -> None:
     share = _share()
-    arrival = share.next()
-    assert arrival is not None
-    assert share.begin(arrival.at, actual=123.0)
+    taken = share.take()
+    assert taken is not None
+    token, arrival = taken
+    assert share.start(token, arrival.at, actual=123.0)
     assert share.close(10.0 + LATE_AFTER_SECONDS, "unused") == [(arrival, 123.0)]
-    assert not share.end()  # returned after the close: already counted (unfinished)
-    assert share.next() is None
+    assert not share.finish(token)  # returned after the close: already counted (unfinished)
+    assert share.take() is None
     assert share.close(11.0, "x") == []  # closing twice changes nothing
 
 
 def test_a_user_waiting_for_its_slot_when_the_ledger_closes_starts_nothing() -> None:
     share = _share()
-    arrival = share.next()
-    assert arrival is not None
+    taken = share.take()
+    assert taken is not None
+    token, arrival = taken
     share.close(-1.0, "the process was shut down before the schedule's end")
-    assert not share.begin(arrival.at, actual=0.0)
+    assert not share.start(token, arrival.at, actual=0.0)
     assert _not_started(share, STOPPED) == sum(share.planned.values())
 
 

@@ -10,7 +10,7 @@ import pytest
 from edgesla.config import load_config
 from edgesla.stack.layout import Layout
 from tests.conftest import SHARED_BASE_PORT, SHARED_SUBSCRIBERS
-from tests.helpers import edgesla
+from tests.helpers import edgesla, stack_up
 
 pytestmark = pytest.mark.stack
 
@@ -44,15 +44,7 @@ def test_second_up_reports_the_running_stack_and_changes_nothing(stack: Layout) 
     before = json.loads(
         edgesla("stack", "status", "--state-dir", str(stack.state_dir), "--json").stdout
     )
-    result = edgesla(
-        "stack",
-        "up",
-        "--state-dir",
-        str(stack.state_dir),
-        "--base-port",
-        str(SHARED_BASE_PORT),
-        "--json",
-    )
+    result = stack_up(stack.state_dir, SHARED_BASE_PORT, "--json")
     doc = json.loads(result.stdout)
     assert result.returncode == 0, result.stderr
     assert doc["already_running"] is True

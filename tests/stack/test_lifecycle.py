@@ -16,24 +16,14 @@ import psutil
 import pytest
 
 from edgesla.stack.layout import COMPONENT_NAMES
-from tests.helpers import edgesla, make_state_dir, processes_using
+from tests.helpers import edgesla, make_state_dir, processes_using, stack_up
 from tests.ports import port
 
 pytestmark = pytest.mark.stack
 
 
 def _up(state_dir: Path, base_port: int, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = edgesla(
-        "stack",
-        "up",
-        "--state-dir",
-        str(state_dir),
-        "--base-port",
-        str(base_port),
-        "--subscribers",
-        "200",
-        env=env,
-    )
+    result = stack_up(state_dir, base_port, subscribers=200, env=env)
     return result.returncode, result.stdout, result.stderr
 
 

@@ -25,7 +25,14 @@ from edgesla.stack import prometheus
 from edgesla.stack.binaries import find_binaries
 from edgesla.stack.layout import Layout, component_names
 from edgesla.stack.postgres import PG_SYSTEM_USER
-from tests.helpers import edgesla, eventually, make_state_dir, processes_using, teardown_stack
+from tests.helpers import (
+    edgesla,
+    eventually,
+    make_state_dir,
+    processes_using,
+    stack_up,
+    teardown_stack,
+)
 from tests.ports import port
 from tests.victoriametrics import same_samples
 
@@ -47,17 +54,7 @@ def ops_dir() -> Iterator[Path]:
 @pytest.fixture
 def ops_stack(ops_dir: Path) -> Iterator[Layout]:
     """The module's stack, up (started, or found running); every component running after."""
-    up = edgesla(
-        "stack",
-        "up",
-        "--state-dir",
-        str(ops_dir),
-        "--base-port",
-        str(BASE_PORT),
-        "--subscribers",
-        "200",
-        "--with-victoria-metrics",
-    )
+    up = stack_up(ops_dir, BASE_PORT, "--with-victoria-metrics", subscribers=200)
     # 1: running, but not every component healthy yet (the self-care service needs a few
     # requests to drop the pooled connections a PostgreSQL restart broke)
     assert up.returncode in (0, 1), up.stdout + up.stderr
@@ -267,15 +264,7 @@ def test_stop_and_start_etcd2_the_cluster_keeps_quorum(ops_stack: Layout) -> Non
         again = _stack("stop", "etcd2", ops_stack.state_dir)
         assert json.loads(again.stdout)["message"] == "etcd2 was not running; nothing to stop"
         # `up` does not call a component stopped on purpose a stale leftover
-        up = edgesla(
-            "stack",
-            "up",
-            "--state-dir",
-            str(ops_stack.state_dir),
-            "--base-port",
-            str(BASE_PORT),
-            "--json",
-        )
+        up = stack_up(ops_stack.state_dir, BASE_PORT, "--json")
         assert up.returncode == 1, up.stderr
         assert json.loads(up.stdout)["already_running"] is True
     finally:

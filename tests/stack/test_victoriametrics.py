@@ -16,20 +16,16 @@ import yaml
 from edgesla.stack import prometheus, victoriametrics
 from edgesla.stack.components import remote_write
 from edgesla.stack.layout import Layout, component_names
-from tests.helpers import edgesla
+from tests.helpers import stack_up
 from tests.ports import port
 
 BASE_PORT = port(938)  # base+0..14: VictoriaMetrics on port(952)
 
 
 def test_a_missing_binary_names_its_package_and_starts_nothing(tmp_path: Path) -> None:
-    done = edgesla(
-        "stack",
-        "up",
-        "--state-dir",
-        str(tmp_path),
-        "--base-port",
-        str(BASE_PORT),
+    done = stack_up(
+        tmp_path,
+        BASE_PORT,
         "--with-victoria-metrics",
         env={"EDGESLA_VICTORIA_METRICS": str(tmp_path / "nope")},
     )
@@ -60,15 +56,7 @@ def test_it_starts_just_before_prometheus_and_only_when_asked() -> None:
 @pytest.mark.stack
 def test_asking_a_running_stack_for_it_is_refused_and_changes_nothing(stack: Layout) -> None:
     before = (stack.state_dir / "stack.json").read_bytes()
-    done = edgesla(
-        "stack",
-        "up",
-        "--state-dir",
-        str(stack.state_dir),
-        "--base-port",
-        str(stack.base_port),
-        "--with-victoria-metrics",
-    )
+    done = stack_up(stack.state_dir, stack.base_port, "--with-victoria-metrics")
     assert done.returncode == 2
     assert "runs without VictoriaMetrics" in done.stderr
     assert "--with-victoria-metrics" in done.stderr

@@ -66,8 +66,11 @@ def _sync_args(
         return []
     from edgesla.loadtests.sync_phase import SyncPlan
 
-    plan = SyncPlan(positive_seconds("--sync-at", at, allow_zero=True))
-    plan = SyncPlan(plan.at, share or plan.share, rate or plan.rate)
+    plan = SyncPlan(
+        positive_seconds("--sync-at", at, allow_zero=True),
+        share or SyncPlan.share,
+        rate or SyncPlan.rate,
+    )
     plan.check(subscribers, seconds)
     return ["--sync-at", at, "--sync-share", repr(plan.share), "--sync-rate", repr(plan.rate)]
 
