@@ -8,7 +8,7 @@ and the 13 ports above it (offset 13: its Alertmanager); one started with
 
     0..13     the shared stack (tests/conftest.py)
     100..260  stack lifecycle, unprivileged, demo stacks (tests/stack)
-    295..296  the self-care service (tests/selfcare)
+    295..297  the self-care service (tests/selfcare)
     340..355  the control-plane private stack (340..353), a standalone MongoDB (355)
     397..399  the load test's master, the exporter under test (tests/loadtests, tests/exporters)
     261       nginx, the generator-ceiling benchmark's target (benchmarks/generator_ceiling.py)

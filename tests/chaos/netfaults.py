@@ -7,7 +7,9 @@ The stack's masters replicate through their own loopback address (``REPLICATION_
     partition(ports)        iptables DROP rules on 127.0.0.2:PORT, both directions: the
                             replication link is cut, nothing else is (needs root)
     DelayProxy(...)         a userspace TCP proxy adding D seconds to every byte, each way
-                            (``tc netem`` is missing on this kernel: no sch_netem)
+                            (``tc netem`` is missing on this kernel: no sch_netem); it can
+                            also hang up the connection of the next request that holds
+                            given bytes (a server's idle timeout firing as a request comes)
 
     Scraper(url)            scrapes an exporter's /metrics in a loop while a fault lasts:
                             each scrape's latency, and the samples of chosen metrics
@@ -102,12 +104,15 @@ class DelayProxy:
     due time, not for the previous chunk's delay).
 
     Runs its own asyncio loop in a daemon thread; ``close()`` (or the ``with`` block's end)
-    stops it and cuts every proxied connection.
+    stops it and cuts every proxied connection. ``hang_up_at(marker)``: the next chunk from a
+    client that holds ``marker`` is not forwarded, and its connection is closed both ways.
     """
 
     def __init__(self, listen: tuple[str, int], upstream: tuple[str, int], delay: float) -> None:
         self.listen, self.upstream, self.delay = listen, upstream, delay
         self.connections = 0
+        self.hung_up = 0
+        self._hang_up_marker: bytes | None = None
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._server: asyncio.Server | None = None
@@ -131,6 +136,17 @@ class DelayProxy:
             asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
             self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+    def hang_up_at(self, marker: bytes) -> None:
+        self._hang_up_marker = marker
+
+    def _hangs_up(self, data: bytes) -> bool:
+        marker = self._hang_up_marker
+        if marker is None or marker not in data:
+            return False
+        self._hang_up_marker = None
+        self.hung_up += 1
+        return True
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -161,7 +177,7 @@ class DelayProxy:
             writer.close()
             return
         pumps = [
-            asyncio.ensure_future(self._pump(reader, up_writer)),
+            asyncio.ensure_future(self._pump(reader, up_writer, from_client=True)),
             asyncio.ensure_future(self._pump(up_reader, writer)),
         ]
         self._tasks.update(pumps)
@@ -172,7 +188,9 @@ class DelayProxy:
             for w in (writer, up_writer):
                 w.close()
 
-    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _pump(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, from_client: bool = False
+    ) -> None:
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 
         async def deliver() -> None:
@@ -190,6 +208,9 @@ class DelayProxy:
         try:
             while not writer.done():  # a failed sink ends this direction
                 data = await source.read(65536)
+                if from_client and self._hangs_up(data):
+                    sink.close()  # the upstream's end; the answering pump then closes the client's
+                    break
                 await queue.put((time.monotonic() + self.delay, data))
                 if not data:
                     break

@@ -12,12 +12,14 @@ import requests
 
 from edgesla.selfcare import build_argv
 from edgesla.stack.layout import HOST, PG_NODES, Layout
+from tests.chaos.netfaults import DelayProxy
 from tests.helpers import free_port
 from tests.ports import port
 
 #: Outside every stack's range (tests/ports.py), so no run collides with it.
 SELFCARE_PORT = port(295)
 SELFCARE_NO_MONGO_PORT = port(296)
+SELFCARE_PROXIED_PORT = port(297)
 START_TIMEOUT_SECONDS = 30.0
 
 
@@ -71,3 +73,21 @@ def selfcare_no_mongo(stack: Layout, tmp_path_factory: pytest.TempPathFactory) -
     )
     log = tmp_path_factory.mktemp("selfcare-no-mongo") / "selfcare.log"
     yield from run_service(argv, f"http://{listen}", log)
+
+
+@pytest.fixture(scope="module")
+def mongo_proxy(stack: Layout) -> Iterator[DelayProxy]:
+    """A TCP proxy (no delay) in front of the shared stack's MongoDB."""
+    with DelayProxy((HOST, free_port()), (HOST, stack.mongo_port), delay=0.0) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="module")
+def selfcare_proxied(
+    stack: Layout, mongo_proxy: DelayProxy, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An instance reading MongoDB through :func:`mongo_proxy` (a direct connection to it)."""
+    listen = f"{HOST}:{SELFCARE_PROXIED_PORT}"
+    uri = f"mongodb://{HOST}:{mongo_proxy.listen[1]}/?directConnection=true"
+    log = tmp_path_factory.mktemp("selfcare-proxied") / "selfcare.log"
+    yield from run_service(build_argv(listen, uri, pg_dsns(stack)), f"http://{listen}", log)

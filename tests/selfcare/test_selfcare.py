@@ -15,6 +15,7 @@ from edgesla import conventions as conv
 from edgesla.selfcare import check
 from edgesla.stack.layout import Layout
 from edgesla.stack.seed import subscriber_document, subscriber_rows
+from tests.chaos.netfaults import DelayProxy
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.stack
@@ -47,6 +48,18 @@ def test_healthz_answers_200_with_every_backend(selfcare: str) -> None:
     }
     ok, detail = check(selfcare, timeout=5)
     assert ok, detail
+
+
+def test_healthz_is_not_fooled_by_a_connection_the_server_closed(
+    selfcare_proxied: str, mongo_proxy: DelayProxy
+) -> None:
+    """MongoDB hangs up the pooled connection as the ping arrives (what its idle timeout does,
+    secantusdb's after 300 s): the ping is retried on a new connection, MongoDB is up."""
+    assert requests.get(f"{selfcare_proxied}/healthz", timeout=5).status_code == 200
+    mongo_proxy.hang_up_at(b"ping")
+    response = requests.get(f"{selfcare_proxied}/healthz", timeout=5)
+    assert mongo_proxy.hung_up == 1
+    assert response.status_code == 200, response.text
 
 
 def test_lookup_returns_the_seeded_document(selfcare: str, stack: Layout) -> None:

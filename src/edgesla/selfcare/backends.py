@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import psycopg
+import pymongo
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import PyMongoError
+from pymongo.errors import AutoReconnect, NetworkTimeout, PyMongoError, ServerSelectionTimeoutError
 
 from edgesla import conventions as conv
 from edgesla._errors import EdgeslaError
@@ -46,6 +47,11 @@ APP_NAME = "edgesla-selfcare"
 #: A pool retries a lost connection with backoff this long, then again on demand: a node
 #: that comes back is used again within seconds, not after a minutes-long backoff.
 RECONNECT_GIVE_UP_SECONDS = 30.0
+#: A pooled MongoDB connection idle this long is replaced before use. Servers and middleboxes
+#: close idle connections (secantusdb after 300 s, a NAT or load balancer often sooner); one
+#: closed under the client as a request goes out fails that request, so the pool never offers
+#: a connection old enough to be closed.
+MONGO_MAX_IDLE_MS = 60_000
 
 
 class BackendUnavailable(EdgeslaError):
@@ -134,6 +140,7 @@ class Backends:
             timeoutMS=ms,
             appname=APP_NAME,
             maxPoolSize=max(10, settings.pg_pool_size * 4),
+            maxIdleTimeMS=MONGO_MAX_IDLE_MS,
         )
         self.nodes = [self._node(i, dsn) for i, dsn in enumerate(settings.pg_dsns)]
         self._writes = itertools.count()
@@ -236,9 +243,20 @@ class Backends:
     # --- health ---
 
     async def ping_mongo(self) -> BackendState:
+        """``ping``, retried once on a lost connection, within one timeout for both tries.
+
+        Reads are retried once by pymongo itself (retryable reads); a command is not, so a
+        pooled connection the server closed just then would report a healthy MongoDB down.
+        """
         started = time.perf_counter()
         try:
-            await self.mongo.admin.command("ping")
+            with pymongo.timeout(self.settings.timeout_seconds):
+                try:
+                    await self.mongo.admin.command("ping")
+                except AutoReconnect as exc:
+                    if isinstance(exc, NetworkTimeout | ServerSelectionTimeoutError):
+                        raise
+                    await self.mongo.admin.command("ping")
         except PyMongoError as exc:
             ok, detail = False, short_cause(exc)
         else:
