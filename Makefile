@@ -32,11 +32,17 @@ $(STAMP): pyproject.toml
 demo: setup ## bring the local PoP stack up and show its status
 	$(EDGESLA) demo
 
+# The tests that start no server run on two pytest-xdist workers first (as in `check`); the
+# stack tests then run one at a time (they share the local stack and time real servers).
+# Both parts always run; the exit code is the first failing part's.
 test: setup ## run lint, type checks and the whole test suite against real servers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest
+	@rc=0; \
+	$(VENV)/bin/pytest -m "not stack and not slow" -n 2 || rc=$$?; \
+	$(VENV)/bin/pytest -m "stack or slow" || { r=$$?; test $$rc -ne 0 || rc=$$r; }; \
+	exit $$rc
 
 # Two pytest workers (pytest-xdist): none of these tests shares a port or a file with another.
 check: setup ## the fast loop: lint, types and every test that starts no stack (~50 s on 2 cores)
