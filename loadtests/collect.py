@@ -26,7 +26,7 @@ from edgesla.loadtests.openmodel import RateFn
 from edgesla.loadtests.plan import USER_CLASSES
 from edgesla.loadtests.results import GeneratorHost
 from edgesla.loadtests.timeline import DRAIN_SECONDS, FINAL_REPORT_WAIT_SECONDS
-from edgesla.loadtests.windows import SyncWindow, Windows
+from edgesla.loadtests.windows import SyncWindow, Windows, check_encoded
 from edgesla.loadtests.wire import FinalReport, LiveReport
 
 __all__ = ["Collector", "PlanView", "WorkerState"]
@@ -119,8 +119,7 @@ class Collector:
         try:
             final = FinalReport.model_validate(data)
             Recorder().merge(final.recorder)
-            if final.windows:
-                Windows(SyncWindow(0.0, 1.0)).merge(final.windows)
+            check_encoded(final.windows)
         except (ValidationError, ValueError) as exc:
             detail = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
             state.problems.append(f"sent a malformed final report ({detail})")

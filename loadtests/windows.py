@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from edgesla.loadtests.histograms import DEFAULT_THRESHOLDS_SECONDS, Recorder
 
-__all__ = ["OUTSIDE", "SYNC", "WINDOW_NAMES", "SyncWindow", "Windows"]
+__all__ = ["OUTSIDE", "SYNC", "WINDOW_NAMES", "SyncWindow", "Windows", "check_encoded"]
 
 SYNC: Final = "sync"
 OUTSIDE: Final = "outside"
@@ -57,7 +57,19 @@ class Windows:
 
     def merge(self, encoded: Mapping[str, Mapping[str, Any]]) -> None:
         """Add another process's ``encode()``; ValueError for an unknown window."""
-        if unknown := sorted(set(encoded) - set(WINDOW_NAMES)):
-            raise ValueError(f"windows: unknown {unknown}; known: {list(WINDOW_NAMES)}")
+        _known(encoded)
         for name, part in encoded.items():
             self.recorders[name].merge(part)
+
+
+def check_encoded(encoded: Mapping[str, Mapping[str, Any]]) -> None:
+    """ValueError unless ``encoded`` is what ``Windows.encode()`` makes (known windows, each
+    a valid recorder): a worker's final report is checked before it is kept."""
+    _known(encoded)
+    for part in encoded.values():
+        Recorder().merge(part)
+
+
+def _known(encoded: Mapping[str, object]) -> None:
+    if unknown := sorted(set(encoded) - set(WINDOW_NAMES)):
+        raise ValueError(f"windows: unknown {unknown}; known: {list(WINDOW_NAMES)}")

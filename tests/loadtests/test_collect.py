@@ -4,6 +4,7 @@ process does (edgesla.loadtests.run builds the same dictionaries)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -201,6 +202,12 @@ def test_a_run_stopped_early_is_incomplete_with_its_reason() -> None:
         assert op.unaccounted == 0  # stopped early, but every request accounted for
 
 
+def _negative_successes(recorder: dict[str, Any]) -> dict[str, Any]:
+    broken = copy.deepcopy(recorder)
+    broken["operations"]["care_lookup"]["successes"] = -1
+    return broken
+
+
 @pytest.mark.parametrize(
     ("mangle", "problem"),
     [
@@ -208,6 +215,16 @@ def test_a_run_stopped_early_is_incomplete_with_its_reason() -> None:
         (lambda f: f.update(worker="gen_9"), "sent a final report for another worker ('gen_9')"),
         (
             lambda f: f["recorder"]["operations"]["care_lookup"].update(successes=-1),
+            "sent a malformed final report (operation 'care_lookup': successes: expected a "
+            "count (integer >= 0), got -1)",
+        ),
+        (
+            lambda f: f.update(windows={"during": f["recorder"]}),
+            "sent a malformed final report (windows: unknown ['during']; known: "
+            "['sync', 'outside'])",
+        ),
+        (
+            lambda f: f.update(windows={"sync": _negative_successes(f["recorder"])}),
             "sent a malformed final report (operation 'care_lookup': successes: expected a "
             "count (integer >= 0), got -1)",
         ),
