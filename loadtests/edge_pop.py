@@ -41,6 +41,7 @@ from edgesla.loadtests.run import LoadTestRun, create_run, is_load_test, maybe_r
 from edgesla.loadtests.sync_phase import SyncPlan
 from edgesla.loadtests.timeline import METRICS_LINGER_SECONDS
 from edgesla.loadtests.users import BillingUser, CareUser, RadiusUser, SelfCareWebUser
+from edgesla.loadtests.worker_plan import KeepOwn
 
 __all__ = ["BillingUser", "CareUser", "RadiusUser", "SelfCareWebUser"]
 
@@ -51,6 +52,7 @@ def _options(parser: Any, **_: Any) -> None:
     group = parser.add_argument_group("edgesla", "the edge PoP load test")
     group.add_argument(
         "--pop-config",
+        action=KeepOwn,  # a worker keeps its own (edgesla.loadtests.worker_plan)
         env_var="EDGESLA_POP_CONFIG",
         required=False,
         help="PoP config: MongoDB, PostgreSQL masters, self-care URL",
@@ -61,7 +63,9 @@ def _options(parser: Any, **_: Any) -> None:
         default="peak",
         help="peak, diurnal, spike or soak (Locust has its own --profile)",
     )
-    group.add_argument("--traffic", help="traffic profile YAML (default: built-in defaults)")
+    group.add_argument(
+        "--traffic", action=KeepOwn, help="traffic profile YAML (default: built-in defaults)"
+    )
     group.add_argument("--subscribers", type=int, help="override the profile's subscribers")
     group.add_argument("--arrivals", choices=("poisson", "uniform"), default="poisson")
     group.add_argument(

@@ -24,6 +24,7 @@ receive its first ``spawn`` before Locust fires ``init`` in it).
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import socket
@@ -37,6 +38,7 @@ import gevent.event
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
+from edgesla import EdgeslaError
 from edgesla.loadtests.collect import Collector
 from edgesla.loadtests.dispatch import Pool
 from edgesla.loadtests.health import CpuMonitor
@@ -47,8 +49,11 @@ from edgesla.loadtests.progress import SILENT_AFTER_SECONDS, Progress, ProgressP
 from edgesla.loadtests.sync_phase import SyncPhase
 from edgesla.loadtests.timeline import DRAIN_SECONDS, FINAL_REPORT_WAIT_SECONDS, LEAD_SECONDS
 from edgesla.loadtests.wire import FINAL_FORMAT, MSG_FINAL, MSG_FINISH
+from edgesla.loadtests.worker_plan import differences, plan_options, restore_own
 
 __all__ = ["LoadTestRun", "maybe_run", "run_of"]
+
+log = logging.getLogger("edgesla.loadtest")
 
 _ATTRIBUTE: Final = "edgesla_run"
 LOCAL_WORKER: Final = "local"
@@ -106,9 +111,12 @@ class LoadTestRun:
         self.environment = environment
         #: Locust's parsed options (argparse), with the edgesla ones of loadtests/edge_pop.py
         self.options: Any = cast(Any, environment.parsed_options)
+        if self.role == "worker":
+            restore_own(self.options)  # a "spawn" may already have copied the master's
         self.plan: RunPlan
         self.rates: RunRates
         self.plan, self.rates = plan_from_options(self.options)
+        self._planned_from = plan_options(self.options)
         self.recorder = self.plan.recorder
         self.shares: list[Share] = []
         #: per user class, its users' shares served by whichever user is free
@@ -187,6 +195,11 @@ class LoadTestRun:
             runner.register_message(MSG_FINAL, self.on_final_message)
 
     def on_test_start(self) -> None:
+        if self.role == "worker":
+            # the master's options arrived with the "spawn" message: its schedule seed, and
+            # its plan where this worker was started with other options
+            self.schedule_seed = getattr(self.options, "schedule_seed", None)
+            self._adopt_the_masters_plan()
         if self.role != "master":
             # before the schedule's clock starts: sampling can take a while on a busy box
             self.plan.sample = sample_subscribers(self.plan)
@@ -196,9 +209,6 @@ class LoadTestRun:
         self.started_at = datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)
         end = self.schedule_start + self.plan.duration
         self.final_deadline = end + DRAIN_SECONDS + FINAL_REPORT_WAIT_SECONDS
-        if self.role == "worker":
-            # the master's options arrived with the "spawn" message: its schedule seed
-            self.schedule_seed = getattr(self.options, "schedule_seed", None)
         if self.role == "master":
             runner: Any = self.environment.runner
             for worker in runner.clients.all:
@@ -216,6 +226,22 @@ class LoadTestRun:
             if getattr(self.options, "progress", "auto") != "off":
                 self.progress_printer = ProgressPrinter(self.progress, sys.stderr)
                 self.progress_printer.start()
+
+    def _adopt_the_masters_plan(self) -> None:
+        """Rebuild the plan from the master's options (edgesla.loadtests.worker_plan)."""
+        restore_own(self.options)
+        masters = plan_options(self.options)
+        if changed := differences(self._planned_from, masters):
+            log.warning(
+                "this worker runs the master's plan, not its own options: %s", ", ".join(changed)
+            )
+            try:
+                self.plan, self.rates = plan_from_options(self.options)
+            except (ValueError, EdgeslaError) as exc:  # e.g. its own PoP config is gone
+                log.error("this worker cannot build the master's plan: %s", exc)
+                return  # its own plan: the master then finds its requests unaccounted for
+            self.recorder = self.plan.recorder
+            self._planned_from = masters
 
     def on_test_stopping(self) -> None:
         """Locust stops the test: before the schedule's end, that cuts the run short."""

@@ -110,7 +110,7 @@ def _sync_lines(sync: SyncResults) -> list[str]:
     )
     lines = [
         "",
-        f"sync: {s.planned_documents:,} documents ({s.share:.0%} of the subscribers) at "
+        f"sync: {s.planned_documents:,} documents ({s.share * 100:g}% of the subscribers) at "
         f"{s.rate_per_second:g}/s, planned {s.planned_start_seconds:.1f}–"
         f"{s.planned_end_seconds:.1f} s of the schedule, {ran}; {s.synced_documents:,} "
         f"documents and {s.synced_rows:,} master rows written",

@@ -58,6 +58,45 @@ def test_a_master_and_two_workers_run_one_load_test(stack: Layout, tmp_path: Pat
     people_output(stderr)
 
 
+def test_a_worker_started_without_the_plan_runs_the_masters(stack: Layout, tmp_path: Path) -> None:
+    """A worker given its PoP config alone runs the master's plan (Locust hands it the
+    master's options), the sync's window included, and says which of its own it replaced."""
+    config = ["--config", str(stack.pop_config), "--master-port", MASTER_PORT]
+    plan = ["--duration", "8s", "--operations", "care_lookup,selfcare_http", "--rate-scale", "5",
+            "--sync-at", "2s", "--sync-share", "0.001", "--sync-rate", "100"]  # fmt: skip
+    out = tmp_path / "run"
+    master = _start(
+        "--master", "--expect-workers", "2", "--out", str(out), "--metrics-listen", "off",
+        *config, *plan,
+    )  # fmt: skip
+    workers = [_start("--worker", *config, *plan), _start("--worker", *config)]
+    stdout, stderr = master.communicate(timeout=180)
+    assert master.returncode == 0, stdout + stderr
+    errs = []
+    for worker in workers:
+        w_out, w_err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, w_out + w_err
+        errs.append(w_err)
+    assert "runs the master's plan" not in errs[0]
+    assert (
+        "this worker runs the master's plan, not its own options: --duration 5m → 8s, "
+        "--operations care_lookup,session_start,session_stop,device_change,billing_write,"
+        "selfcare_http,auth_lookup,acct_interim → care_lookup,selfcare_http, "
+        "--rate-scale 1.0 → 5.0, --sync-at none → 2s, --sync-share 0.2 → 0.001, "
+        "--sync-rate 2000.0 → 100.0"
+    ) in errs[1]
+    results = read_results(out)
+    reconciled(results)
+    assert set(results.operations) == {"care_lookup", "selfcare_http"}
+    assert results.sync is not None
+    assert results.sync.sync.problems == ()
+    assert results.sync.sync.synced_documents == 100
+    assert "sync: 100 documents (0.1% of the subscribers) at 100/s" in stdout
+    for name, op in results.operations.items():
+        windows = results.sync.windows
+        assert windows["sync"][name].requests + windows["outside"][name].requests == op.requests
+
+
 def test_a_worker_killed_mid_run_makes_the_run_incomplete_naming_it(
     stack: Layout, tmp_path: Path
 ) -> None:

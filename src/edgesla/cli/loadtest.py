@@ -232,9 +232,11 @@ def _run_locust(argv: list[str]) -> int:
     "role",
     flag_value="worker",
     help="Distributed run: connect to --master-host:--master-port and run the users the "
-    "master hands out (Locust worker). Give it the same --config, --profile, --duration, "
-    "--traffic, rate and --sync-* options as the master: each process derives the same "
-    "schedule and sync window.",
+    "master hands out (Locust worker). The run's plan is the master's: its --profile, "
+    "--duration, --subscribers, rate, --operations and --sync-* options replace the "
+    "worker's own when the run starts (the worker says which it replaced); --config and "
+    "--traffic stay the worker's own files, so give it the same PoP config and traffic "
+    "profile as the master.",
 )
 @click.option(
     "--expect-workers",
@@ -372,11 +374,12 @@ def loadtest(
         plan_args += ["--processes", str(processes)]
     if role == "worker":
         err_console.print(
-            f"load test worker: profile {profile}, {format_duration(seconds)}, "
-            f"{processes} process(es); master {master_host}:{master_port}"
+            f"load test worker: {processes} process(es); master {master_host}:{master_port} "
+            "(the run's plan comes from the master)"
         )
+        # every user class: the master's plan decides which of them get users
         argv = [*plan_args, "--worker", "--master-host", master_host,
-                "--master-port", str(master_port), *classes]  # fmt: skip
+                "--master-port", str(master_port), *users]  # fmt: skip
         raise SystemExit(_run_locust(argv))
     assert out_dir is not None
     argv = [
