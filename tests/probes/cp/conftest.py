@@ -59,26 +59,24 @@ def _wait_port(port: int, timeout: float) -> None:
     raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
+def start_mongo_server(port: int) -> subprocess.Popen[bytes]:
+    """A standalone MongoDB-wire server (no replica set, in memory) on ``port``, answering."""
+    server = Path(sys.executable).parent / "secantusd-py"
+    proc = subprocess.Popen(
+        [str(server), "--host", "127.0.0.1", "--port", str(port),
+         "--storage-path", ":memory:", "--standalone"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    _wait_port(port, 15)
+    return proc
+
+
 @pytest.fixture(scope="module")
 def standalone_mongo() -> Iterator[str]:
     """The URI of a MongoDB-wire server that is not a replica-set member."""
-    server = Path(sys.executable).parent / "secantusd-py"
-    proc = subprocess.Popen(
-        [
-            str(server),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(STANDALONE_MONGO_PORT),
-            "--storage-path",
-            ":memory:",
-            "--standalone",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_mongo_server(STANDALONE_MONGO_PORT)
     try:
-        _wait_port(STANDALONE_MONGO_PORT, 15)
         yield f"mongodb://127.0.0.1:{STANDALONE_MONGO_PORT}/"
     finally:
         proc.terminate()

@@ -16,7 +16,7 @@ from edgesla.probes import _mongo, mongodb_query
 from edgesla.probes._result import Reason
 from edgesla.probes.registry import DUTIES
 from edgesla.stack.layout import Layout
-from tests.probes.cp.conftest import free_port
+from tests.probes.cp.conftest import free_port, start_mongo_server
 
 pytestmark = pytest.mark.stack
 
@@ -76,6 +76,23 @@ def test_clients_are_pooled_per_target_and_closed_by_close_all(
     assert _mongo.client_for(secret, 2.0) is not before  # password rotated: a new client
     mongodb_query.close_all()
     assert mongodb_query.probe(target, 2.0).success  # a fresh client after close_all
+
+
+def test_closing_the_clients_of_a_server_that_is_gone_does_not_wait_for_it() -> None:
+    """``MongoClient.close()`` ends its sessions on a server it must select first: with the
+    server gone, it blocks for the whole server-selection timeout — the exporter's SIGTERM
+    took 20 s while the stack's MongoDB stopped. ``close_all`` waits at most a second."""
+    server_port = free_port()
+    server = start_mongo_server(server_port)
+    try:
+        client = _mongo.client_for(_target(f"mongodb://127.0.0.1:{server_port}/"), 10.0)
+        client.admin.command("ping")  # an implicit session, to be ended on close
+    finally:
+        server.kill()
+        server.wait(5)
+    started = time.monotonic()
+    _mongo.close_all()
+    assert time.monotonic() - started < _mongo.CLOSE_WAIT_SECONDS + 1.0
 
 
 def test_before_the_first_id_sample_the_lookup_still_asks_the_server(uri: str) -> None:
