@@ -61,7 +61,7 @@ from edgesla.stack.processes import ProcessRecord, stop_all
 from edgesla.stack.seed import subscriber_rows
 from edgesla.stack.state import Component, StackState, read_state, write_state
 
-__all__ = ["DownResult", "Progress", "UpResult", "down", "status", "up"]
+__all__ = ["DownResult", "Progress", "UpResult", "down", "status", "stop_waves", "up"]
 
 #: Called with a line of progress for the terminal, or with a count of seeded documents.
 Progress = Callable[[str], None]
@@ -237,6 +237,23 @@ def _start_all(
     write_state(layout.state_file, state)
 
 
+#: Stopped after every other component: a store stopped while its clients still hold
+#: connections waits for them (the MongoDB-wire server up to 7 s).
+_STORES = frozenset({KIND_POSTGRES, KIND_MONGO, KIND_ETCD})
+
+
+def stop_waves(components: list[Component]) -> list[list[Component]]:
+    """The order ``down`` stops in: every client of a store at once; then PostgreSQL, MongoDB
+    and the first etcd member; then the other members one at a time. An etcd leader stopped
+    together with its followers waits 7 s (its request timeout) to hand its leadership to one
+    of them; one by one, a leader always has a live follower to hand it to, or none at all."""
+    clients = [c for c in components if c.kind not in _STORES]
+    members = [c for c in components if c.kind == KIND_ETCD]
+    stores = [c for c in components if c.kind in _STORES and c.kind != KIND_ETCD]
+    waves = [clients, stores + members[:1], *([m] for m in members[1:])]
+    return [wave for wave in waves if wave]
+
+
 def down(layout: Layout) -> DownResult:
     """Stop what runs the stack's components (found by port and data dir, or by the recorded
     PID) and any other server of their data dirs; delete the data and the state only once no
@@ -250,7 +267,9 @@ def down(layout: Layout) -> DownResult:
         layout = Layout(layout.state_dir, state.base_port)
         ports = listeners()
         found = {c.name: live_records(layout, c, ports) for c in state.components}
-        left = {r.pid for r in stop_all([r for rs in found.values() for r in rs])}
+        left: set[int] = set()
+        for wave in stop_waves(state.components):
+            left |= {r.pid for r in stop_all([r for c in wave for r in found[c.name]])}
         stopped = [n for n, rs in found.items() if rs and not {r.pid for r in rs} & left]
         not_running = [n for n, rs in found.items() if not rs]
         not_stopped = [(n, r.pid) for n, rs in found.items() for r in rs if r.pid in left]
