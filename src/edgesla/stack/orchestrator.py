@@ -238,7 +238,7 @@ def _start_all(
 
 
 #: Stopped after every other component: a store stopped while its clients still hold
-#: connections waits for them (the MongoDB-wire server up to 7 s).
+#: connections waits for them to go (the MongoDB-wire server drains for up to 5 s).
 _STORES = frozenset({KIND_POSTGRES, KIND_MONGO, KIND_ETCD})
 
 
