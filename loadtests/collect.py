@@ -168,8 +168,9 @@ class Collector:
         return self._merged
 
     def without_windows(self) -> list[str]:
-        """Workers whose final report recorded requests but split none by window (started
-        without the master's ``--sync-at``): the windows cannot add up without them."""
+        """Workers whose final report recorded requests but split none by window (an older
+        edgesla, or one that could not build the master's plan with its ``--sync-at``): the
+        windows cannot add up without them."""
         return [
             state.id
             for state in self.workers.values()

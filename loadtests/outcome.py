@@ -113,9 +113,9 @@ def conclude(run: LoadTestRun, stream: TextIO = sys.stderr) -> int:
         windows = collector.windows(run.plan.windows.window).recorders
         if lacking := collector.without_windows():
             problem = (
-                f"worker(s) {', '.join(lacking)} split no request by window: start every "
-                "worker with the master's --sync-at, --sync-share and --sync-rate; the "
-                "results have no windows"
+                f"worker(s) {', '.join(lacking)} split no request by window (an older "
+                "edgesla, or one that could not build the master's plan: see its stderr); "
+                "the results have no windows"
             )
             sync = sync.model_copy(update={"problems": (*sync.problems, problem)})
         if sync.problems:

@@ -240,8 +240,9 @@ def test_a_malformed_final_report_is_a_problem_not_a_crash(mangle: Any, problem:
 
 
 def test_a_worker_that_split_no_request_by_window_is_named() -> None:
-    """With ``--sync-at`` every worker splits its requests by window; one started without
-    the master's --sync-* options sends none, and the windows could not add up."""
+    """With ``--sync-at`` every worker splits its requests by window; one that sends none
+    (an older edgesla, or one that could not build the master's plan) is named: the windows
+    could not add up."""
     reports = _two_workers()
     windows = Windows(SyncWindow(1.0, 2.0))
     windows.merge({"sync": {"operations": {}}, "outside": reports[0][1]["recorder"]})
