@@ -253,9 +253,9 @@ class Backends:
             with pymongo.timeout(self.settings.timeout_seconds):
                 try:
                     await self.mongo.admin.command("ping")
-                except AutoReconnect as exc:
-                    if isinstance(exc, NetworkTimeout | ServerSelectionTimeoutError):
-                        raise
+                except (NetworkTimeout, ServerSelectionTimeoutError):
+                    raise  # a timeout: no second try
+                except AutoReconnect:  # a lost connection: once more, on a new one
                     await self.mongo.admin.command("ping")
         except PyMongoError as exc:
             ok, detail = False, short_cause(exc)
